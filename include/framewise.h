@@ -1,0 +1,158 @@
+/* framewise — public C API.
+ *
+ * A job opens one video input, decodes it once, scores every frame the keyframe
+ * policy looks at, and reports the kept keyframes (with their reason, scores and a
+ * JPEG image) and the shot list through callbacks.
+ *
+ * Ownership: the caller owns fw_job (fw_job_open / fw_job_close). Everything a
+ * callback receives is owned by the job and valid only during that call.
+ * Return codes: 0 on success or a negative FW_E* code; details in fw_error.
+ */
+#ifndef FRAMEWISE_H
+#define FRAMEWISE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FW_VERSION "0.1.0"
+
+/* Error codes: stable numbers; fw_strerror() gives the generic message. */
+enum {
+    FW_OK = 0,
+    FW_EINVAL = -1,    /* a parameter is out of range or malformed */
+    FW_EOPEN = -2,     /* the input cannot be opened or read */
+    FW_EFORMAT = -3,   /* the input is not a media file libavformat understands */
+    FW_ENOVIDEO = -4,  /* the input has no video stream */
+    FW_EDECODE = -5,   /* no frame of the video stream could be decoded */
+    FW_ENOMEM = -6,    /* out of memory */
+    FW_EIO = -7,       /* writing an output failed */
+    FW_ECANCELED = -8, /* a callback asked to stop */
+    FW_EINTERNAL = -9  /* a library call failed unexpectedly */
+};
+
+typedef struct fw_error {
+    int code;          /* FW_E* or FW_OK */
+    char message[512]; /* one line naming the input and the reason */
+} fw_error;
+
+const char *fw_strerror(int code);
+
+typedef enum fw_policy {
+    FW_POLICY_AUTO = 0, /* cuts + change vs last kept + max gap - near-duplicates, budget */
+    FW_POLICY_INTERVAL, /* a fixed rate (fps) */
+    FW_POLICY_MOTION,   /* the seed's method: interval sampling + motion threshold */
+    FW_POLICY_SCENE,    /* one frame after each cut, minimum scene length */
+    FW_POLICY_IFRAME    /* the stream's own keyframes, decoded with the non-key skip */
+} fw_policy;
+
+const char *fw_policy_name(fw_policy p);
+int fw_policy_parse(const char *name, fw_policy *out); /* 0 or FW_EINVAL */
+
+/* Job settings. Every field is described once in the settings table
+ * (src/core/settings.c), which also gives the defaults, ranges and --help text. */
+typedef struct fw_params {
+    fw_policy policy;        /* keyframe policy */
+    double fps;              /* interval/motion: sampling rate, frames per second */
+    double motion_threshold; /* motion/auto: mean abs luma difference vs last kept, 0..255 */
+    double area_threshold;   /* auto: fraction of thumbnail blocks changed vs last kept and
+                                settled (still for settle_s) that makes a new state, 0..1,
+                                raised by the fraction of blocks still moving */
+    double max_gap_s;        /* auto: keep at least one frame every max_gap_s seconds (0: off) */
+    double min_gap_s;        /* auto: at least this long between kept frames, except at cuts */
+    double min_scene_s;      /* scene/auto: minimum scene length in seconds */
+    double cut_threshold;    /* cut score (histogram distance + luma change, 0..1) of a cut */
+    double settle_s;         /* auto: how long a change must stay still to be a new state, and
+                                how long a cut or large motion may wait to settle */
+    int dup_bits;            /* auto: perceptual-hash distance (bits) counted as a near-duplicate */
+    int budget;              /* keep at most this many keyframes in the whole video (0: none) */
+    int threads;             /* decoder threads (0: one per core) */
+    int jpeg_quality;        /* JPEG quality of written keyframes, 1..100 */
+} fw_params;
+
+fw_params fw_params_default(void);
+/* Checks every field against its range; 0 or FW_EINVAL with the field named in err. */
+int fw_params_validate(const fw_params *p, fw_error *err);
+
+/* Per-frame scores, computed on a small grey/colour thumbnail. */
+typedef struct fw_scores {
+    double motion;  /* mean abs luma difference vs the last kept frame, 0..255 */
+    double area;    /* fraction of 4x4 thumbnail blocks changed vs the last kept frame, 0..1 */
+    double settled; /* the part of area whose blocks have stopped moving (a new state) */
+    double moving;  /* fraction of blocks that moved within the settle time (activity) */
+    double delta;   /* mean abs luma difference vs the previous scored frame, 0..255 */
+    double cut;     /* colour-histogram distance to the previous scored frame, 0..1 */
+    double blur;    /* variance of the Laplacian of the thumbnail (higher = sharper) */
+    double luma;    /* mean luma, 0..255 */
+    double spread;  /* standard deviation of luma */
+    uint64_t hash;  /* 64-bit difference hash (dHash) */
+    int black;      /* 1 when the frame is (nearly) black: never kept by auto/scene */
+    int flat;       /* 1 when the frame is (nearly) one flat colour */
+} fw_scores;
+
+typedef struct fw_video_info {
+    const char *path;        /* the input as given */
+    const char *codec;       /* decoder name */
+    const char *container;   /* demuxer name */
+    double duration_s;       /* container duration, or -1 when unknown (pipes, live) */
+    int width, height;       /* display size, after rotation */
+    int rotation;            /* clockwise degrees applied: 0, 90, 180, 270 */
+    double fps;              /* average frame rate, or 0 when unknown */
+    int64_t frames_decoded;  /* frames the decoder produced so far */
+    int64_t decode_errors;   /* packets or frames the decoder rejected */
+} fw_video_info;
+
+typedef struct fw_keyframe {
+    int index;               /* 0-based position in the final keyframe list */
+    int64_t frame;           /* 0-based number of the decoded frame */
+    double time_s;           /* seconds since the stream's start, from pts */
+    int64_t pts;             /* presentation timestamp in the stream time base */
+    const char *reason;      /* first, cut, motion, change, gap, interval, scene, iframe, last */
+    fw_scores scores;
+    const uint8_t *jpeg;     /* the frame as JPEG (display orientation), or NULL */
+    size_t jpeg_size;
+} fw_keyframe;
+
+typedef struct fw_scene {
+    int index;               /* 0-based */
+    int64_t start_frame;     /* first frame of the scene */
+    int64_t end_frame;       /* last frame of the scene (inclusive) */
+    double start_s;          /* time of the first frame */
+    double end_s;            /* time the scene ends: the next scene's start, or the video end */
+} fw_scene;
+
+typedef struct fw_callbacks {
+    /* A kept keyframe, in time order. Return non-zero to stop the job (FW_ECANCELED).
+     * When NULL, no JPEG is encoded. */
+    int (*on_keyframe)(void *user, const fw_keyframe *kf);
+    /* A finished scene, in time order; the last one comes at the end of the video. */
+    void (*on_scene)(void *user, const fw_scene *scene);
+    /* Progress: seconds decoded and the duration (-1 when unknown). */
+    void (*on_progress)(void *user, double done_s, double total_s);
+    /* A non-fatal problem worth one line on stderr (damaged packets, ...). */
+    void (*on_warning)(void *user, const char *message);
+    void *user;
+} fw_callbacks;
+
+typedef struct fw_job fw_job;
+
+/* Opens the input (a path, "-" for stdin, or any URL libavformat opens) and its best
+ * video stream. On success *out owns the input until fw_job_close. */
+int fw_job_open(fw_job **out, const char *input, const fw_params *params, fw_error *err);
+/* The video's description; frames_decoded and decode_errors grow while running. */
+const fw_video_info *fw_job_video(const fw_job *job);
+/* Decodes to the end, calling back as it goes. Runs once per job. */
+int fw_job_run(fw_job *job, const fw_callbacks *cb, fw_error *err);
+/* Frees the job; accepts NULL. */
+void fw_job_close(fw_job *job);
+
+/* Verbosity of libav* messages on stderr: 0 quiet (default), 1 warnings, 2 all. */
+void fw_set_log_level(int level);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian packages framewise needs to build, test and benchmark.
+# Non-interactive; uses sudo only when not root; does nothing when all are present.
+# Usage: scripts/deps.sh [build|test|bench]   (each level includes the previous ones)
+set -euo pipefail
+level=${1:-test}
+
+build_pkgs=(build-essential cmake pkg-config
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
+  libjansson-dev)
+test_pkgs=(ffmpeg libcmocka-dev fonts-dejavu-core)
+bench_pkgs=(time python3-opencv python3-pil python3-numpy)
+
+pkgs=("${build_pkgs[@]}")
+case "$level" in
+  build) ;;
+  test) pkgs+=("${test_pkgs[@]}") ;;
+  bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "deps.sh: unknown level '$level' (build|test|bench)" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do
+  # dpkg-query prints "install ok installed" only for a fully installed package
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps.sh: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "deps.sh: not root and no sudo; install: ${missing[*]}" >&2; exit 1; }
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q </dev/null
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null

@@ -1,0 +1,55 @@
+/* The framewise command: shared pieces of the subcommands. */
+#ifndef FW_CLI_H
+#define FW_CLI_H
+
+#include <stdio.h>
+
+#include "framewise.h"
+
+/* Exit codes. */
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+/* Options every subcommand shares, plus its own settings from the table. */
+typedef struct cli_opts {
+    fw_params params;
+    const char *input;
+    const char *out_dir;
+    int json, csv, quiet, verbose;
+} cli_opts;
+
+/* A subcommand's description: its name, usage line, the settings it accepts
+ * (NULL-terminated names from the settings table) and whether it writes files. */
+typedef struct cli_command {
+    const char *name;
+    const char *usage;
+    const char *summary;
+    const char *const *settings;
+    int has_out_dir, has_csv;
+} cli_command;
+
+/* Parses argv; returns -1 to go on, else an exit code (help printed, bad usage). */
+int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o);
+void cli_help(const cli_command *cmd, FILE *to);
+/* The exit code for a library error code. */
+int cli_exit_code(int fw_code);
+/* "framewise: message" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Progress bar on stderr (only when it is a terminal and not quiet). */
+typedef struct cli_progress {
+    int enabled;
+    double last_draw;
+    const char *label;
+} cli_progress;
+void cli_progress_init(cli_progress *p, int quiet, const char *label);
+void cli_progress_cb(void *user, double done_s, double total_s);
+void cli_progress_done(cli_progress *p);
+
+/* mkdir -p; 0 or -1 with errno set. */
+int cli_mkdirs(const char *path);
+double cli_now(void);
+
+int cmd_keyframes(int argc, char **argv);
+int cmd_scenes(int argc, char **argv);
+
+#endif

@@ -1,0 +1,44 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void usage(FILE *to)
+{
+    fprintf(to,
+            "usage: framewise COMMAND [options] VIDEO\n"
+            "\n"
+            "framewise finds the frames of a video that carry new information.\n"
+            "\n"
+            "commands:\n"
+            "  keyframes   keep the frames that matter; write them as JPEG and list them\n"
+            "  scenes      list the shots (cuts) of a video\n"
+            "\n"
+            "VIDEO is a file, '-' for standard input, or any URL FFmpeg opens.\n"
+            "'framewise COMMAND --help' shows a command's options.\n"
+            "\n"
+            "exit status: 0 success, 1 runtime failure, 2 bad usage or unreadable input\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("framewise %s\n", FW_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "keyframes") == 0)
+        return cmd_keyframes(argc - 1, argv + 1);
+    if (strcmp(cmd, "scenes") == 0)
+        return cmd_scenes(argc - 1, argv + 1);
+    cli_error("unknown command '%s' (try 'framewise --help')", cmd);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,160 @@
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "core/settings.h"
+
+enum { OPT_JSON = 1000, OPT_CSV, OPT_SETTING = 2000 };
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("framewise: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int cli_exit_code(int code)
+{
+    switch (code) {
+    case FW_OK:
+        return EXIT_OK;
+    case FW_EINVAL:
+    case FW_EOPEN:
+    case FW_EFORMAT:
+    case FW_ENOVIDEO:
+    case FW_EDECODE:
+        return EXIT_USAGE;
+    default:
+        return EXIT_RUNTIME;
+    }
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int cli_mkdirs(const char *path)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0777) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    if (mkdir(buf, 0777) && errno != EEXIST)
+        return -1;
+    struct stat st;
+    if (stat(buf, &st) || !S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+static const fw_setting *setting_at(const cli_command *cmd, int i)
+{
+    return cmd->settings[i] ? fw_setting_find(cmd->settings[i]) : NULL;
+}
+
+void cli_help(const cli_command *cmd, FILE *to)
+{
+    fprintf(to, "usage: framewise %s\n\n%s\n\noptions:\n", cmd->usage, cmd->summary);
+    if (cmd->has_out_dir)
+        fprintf(to, "  -o, --output DIR          write files into DIR (default: framewise-out)\n");
+    fprintf(to, "      --json                print JSON\n");
+    if (cmd->has_csv)
+        fprintf(to, "      --csv                 print CSV\n");
+    fprintf(to, "  -q, --quiet               no progress bar, no summary\n"
+                "  -v, --verbose             show FFmpeg's messages (twice: all of them)\n"
+                "  -h, --help                this help\n");
+    fw_params d = fw_params_default();
+    for (int i = 0; cmd->settings[i]; i++) {
+        const fw_setting *s = setting_at(cmd, i);
+        char left[64], def[32];
+        snprintf(left, sizeof left, "--%s %s", s->name, s->arg);
+        const char *field = (const char *)&d + s->offset;
+        if (s->type == FW_SET_POLICY)
+            snprintf(def, sizeof def, "%s", fw_policy_name(*(const fw_policy *)field));
+        else
+            snprintf(def, sizeof def, "%g", s->type == FW_SET_DOUBLE ? *(const double *)field
+                                                                    : *(const int *)field);
+        fprintf(to, "      %-20s  %s (default: %s)\n", left, s->help, def);
+    }
+}
+
+int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->params = fw_params_default();
+    o->out_dir = "framewise-out";
+    struct option longopts[64];
+    int n = 0;
+    longopts[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
+    if (cmd->has_csv)
+        longopts[n++] = (struct option){"csv", no_argument, NULL, OPT_CSV};
+    if (cmd->has_out_dir)
+        longopts[n++] = (struct option){"output", required_argument, NULL, 'o'};
+    longopts[n++] = (struct option){"quiet", no_argument, NULL, 'q'};
+    longopts[n++] = (struct option){"verbose", no_argument, NULL, 'v'};
+    longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
+    for (int i = 0; cmd->settings[i] && n < 62; i++)
+        longopts[n++] = (struct option){cmd->settings[i], required_argument, NULL, OPT_SETTING + i};
+    longopts[n] = (struct option){0, 0, 0, 0};
+
+    const char *shortopts = cmd->has_out_dir ? "o:qvh" : "qvh";
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        fw_error err;
+        switch (c) {
+        case OPT_JSON: o->json = 1; break;
+        case OPT_CSV: o->csv = 1; break;
+        case 'o': o->out_dir = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case 'v': o->verbose++; break;
+        case 'h': cli_help(cmd, stdout); return EXIT_OK;
+        case '?':
+        case ':':
+            if (optopt)
+                cli_error("%s: unknown option or missing value: -%c (see --help)", cmd->name, optopt);
+            else
+                cli_error("%s: unknown option or missing value: %s (see --help)", cmd->name,
+                          argv[optind - 1]);
+            return EXIT_USAGE;
+        default:
+            if (fw_setting_parse(setting_at(cmd, c - OPT_SETTING), &o->params, optarg, &err)) {
+                cli_error("%s: %s", cmd->name, err.message);
+                return EXIT_USAGE;
+            }
+        }
+    }
+    if (o->json && o->csv) {
+        cli_error("%s: --json and --csv exclude each other", cmd->name);
+        return EXIT_USAGE;
+    }
+    if (optind != argc - 1) {
+        cli_error("%s: %s (usage: framewise %s)", cmd->name,
+                  optind >= argc ? "no VIDEO given" : "more than one VIDEO given", cmd->usage);
+        return EXIT_USAGE;
+    }
+    o->input = argv[optind];
+    fw_set_log_level(o->verbose);
+    return -1;
+}

@@ -1,0 +1,17 @@
+/* JSON pieces shared by the subcommands (jansson). */
+#ifndef FW_CLI_REPORT_H
+#define FW_CLI_REPORT_H
+
+#include <jansson.h>
+
+#include "framewise.h"
+
+json_t *report_video(const fw_video_info *vi);
+json_t *report_scores(const fw_scores *s);
+json_t *report_params(const fw_params *p);
+/* Dumps to stdout with a newline; 0 or -1. */
+int report_print(json_t *root);
+/* "mm:ss.mmm" (or "h:mm:ss.mmm") into buf. */
+const char *report_clock(double t, char *buf, size_t n);
+
+#endif

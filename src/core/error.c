@@ -1,0 +1,48 @@
+#include "core/error.h"
+
+#include <libavutil/error.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+static const struct {
+    int code;
+    const char *message;
+} error_table[] = {
+    {FW_OK, "success"},
+    {FW_EINVAL, "invalid argument"},
+    {FW_EOPEN, "cannot open input"},
+    {FW_EFORMAT, "not a media file"},
+    {FW_ENOVIDEO, "no video stream"},
+    {FW_EDECODE, "no decodable video frame"},
+    {FW_ENOMEM, "out of memory"},
+    {FW_EIO, "output error"},
+    {FW_ECANCELED, "canceled"},
+    {FW_EINTERNAL, "internal error"},
+};
+
+const char *fw_strerror(int code)
+{
+    for (size_t i = 0; i < sizeof error_table / sizeof error_table[0]; i++)
+        if (error_table[i].code == code)
+            return error_table[i].message;
+    return "unknown error";
+}
+
+int fw_error_set(fw_error *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+        err->code = code;
+    }
+    return code;
+}
+
+const char *fw_av_err(int averror)
+{
+    static _Thread_local char buf[AV_ERROR_MAX_STRING_SIZE];
+    av_strerror(averror, buf, sizeof buf);
+    return buf;
+}

@@ -1,0 +1,233 @@
+#include "score/score.h"
+
+#include <libavutil/pixdesc.h>
+#include <libswscale/swscale.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+#define TW FW_THUMB_W
+#define TH FW_THUMB_H
+#define CW (TW / 2)
+#define CH (TH / 2)
+#define YBINS 32
+#define CBINS 16
+
+typedef struct thumb {
+    uint8_t y[TW * TH];
+    uint8_t u[CW * CH];
+    uint8_t v[CW * CH];
+    float hist[YBINS + 2 * CBINS]; /* normalised per channel */
+} thumb;
+
+#define BW (TW / 4)
+#define BH (TH / 4)
+
+struct fw_scorer {
+    struct SwsContext *sws;
+    thumb cur, prev, ref;
+    int have_prev, have_ref;
+    double settle_s;
+    double moved_s[BW * BH]; /* when each 4x4 block last moved */
+    uint8_t anchor[TW * TH];  /* each block as it was when it last moved */
+};
+
+int fw_scorer_open(fw_scorer **out, double settle_s, fw_error *err)
+{
+    fw_scorer *sc = calloc(1, sizeof *sc);
+    if (!sc)
+        return fw_error_set(err, FW_ENOMEM, "scorer: out of memory");
+    sc->settle_s = settle_s;
+    for (int i = 0; i < BW * BH; i++)
+        sc->moved_s[i] = -1e9;
+    *out = sc;
+    return 0;
+}
+
+void fw_scorer_close(fw_scorer *sc)
+{
+    if (!sc)
+        return;
+    sws_freeContext(sc->sws);
+    free(sc);
+}
+
+static void histogram(thumb *t)
+{
+    memset(t->hist, 0, sizeof t->hist);
+    for (int i = 0; i < TW * TH; i++)
+        t->hist[t->y[i] * YBINS / 256] += 1.0f / (TW * TH);
+    for (int i = 0; i < CW * CH; i++) {
+        t->hist[YBINS + t->u[i] * CBINS / 256] += 1.0f / (CW * CH);
+        t->hist[YBINS + CBINS + t->v[i] * CBINS / 256] += 1.0f / (CW * CH);
+    }
+}
+
+/* Luma weighs half, each chroma channel a quarter; each channel's L1 distance of
+ * normalised histograms is halved so the result is 0..1. */
+static double hist_distance(const thumb *a, const thumb *b)
+{
+    double dy = 0, du = 0, dv = 0;
+    for (int i = 0; i < YBINS; i++)
+        dy += fabsf(a->hist[i] - b->hist[i]);
+    for (int i = YBINS; i < YBINS + CBINS; i++)
+        du += fabsf(a->hist[i] - b->hist[i]);
+    for (int i = YBINS + CBINS; i < YBINS + 2 * CBINS; i++)
+        dv += fabsf(a->hist[i] - b->hist[i]);
+    return 0.5 * (0.5 * dy + 0.25 * du + 0.25 * dv);
+}
+
+static double mad(const uint8_t *a, const uint8_t *b, int n)
+{
+    long sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += abs((int)a[i] - (int)b[i]);
+    return (double)sum / n;
+}
+
+static int block_sad(const uint8_t *a, const uint8_t *b, int bx, int by)
+{
+    int sum = 0;
+    for (int y = by * 4; y < by * 4 + 4; y++)
+        for (int x = bx * 4; x < bx * 4 + 4; x++)
+            sum += abs((int)a[y * TW + x] - (int)b[y * TW + x]);
+    return sum;
+}
+
+static void copy_block(uint8_t *dst, const uint8_t *src, int bx, int by)
+{
+    for (int y = by * 4; y < by * 4 + 4; y++)
+        memcpy(dst + y * TW + bx * 4, src + y * TW + bx * 4, 4);
+}
+
+/* Per 4x4 block: has it moved (drifted from its anchor, so slow fades count too; then
+ * remember when), does it differ from the reference, and has such a difference stayed
+ * still for settle_s? Sets area (changed vs reference), settled (changed and still)
+ * and moving (moved within settle_s) as fractions of the blocks. */
+static void block_changes(fw_scorer *sc, double time_s, fw_scores *s)
+{
+    int changed = 0, settled = 0, moving = 0;
+    for (int by = 0; by < BH; by++)
+        for (int bx = 0; bx < BW; bx++) {
+            int i = by * BW + bx;
+            if (!sc->have_prev || block_sad(sc->cur.y, sc->anchor, bx, by) > FW_BLOCK_MOVING * 16) {
+                if (sc->have_prev)
+                    sc->moved_s[i] = time_s;
+                copy_block(sc->anchor, sc->cur.y, bx, by);
+            }
+            int still = time_s - sc->moved_s[i] >= sc->settle_s;
+            moving += !still;
+            if (!sc->have_ref || block_sad(sc->cur.y, sc->ref.y, bx, by) > FW_BLOCK_CHANGED * 16) {
+                changed++;
+                settled += still;
+            }
+        }
+    s->area = (double)changed / (BW * BH);
+    s->settled = (double)settled / (BW * BH);
+    s->moving = (double)moving / (BW * BH);
+}
+
+uint64_t fw_score_dhash(const uint8_t *y, int w, int h, int stride)
+{
+    /* 9x8 box means, then one bit per horizontal neighbour pair. */
+    double cell[8][9];
+    for (int cy = 0; cy < 8; cy++)
+        for (int cx = 0; cx < 9; cx++) {
+            int x0 = cx * w / 9, x1 = (cx + 1) * w / 9, y0 = cy * h / 8, y1 = (cy + 1) * h / 8;
+            if (x1 <= x0)
+                x1 = x0 + 1;
+            if (y1 <= y0)
+                y1 = y0 + 1;
+            long sum = 0;
+            for (int yy = y0; yy < y1; yy++)
+                for (int xx = x0; xx < x1; xx++)
+                    sum += y[yy * stride + xx];
+            cell[cy][cx] = (double)sum / ((x1 - x0) * (y1 - y0));
+        }
+    uint64_t hash = 0;
+    for (int cy = 0; cy < 8; cy++)
+        for (int cx = 0; cx < 8; cx++)
+            hash = (hash << 1) | (cell[cy][cx + 1] > cell[cy][cx] + 0.5);
+    return hash;
+}
+
+double fw_score_laplacian_var(const uint8_t *y, int w, int h, int stride)
+{
+    double sum = 0, sum2 = 0;
+    int n = 0;
+    for (int r = 1; r < h - 1; r++)
+        for (int c = 1; c < w - 1; c++) {
+            const uint8_t *p = y + r * stride + c;
+            int lap = p[-1] + p[1] + p[-stride] + p[stride] - 4 * p[0];
+            sum += lap;
+            sum2 += (double)lap * lap;
+            n++;
+        }
+    if (n == 0)
+        return 0;
+    double mean = sum / n;
+    return sum2 / n - mean * mean;
+}
+
+static int make_thumb(fw_scorer *sc, const AVFrame *f, thumb *t, fw_error *err)
+{
+    sc->sws = sws_getCachedContext(sc->sws, f->width, f->height, f->format, TW, TH,
+                                   AV_PIX_FMT_YUV420P, SWS_AREA, NULL, NULL, NULL);
+    if (!sc->sws)
+        return fw_error_set(err, FW_EINTERNAL, "scorer: cannot scale %dx%d %s frames", f->width,
+                            f->height, av_get_pix_fmt_name(f->format));
+    uint8_t *dst[4] = {t->y, t->u, t->v, NULL};
+    int stride[4] = {TW, CW, CW, 0};
+    sws_scale(sc->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, stride);
+    histogram(t);
+    return 0;
+}
+
+int fw_scorer_score(fw_scorer *sc, const AVFrame *frame, double time_s, fw_scores *s,
+                    fw_error *err)
+{
+    int rc = make_thumb(sc, frame, &sc->cur, err);
+    if (rc)
+        return rc;
+    const thumb *t = &sc->cur;
+    memset(s, 0, sizeof *s);
+    double sum = 0, sum2 = 0;
+    for (int i = 0; i < TW * TH; i++) {
+        sum += t->y[i];
+        sum2 += (double)t->y[i] * t->y[i];
+    }
+    s->luma = sum / (TW * TH);
+    s->spread = sqrt(fmax(0, sum2 / (TW * TH) - s->luma * s->luma));
+    s->black = s->luma < 24 && s->spread < 8;
+    s->flat = s->spread < 3;
+    s->hash = fw_score_dhash(t->y, TW, TH, TW);
+    s->blur = fw_score_laplacian_var(t->y, TW, TH, TW);
+    s->delta = sc->have_prev ? mad(t->y, sc->prev.y, TW * TH) : 255;
+    s->cut = sc->have_prev ? hist_distance(t, &sc->prev) : 1;
+    s->motion = sc->have_ref ? mad(t->y, sc->ref.y, TW * TH) : 255;
+    block_changes(sc, time_s, s);
+    sc->prev = sc->cur;
+    sc->have_prev = 1;
+    return 0;
+}
+
+void fw_scorer_set_reference(fw_scorer *sc)
+{
+    sc->ref = sc->prev; /* prev holds the frame scored last */
+    sc->have_ref = 1;
+}
+
+void fw_scorer_signature(const fw_scorer *sc, fw_sig *out)
+{
+    const uint8_t *y = sc->prev.y;
+    for (int by = 0; by < FW_SIG_H; by++)
+        for (int bx = 0; bx < FW_SIG_W; bx++) {
+            int sum = 0;
+            for (int r = 0; r < 4; r++)
+                for (int c = 0; c < 4; c++)
+                    sum += y[(by * 4 + r) * TW + bx * 4 + c];
+            out->v[by * FW_SIG_W + bx] = (uint8_t)(sum / 16);
+        }
+}

@@ -1,0 +1,328 @@
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/display.h>
+#include <libavutil/log.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "source/source.h"
+
+/* Problems not tied to a source (opening, probing), for error messages. */
+static _Thread_local char last_problem[256];
+
+/* A decoder that conceals damage (h264 with a broken slice) still returns frames and
+ * says so only in its log, often from its worker threads; the log callback finds
+ * the source through the codec context's opaque pointer (frame-thread copies keep
+ * it) and counts the problem there. */
+typedef struct problem_log {
+    atomic_long n;
+    char last[256];
+} problem_log;
+
+struct fw_source {
+    AVFormatContext *fmt;
+    AVCodecContext *dec;
+    AVPacket *pkt;
+    AVFrame *frame;
+    int stream;
+    AVRational tb;
+    int64_t start_pts;   /* pts of time zero */
+    int64_t last_pts;    /* for frames without a timestamp */
+    int draining;        /* the demuxer hit its end; the decoder is being flushed */
+    int done;
+    problem_log problems; /* error messages of this source's decoder */
+    fw_discard discard;
+    double frame_dur_s;
+    fw_video_info info;
+    char path[1024];
+};
+
+/* ---- libav* log routing ----------------------------------------------------- */
+
+static int log_verbosity = 0; /* 0 quiet, 1 warnings, 2 all */
+
+void fw_set_log_level(int level)
+{
+    log_verbosity = level;
+}
+
+static problem_log *problem_log_of(void *avcl)
+{
+    const AVClass *cls = avcl ? *(const AVClass **)avcl : NULL;
+    if (!cls || cls != avcodec_get_class())
+        return NULL;
+    return ((AVCodecContext *)avcl)->opaque;
+}
+
+static void log_callback(void *avcl, int level, const char *fmt, va_list vl)
+{
+    if (level <= AV_LOG_ERROR) {
+        problem_log *pl = problem_log_of(avcl);
+        char line[256];
+        int prefix = 1;
+        va_list copy;
+        va_copy(copy, vl);
+        av_log_format_line(avcl, level, fmt, copy, line, sizeof line, &prefix);
+        va_end(copy);
+        size_t n = strlen(line);
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (pl) {
+            atomic_fetch_add(&pl->n, 1);
+            if (n) /* racy between worker threads at worst; only used in a message */
+                snprintf(pl->last, sizeof pl->last, "%s", line);
+        } else if (n) {
+            snprintf(last_problem, sizeof last_problem, "%s", line);
+        }
+    }
+    if ((log_verbosity >= 2 && level <= AV_LOG_INFO) ||
+        (log_verbosity == 1 && level <= AV_LOG_WARNING))
+        av_log_default_callback(avcl, level, fmt, vl);
+}
+
+void fw_source_install_log(void)
+{
+    av_log_set_callback(log_callback);
+}
+
+const char *fw_source_last_problem(const fw_source *src)
+{
+    return src->problems.last[0] ? src->problems.last : last_problem;
+}
+
+/* ---- opening ---------------------------------------------------------------- */
+
+static int rotation_of(AVStream *st)
+{
+    const uint8_t *m = av_stream_get_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, NULL);
+    if (!m)
+        return 0;
+    double ccw = av_display_rotation_get((const int32_t *)m);
+    if (isnan(ccw))
+        return 0;
+    int cw = (int)lround(-ccw / 90.0) * 90;
+    return ((cw % 360) + 360) % 360;
+}
+
+/* The best video stream that is a real video (not a cover picture), or -1. */
+static int pick_stream(AVFormatContext *fmt)
+{
+    int best = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
+    if (best >= 0 && !(fmt->streams[best]->disposition & AV_DISPOSITION_ATTACHED_PIC))
+        return best;
+    for (unsigned i = 0; i < fmt->nb_streams; i++) {
+        AVStream *st = fmt->streams[i];
+        if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO &&
+            !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
+            return (int)i;
+    }
+    return -1;
+}
+
+/* "[mov,mp4 @ 0x...] moov atom not found" -> "moov atom not found" */
+static const char *strip_context(const char *line)
+{
+    const char *end = line[0] == '[' ? strstr(line, "] ") : NULL;
+    return end ? end + 2 : line;
+}
+
+static int open_format(fw_source *s, const char *input, fw_error *err)
+{
+    const char *url = strcmp(input, "-") == 0 ? "pipe:0" : input;
+    last_problem[0] = '\0';
+    int rc = avformat_open_input(&s->fmt, url, NULL, NULL);
+    if (rc < 0) {
+        if (rc == AVERROR(ENOENT) || rc == AVERROR(EACCES) || rc == AVERROR(EISDIR) ||
+            rc == AVERROR(EIO))
+            return fw_error_set(err, FW_EOPEN, "%s: cannot open: %s", input, fw_av_err(rc));
+        return fw_error_set(err, FW_EFORMAT, "%s: not a readable media file (%s)", input,
+                            last_problem[0] ? strip_context(last_problem) : fw_av_err(rc));
+    }
+    /* The tty demuxer renders any text file as a video of ANSI art: not a video. */
+    if (strcmp(s->fmt->iformat->name, "tty") == 0)
+        return fw_error_set(err, FW_EFORMAT, "%s: not a media file (looks like plain text)",
+                            input);
+    rc = avformat_find_stream_info(s->fmt, NULL);
+    if (rc < 0)
+        return fw_error_set(err, FW_EFORMAT, "%s: cannot read stream information (%s)", input,
+                            fw_av_err(rc));
+    return 0;
+}
+
+static int open_decoder(fw_source *s, const char *input, int threads, fw_error *err)
+{
+    AVStream *st = s->fmt->streams[s->stream];
+    const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
+    if (!codec)
+        return fw_error_set(err, FW_EFORMAT, "%s: no decoder for video codec '%s'", input,
+                            avcodec_get_name(st->codecpar->codec_id));
+    s->dec = avcodec_alloc_context3(codec);
+    if (!s->dec)
+        return fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
+    int rc = avcodec_parameters_to_context(s->dec, st->codecpar);
+    if (rc < 0)
+        return fw_error_set(err, FW_EINTERNAL, "%s: %s", input, fw_av_err(rc));
+    s->dec->thread_count = threads;
+    s->dec->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+    s->dec->pkt_timebase = st->time_base;
+    s->dec->opaque = &s->problems;
+    rc = avcodec_open2(s->dec, codec, NULL);
+    if (rc < 0)
+        return fw_error_set(err, FW_EFORMAT, "%s: cannot open the %s decoder (%s)", input,
+                            codec->name, fw_av_err(rc));
+    return 0;
+}
+
+int fw_source_open(fw_source **out, const char *input, int threads, fw_error *err)
+{
+    *out = NULL;
+    fw_source *s = calloc(1, sizeof *s);
+    if (!s)
+        return fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
+    snprintf(s->path, sizeof s->path, "%s", input);
+    int rc = open_format(s, input, err);
+    if (rc)
+        goto fail;
+    s->stream = pick_stream(s->fmt);
+    if (s->stream < 0) {
+        rc = fw_error_set(err, FW_ENOVIDEO, "%s: no video stream (%u stream%s, none video)",
+                          input, s->fmt->nb_streams, s->fmt->nb_streams == 1 ? "" : "s");
+        goto fail;
+    }
+    if ((rc = open_decoder(s, input, threads, err)))
+        goto fail;
+    s->pkt = av_packet_alloc();
+    s->frame = av_frame_alloc();
+    if (!s->pkt || !s->frame) {
+        rc = fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
+        goto fail;
+    }
+    AVStream *st = s->fmt->streams[s->stream];
+    s->tb = st->time_base;
+    s->start_pts = st->start_time;
+    s->last_pts = AV_NOPTS_VALUE;
+    AVRational fr = st->avg_frame_rate.num ? st->avg_frame_rate : st->r_frame_rate;
+    double fps = fr.num && fr.den ? av_q2d(fr) : 0;
+    s->frame_dur_s = fps > 0 && fps < 1000 ? 1.0 / fps : 1.0 / 25;
+
+    fw_video_info *vi = &s->info;
+    vi->path = s->path;
+    vi->codec = s->dec->codec->name;
+    vi->container = s->fmt->iformat->name;
+    vi->duration_s = s->fmt->duration > 0 ? s->fmt->duration / (double)AV_TIME_BASE : -1;
+    vi->rotation = rotation_of(st);
+    int swap = vi->rotation == 90 || vi->rotation == 270;
+    vi->width = swap ? st->codecpar->height : st->codecpar->width;
+    vi->height = swap ? st->codecpar->width : st->codecpar->height;
+    vi->fps = fps;
+    *out = s;
+    return 0;
+fail:
+    fw_source_close(s);
+    return rc;
+}
+
+const fw_video_info *fw_source_info(const fw_source *src)
+{
+    return &src->info;
+}
+
+void fw_source_set_discard(fw_source *s, fw_discard mode)
+{
+    s->discard = mode;
+    s->dec->skip_frame = mode == FW_DISCARD_NONKEY   ? AVDISCARD_NONKEY
+                         : mode == FW_DISCARD_NONREF ? AVDISCARD_NONREF
+                                                     : AVDISCARD_DEFAULT;
+}
+
+/* Sends the next packet of our stream to the decoder; 0 when sent (or skipped),
+ * 1 when the demuxer is exhausted and the decoder was told to drain. */
+static int feed(fw_source *s)
+{
+    for (;;) {
+        int rc = av_read_frame(s->fmt, s->pkt);
+        if (rc < 0) {
+            /* A read error mid-file (truncated, network) ends the input: keep what we
+             * have, and let the caller warn through the problem counter. */
+            if (rc != AVERROR_EOF)
+                s->info.decode_errors++;
+            avcodec_send_packet(s->dec, NULL);
+            return 1;
+        }
+        if (s->pkt->stream_index != s->stream) {
+            av_packet_unref(s->pkt);
+            continue;
+        }
+        /* Keyframes only: a non-key packet never reaches the decoder at all. */
+        if (s->discard == FW_DISCARD_NONKEY && !(s->pkt->flags & AV_PKT_FLAG_KEY)) {
+            av_packet_unref(s->pkt);
+            continue;
+        }
+        rc = avcodec_send_packet(s->dec, s->pkt);
+        av_packet_unref(s->pkt);
+        if (rc < 0 && rc != AVERROR(EAGAIN))
+            s->info.decode_errors++;
+        return 0;
+    }
+}
+
+int fw_source_next(fw_source *s, AVFrame **frame, fw_frame_info *fi, fw_error *err)
+{
+    if (s->done)
+        return 0;
+    av_frame_unref(s->frame);
+    for (;;) {
+        int rc = avcodec_receive_frame(s->dec, s->frame);
+        if (rc == 0)
+            break;
+        if (rc == AVERROR_EOF) {
+            s->done = 1;
+            if (s->info.frames_decoded == 0)
+                return fw_error_set(err, FW_EDECODE, "%s: no decodable video frame%s%s", s->path,
+                                    fw_source_last_problem(s)[0] ? ": " : "",
+                                    fw_source_last_problem(s));
+            return 0;
+        }
+        if (rc == AVERROR(EAGAIN)) {
+            if (s->draining) /* should not happen; end cleanly */
+                return s->done = 1, 0;
+            s->draining = feed(s);
+            continue;
+        }
+        s->info.decode_errors++; /* damaged data: skip it and go on */
+    }
+    long logged = atomic_load(&s->problems.n);
+    if (logged > s->info.decode_errors)
+        s->info.decode_errors = logged;
+    AVFrame *f = s->frame;
+    int64_t pts = f->best_effort_timestamp;
+    if (pts == AV_NOPTS_VALUE)
+        pts = s->last_pts == AV_NOPTS_VALUE
+                  ? 0
+                  : s->last_pts + (int64_t)llround(s->frame_dur_s / av_q2d(s->tb));
+    if (s->start_pts == AV_NOPTS_VALUE)
+        s->start_pts = pts;
+    s->last_pts = pts;
+    fi->number = s->info.frames_decoded++;
+    fi->pts = pts;
+    fi->time_s = (double)(pts - s->start_pts) * av_q2d(s->tb);
+    fi->dur_s = s->frame_dur_s;
+    fi->key = f->key_frame;
+    *frame = f;
+    return 1;
+}
+
+void fw_source_close(fw_source *s)
+{
+    if (!s)
+        return;
+    av_frame_free(&s->frame);
+    av_packet_free(&s->pkt);
+    avcodec_free_context(&s->dec);
+    avformat_close_input(&s->fmt);
+    free(s);
+}
