@@ -99,7 +99,8 @@ typedef struct fw_video_info {
     const char *container;   /* demuxer name */
     double duration_s;       /* container duration, or -1 when unknown (pipes, live) */
     int width, height;       /* display size, after rotation */
-    int rotation;            /* clockwise degrees applied: 0, 90, 180, 270 */
+    int rotation;            /* clockwise degrees applied for display (as FFmpeg's autorotate):
+                                0, 90, 180, 270 */
     double fps;              /* average frame rate, or 0 when unknown */
     int64_t frames_decoded;  /* frames the decoder produced so far */
     int64_t decode_errors;   /* packets or frames the decoder rejected */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/error.h"
 #include "source/source.h"
@@ -134,6 +135,9 @@ static int open_format(fw_source *s, const char *input, fw_error *err)
 {
     const char *url = strcmp(input, "-") == 0 ? "pipe:0" : input;
     last_problem[0] = '\0';
+    struct stat st;
+    if (stat(input, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
+        return fw_error_set(err, FW_EFORMAT, "%s: empty file", input);
     int rc = avformat_open_input(&s->fmt, url, NULL, NULL);
     if (rc < 0) {
         if (rc == AVERROR(ENOENT) || rc == AVERROR(EACCES) || rc == AVERROR(EISDIR) ||
