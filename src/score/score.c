@@ -171,10 +171,14 @@ double fw_score_laplacian_var(const uint8_t *y, int w, int h, int stride)
     return sum2 / n - mean * mean;
 }
 
+/* SWS_FAST_BILINEAR, not SWS_AREA: area averaging cost 19% of the run on a clip
+ * whose decoder runs at 1,500 fps (vtest.avi), fast bilinear about a quarter of that,
+ * and every selection test and real-clip count stayed the same (the 4x4-block and
+ * 32x18-cell measures average the aliasing out). */
 static int make_thumb(fw_scorer *sc, const AVFrame *f, thumb *t, fw_error *err)
 {
     sc->sws = sws_getCachedContext(sc->sws, f->width, f->height, f->format, TW, TH,
-                                   AV_PIX_FMT_YUV420P, SWS_AREA, NULL, NULL, NULL);
+                                   AV_PIX_FMT_YUV420P, SWS_FAST_BILINEAR, NULL, NULL, NULL);
     if (!sc->sws)
         return fw_error_set(err, FW_EINTERNAL, "scorer: cannot scale %dx%d %s frames", f->width,
                             f->height, av_get_pix_fmt_name(f->format));

@@ -49,6 +49,10 @@ void fw_select_push(fw_select *sel, const fw_frame_info *f, const fw_scores *s, 
     fw_frame_info at;
     int cut = sel->ops->uses_cuts ? fw_cut_push(&sel->cuts, f, s, sig, &at) : 0;
     sel->ops->decide(sel->ctx, f, s, sig, cut, d);
+    /* Large motion is seen at once, a cut only once it has lasted: a frame kept for
+     * motion while a cut is being confirmed is the new shot's frame. */
+    if (d->keep && sel->cuts.candidate && strcmp(d->reason, "motion") == 0)
+        d->reason = "cut";
     d->cut = cut;
     if (cut)
         d->cut_at = at;
