@@ -43,6 +43,9 @@ mkdir -p "$WORK" "$(dirname "$RESULTS")"
 RUNS=$(mktemp -d "${TMPDIR:-/tmp}/fw-bench.XXXXXX")
 trap 'rm -rf "$RUNS"' EXIT
 notes=()
+bin_sum() { sha256sum "$BIN" | cut -c1-16; }
+BIN_SUM0=$(bin_sum)
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- input (a): synthetic 1080p30, 60 s
 # Six 10 s shots (so five hard cuts), all with motion, plus light temporal grain like a real camera:
@@ -164,6 +167,15 @@ for x in "${inputs[@]}"; do
 done
 
 # ---------------------------------------------------------------- report
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+BIN_SUM1=$(bin_sum)
+if [ "$BIN_SUM1" != "$BIN_SUM0" ]; then
+  notes+=("**the framewise binary changed during the benchmark** (sha256 $BIN_SUM0… -> $BIN_SUM1…, rebuilt by someone else?): results mix two builds; re-run.")
+  echo "keyframes.sh: WARNING: $BIN changed while the benchmark ran" >&2
+fi
+if awk -v l="${LOAD0%% *}" 'BEGIN { exit !(l > 0.5) }'; then
+  notes+=("the machine was not idle at the start (1-min load average ${LOAD0%% *}): timings may be noisy; compare the min-max spread.")
+fi
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 [ -n "$cpu" ] || cpu=$(uname -m)
 ffv=$(ffmpeg -version | head -n 1)
@@ -177,10 +189,11 @@ cvv=$("$PY" -c 'import cv2; print(cv2.__version__)' 2>/dev/null || echo "not ins
   echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
   echo "- machine: $(nproc) CPUs (nproc), $cpu, $(uname -sr), $(awk '/MemTotal/ { printf "%.1f GiB RAM", $2 / 1048576 }' /proc/meminfo)"
   echo "- ffmpeg: $ffv"
-  echo "- framewise: \`$BIN\`, git $gitrev; seed baseline: \`$SEED\` (OpenCV $cvv)"
+  echo "- framewise: \`$BIN\` (sha256 $BIN_SUM0…), git $gitrev; seed baseline: \`$SEED\` (OpenCV $cvv)"
   echo "- method: per input, each command once per round in turn (start rotates each round), $ROUNDS rounds;" \
     "wall time by \`date +%s.%N\` around \`/usr/bin/time -v\`; **median** reported; ratio = median / median of the ffmpeg decode;" \
     "peak RSS = largest \"Maximum resident set size\" over the rounds, in MB (= kB/1024); a fresh empty output dir per run."
+  echo "- load average (1/5/15 min): $LOAD0 at start, $LOAD1 at end (the benchmark itself keeps about 1-2 cores busy)"
   echo "- targets (ratio vs ffmpeg decode): auto <= 1.10, interval <= 0.80, iframe <= 0.10; framewise peak RSS <= 150 MB at 1080p."
   echo
   echo "Inputs:"
@@ -218,8 +231,8 @@ for line in open(raw):
     runs.setdefault((x, name), []).append((float(secs), int(rss or 0), kept, status))
 
 out = [open(header).read().rstrip("\n"), ""]
-out.append("| input | command | runs | median s | ratio vs ffmpeg | target | pass/miss | keyframes kept | peak RSS MB |")
-out.append("|---|---|---:|---:|---:|---|---|---:|---:|")
+out.append("| input | command | runs | median s | min-max s | ratio vs ffmpeg | target | pass/miss | keyframes kept | peak RSS MB |")
+out.append("|---|---|---:|---:|---:|---:|---|---|---:|---:|")
 misses = []
 for x in inputs:
     base = runs.get((x, "ffmpeg"))
@@ -256,7 +269,7 @@ for x in inputs:
             verdict = "**ERROR** (" + ", ".join(sorted(set(bad))) + ")"
             misses.append(f"{x}: {label[name]}: run failed ({', '.join(sorted(set(bad)))})")
         rtxt = f"{ratio:.3f}" if ratio is not None else "—"
-        out.append(f"| `{x}` | {label[name]} | {len(rs)} | {med:.3f} | {rtxt} | {tgt} | {verdict} | {kept} | {rss:.1f} |")
+        out.append(f"| `{x}` | {label[name]} | {len(rs)} | {med:.3f} | {min(r[0] for r in rs):.2f}-{max(r[0] for r in rs):.2f} | {rtxt} | {tgt} | {verdict} | {kept} | {rss:.1f} |")
 out.append("")
 if misses:
     out.append("Missed targets / failures:")

@@ -126,8 +126,10 @@ typedef struct fw_scene {
 } fw_scene;
 
 typedef struct fw_callbacks {
-    /* A kept keyframe, in time order. Return non-zero to stop the job (FW_ECANCELED).
-     * When NULL, no JPEG is encoded. */
+    /* A kept keyframe, in time order. It runs on the job's writer thread (one call at a
+     * time, never concurrently with another on_keyframe); the other callbacks run on
+     * the thread that called fw_job_run. Return non-zero to stop the job
+     * (FW_ECANCELED). When NULL, no JPEG is encoded. */
     int (*on_keyframe)(void *user, const fw_keyframe *kf);
     /* A finished scene, in time order; the last one comes at the end of the video. */
     void (*on_scene)(void *user, const fw_scene *scene);

@@ -104,8 +104,11 @@ int fw_encode_jpeg(fw_encoder *e, const AVFrame *f, int rotation, uint8_t **out,
     int rc = ensure_frame(e->yuv, f->width, f->height);
     if (rc < 0)
         return fw_error_set(err, FW_ENOMEM, "encoder: %s", fw_av_err(rc));
+    /* Same size: only the range (limited to full) and maybe the pixel format change, so
+     * the scaling filter does not matter; fast bilinear is the cheapest path (3.5 ms
+     * instead of 5 ms for a 1080p frame with bicubic). */
     e->sws = sws_getCachedContext(e->sws, f->width, f->height, f->format, f->width, f->height,
-                                  AV_PIX_FMT_YUVJ420P, SWS_BICUBIC, NULL, NULL, NULL);
+                                  AV_PIX_FMT_YUVJ420P, SWS_FAST_BILINEAR, NULL, NULL, NULL);
     if (!e->sws)
         return fw_error_set(err, FW_EINTERNAL, "encoder: cannot convert %s frames",
                             av_get_pix_fmt_name(f->format));

@@ -192,8 +192,11 @@ void fw_sampler_advance(fw_sampler *sm, const fw_frame_info *f)
 }
 
 /* Skip non-reference frames while the next sample point is more than a few frames
- * away; decode fully near it. The lead covers the decoder's frame-thread delay. */
+ * away; decode fully near it. The lead covers a run of 3 B-frames plus the
+ * frame-thread delay of a 2-thread decoder (the skip applies to packets being sent,
+ * which are that many frames ahead of the frames coming out). */
+#define FW_SAMPLER_LEAD 5
 fw_discard fw_sampler_discard(const fw_sampler *sm, const fw_frame_info *f)
 {
-    return sm->next_s - f->time_s > 6 * f->dur_s ? FW_DISCARD_NONREF : FW_DISCARD_NONE;
+    return sm->next_s - f->time_s > FW_SAMPLER_LEAD * f->dur_s ? FW_DISCARD_NONREF : FW_DISCARD_NONE;
 }

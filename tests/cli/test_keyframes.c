@@ -365,6 +365,19 @@ static void bad_inputs_give_one_line_and_exit_2(void **state)
     expect_bad_input(dir, "Is a directory");
 }
 
+/* The output directory cannot be made: a runtime failure, exit 1, one line. */
+static void unwritable_output_exits_1(void **state)
+{
+    (void)state;
+    const char *v = four_states();
+    fwt_run r;
+    fwt_fw(&r, "keyframes '%s' -o '%s' -q", v, v); /* a file, not a directory */
+    assert_int_equal(r.status, 1);
+    assert_int_equal(fwt_lines(r.err), 1);
+    assert_non_null(strstr(r.err, "cannot create output directory"));
+    fwt_free(&r);
+}
+
 static void usage_errors_exit_2_and_help_exits_0(void **state)
 {
     (void)state;
@@ -501,6 +514,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(csv_has_the_json_columns, teardown),
         cmocka_unit_test_teardown(reads_standard_input, teardown),
         cmocka_unit_test_teardown(bad_inputs_give_one_line_and_exit_2, teardown),
+        cmocka_unit_test_teardown(unwritable_output_exits_1, teardown),
         cmocka_unit_test_teardown(usage_errors_exit_2_and_help_exits_0, teardown),
         cmocka_unit_test_teardown(real_megamind_cuts_found, teardown),
         cmocka_unit_test_teardown(real_pyscenedetect_cuts_and_coverage, teardown),
