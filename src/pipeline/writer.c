@@ -168,10 +168,12 @@ static int enqueue(fw_writer *w, AVFrame *frame, const fw_keyframe *kf, const fw
 int fw_writer_push(fw_writer *w, const AVFrame *frame, const fw_keyframe *kf, const fw_sig *sig,
                    int is_cut, fw_error *err)
 {
+    w->pushed++;
+    if (!w->cb.on_keyframe) /* nobody wants keyframes (scenes only): nothing to encode */
+        return 0;
     AVFrame *ref = av_frame_clone(frame);
     if (!ref)
         return fw_error_set(err, FW_ENOMEM, "%s: out of memory", w->path);
-    w->pushed++;
     if (enqueue(w, ref, kf, sig, is_cut)) {
         pthread_mutex_lock(&w->mu);
         *err = w->err;
