@@ -2,7 +2,9 @@
  *
  * A job opens one video input, decodes it once, scores every frame the keyframe
  * policy looks at, and reports the kept keyframes (with their reason, scores and a
- * JPEG image) and the shot list through callbacks.
+ * JPEG image) and the shot list through callbacks. When asked for observations, it
+ * also sends every keyframe to a vision-language model server (OpenAI-compatible
+ * chat API) while decoding goes on, and reports what the model saw, in time order.
  *
  * Ownership: the caller owns fw_job (fw_job_open / fw_job_close). Everything a
  * callback receives is owned by the job and valid only during that call.
@@ -31,7 +33,9 @@ enum {
     FW_ENOMEM = -6,    /* out of memory */
     FW_EIO = -7,       /* writing an output failed */
     FW_ECANCELED = -8, /* a callback asked to stop */
-    FW_EINTERNAL = -9  /* a library call failed unexpectedly */
+    FW_EINTERNAL = -9, /* a library call failed unexpectedly */
+    FW_ENET = -10      /* the model server cannot be reached, or refuses every request
+                          (authentication, unknown model) */
 };
 
 typedef struct fw_error {
@@ -71,6 +75,21 @@ typedef struct fw_params {
     int budget;              /* keep at most this many keyframes in the whole video (0: none) */
     int threads;             /* decoder threads (0: one per core) */
     int jpeg_quality;        /* JPEG quality of written keyframes, 1..100 */
+    int max_pixels;          /* scale keyframe images to at most this many pixels, each side a
+                                multiple of 32 as Qwen-VL models cut them (0: full size) */
+    /* analyze, openai backend. Strings are the caller's and must outlive the job. */
+    const char *url;         /* OpenAI-compatible server, e.g. http://localhost:8080/v1 */
+    const char *model;       /* model name (NULL: the server's first model) */
+    const char *api_key;     /* sent as "Authorization: Bearer" (NULL: none); never logged */
+    const char *prompt;      /* the question about each frame (NULL: the built-in one) */
+    const char *system_prompt; /* NULL: the built-in one */
+    int concurrency;         /* requests in flight (0: the server's slots, else 4) */
+    int window;              /* keyframes per request (1: one each) */
+    int retries;             /* retries of a failed request (429, 5xx, network, timeout) */
+    double timeout_s;        /* per request */
+    int max_tokens;          /* answer length limit per request */
+    double temperature;
+    int logprobs;            /* 1: ask for token logprobs to estimate confidence */
 } fw_params;
 
 fw_params fw_params_default(void);
@@ -115,7 +134,45 @@ typedef struct fw_keyframe {
     fw_scores scores;
     const uint8_t *jpeg;     /* the frame as JPEG (display orientation), or NULL */
     size_t jpeg_size;
+    int width, height;       /* size of the JPEG (after max_pixels) */
+    int image_tokens;        /* what the image costs a Qwen-VL model: (w/32)*(h/32) after
+                                rounding each side to a multiple of 32 */
 } fw_keyframe;
+
+/* What the model (or a local backend) says about one keyframe. */
+typedef struct fw_observation {
+    int keyframe;            /* index of the keyframe it describes */
+    double time_s;           /* that keyframe's time */
+    const char *text;        /* the description ("" when the frame failed) */
+    const char *fields;      /* the structured answer, a JSON object text ("{}" when none):
+                                description, actions, text, objects, uncertain */
+    double confidence;       /* 0..1: from token logprobs when the server gives them, lowered
+                                by answers such as "cannot tell", by blur and by uncertain */
+    const char *const *flags; /* n_flags names: uncertain, hedged, blurry, unstructured,
+                                 window, schema_fallback */
+    int n_flags;
+    const char *backend;     /* "openai" */
+    const char *model;       /* the model that answered */
+    double latency_ms;       /* of the request that answered (its last attempt) */
+    int image_tokens;        /* image tokens sent for this frame */
+    int prompt_tokens;       /* the request's usage, shared out over its frames */
+    int completion_tokens;
+    int attempts;            /* requests made for it (1 + retries) */
+    const char *error;       /* NULL, or why this frame has no answer */
+} fw_observation;
+
+/* Counters of a run, complete after fw_job_run returns. */
+typedef struct fw_stats {
+    int64_t frames_decoded;
+    int keyframes;
+    int observations;
+    int requests;            /* HTTP requests sent, retries included */
+    int retries;
+    int failed;              /* keyframes left without an answer */
+    int64_t image_tokens;    /* estimated image tokens sent (counted once per keyframe) */
+    int64_t prompt_tokens, completion_tokens; /* as the server reported them */
+    double decode_s, analyze_s, total_s; /* analyze_s: first request to last answer */
+} fw_stats;
 
 typedef struct fw_scene {
     int index;               /* 0-based */
@@ -137,6 +194,11 @@ typedef struct fw_callbacks {
     void (*on_progress)(void *user, double done_s, double total_s);
     /* A non-fatal problem worth one line on stderr (damaged packets, ...). */
     void (*on_warning)(void *user, const char *message);
+    /* An observation, in keyframe order, while the job runs (on the job's analyzer thread,
+     * one at a time). When set, fw_job_run first checks that params->url answers (at most
+     * ~5 s; FW_ENET if not) and then sends every keyframe to it; a frame that fails after
+     * its retries still comes, with its error. Return non-zero to stop the job. */
+    int (*on_observation)(void *user, const fw_observation *obs);
     void *user;
 } fw_callbacks;
 
@@ -149,6 +211,8 @@ int fw_job_open(fw_job **out, const char *input, const fw_params *params, fw_err
 const fw_video_info *fw_job_video(const fw_job *job);
 /* Decodes to the end, calling back as it goes. Runs once per job. */
 int fw_job_run(fw_job *job, const fw_callbacks *cb, fw_error *err);
+/* The run's counters (valid after fw_job_run, also after a failed run). */
+void fw_job_stats(const fw_job *job, fw_stats *out);
 /* Frees the job; accepts NULL. */
 void fw_job_close(fw_job *job);
 

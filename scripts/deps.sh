@@ -7,8 +7,8 @@ level=${1:-test}
 
 build_pkgs=(build-essential cmake pkg-config
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
-  libjansson-dev)
-test_pkgs=(ffmpeg libcmocka-dev fonts-dejavu-core)
+  libjansson-dev libcurl4-openssl-dev)
+test_pkgs=(ffmpeg libcmocka-dev fonts-dejavu-core libcivetweb-dev)
 bench_pkgs=(time python3-opencv python3-pil python3-numpy)
 
 pkgs=("${build_pkgs[@]}")

@@ -14,6 +14,7 @@ typedef struct cli_opts {
     fw_params params;
     const char *input;
     const char *out_dir;
+    const char *prompt_file;
     int json, csv, quiet, verbose;
 } cli_opts;
 
@@ -24,7 +25,8 @@ typedef struct cli_command {
     const char *usage;
     const char *summary;
     const char *const *settings;
-    int has_out_dir, has_csv;
+    int has_out_dir, has_csv, has_prompt_file;
+    void (*defaults)(fw_params *p); /* this command's own defaults, or NULL */
 } cli_command;
 
 /* Parses argv; returns -1 to go on, else an exit code (help printed, bad usage). */
@@ -49,7 +51,23 @@ void cli_progress_done(cli_progress *p);
 int cli_mkdirs(const char *path);
 double cli_now(void);
 
+/* Kept keyframes written as DIR/kf_NNNNNN.jpg and listed (cli/kflist.c). */
+typedef struct cli_kept {
+    fw_keyframe kf; /* jpeg pointers cleared: the bytes live only during the callback */
+    char file[4200];
+} cli_kept;
+typedef struct cli_kflist {
+    const char *dir;
+    cli_kept *list;
+    int n, cap;
+    fw_error err; /* the first write error */
+} cli_kflist;
+/* Writes the keyframe's JPEG and appends it; 0, or 1 with err set (stop the job). */
+int cli_kflist_add(cli_kflist *l, const fw_keyframe *kf);
+void cli_kflist_free(cli_kflist *l);
+
 int cmd_keyframes(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 int cmd_scenes(int argc, char **argv);
 
 #endif

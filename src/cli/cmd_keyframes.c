@@ -7,10 +7,10 @@
 #include "cli/cli.h"
 #include "cli/report.h"
 
-static const char *const settings[] = {"policy",   "fps",      "motion-threshold", "area-threshold",
-                                       "max-gap",  "min-gap", "min-scene", "cut-threshold",   "settle",
-                                       "dup-bits", "budget",   "threads",          "jpeg-quality",
-                                       NULL};
+static const char *const settings[] = {
+    "policy", "fps", "motion-threshold", "area-threshold", "max-gap", "min-gap", "min-scene",
+    "cut-threshold", "settle", "dup-bits", "budget", "threads", "jpeg-quality", "max-pixels",
+    "max-image-tokens", NULL};
 
 static const cli_command command = {
     .name = "keyframes",
@@ -25,47 +25,15 @@ static const cli_command command = {
     .has_csv = 1,
 };
 
-typedef struct kept {
-    fw_keyframe kf; /* jpeg pointers cleared: the bytes live only during the callback */
-    char file[4200];
-} kept;
-
 typedef struct state {
     const cli_opts *o;
-    kept *list;
-    int n, cap;
-    fw_error err;
+    cli_kflist kfs;
     cli_progress progress;
 } state;
 
 static int on_keyframe(void *user, const fw_keyframe *kf)
 {
-    state *st = user;
-    if (st->n == st->cap) {
-        int cap = st->cap ? st->cap * 2 : 64;
-        kept *list = realloc(st->list, (size_t)cap * sizeof *list);
-        if (!list) {
-            snprintf(st->err.message, sizeof st->err.message, "out of memory");
-            st->err.code = FW_ENOMEM;
-            return 1;
-        }
-        st->list = list;
-        st->cap = cap;
-    }
-    kept *k = &st->list[st->n];
-    k->kf = *kf;
-    k->kf.jpeg = NULL;
-    k->kf.jpeg_size = 0;
-    snprintf(k->file, sizeof k->file, "%s/kf_%06d.jpg", st->o->out_dir, kf->index);
-    FILE *f = fopen(k->file, "wb");
-    if (!f || fwrite(kf->jpeg, 1, kf->jpeg_size, f) != kf->jpeg_size || fclose(f)) {
-        st->err.code = FW_EIO;
-        snprintf(st->err.message, sizeof st->err.message, "%.400s: cannot write: %s", k->file,
-                 strerror(errno));
-        return 1;
-    }
-    st->n++;
-    return 0;
+    return cli_kflist_add(&((state *)user)->kfs, kf);
 }
 
 static void on_progress(void *user, double done_s, double total_s)
@@ -85,17 +53,13 @@ static void on_warning(void *user, const char *message)
 static void print_json(const state *st, const fw_video_info *vi, double seconds)
 {
     json_t *arr = json_array();
-    for (int i = 0; i < st->n; i++) {
-        const fw_keyframe *kf = &st->list[i].kf;
-        json_array_append_new(arr, json_pack("{s:i, s:f, s:I, s:I, s:s, s:s, s:o}", "index",
-                                             kf->index, "time", kf->time_s, "pts",
-                                             (json_int_t)kf->pts, "frame", (json_int_t)kf->frame,
-                                             "reason", kf->reason, "file", st->list[i].file,
-                                             "scores", report_scores(&kf->scores)));
+    for (int i = 0; i < st->kfs.n; i++) {
+        const fw_keyframe *kf = &st->kfs.list[i].kf;
+        json_array_append_new(arr, report_keyframe(kf, st->kfs.list[i].file));
     }
     json_t *root = json_pack("{s:o, s:o, s:o, s:{s:i, s:f}}", "video", report_video(vi),
                              "settings", report_params(&st->o->params), "keyframes", arr,
-                             "stats", "keyframes", st->n, "seconds", seconds);
+                             "stats", "keyframes", st->kfs.n, "seconds", seconds);
     report_print(root);
     json_decref(root);
 }
@@ -106,12 +70,12 @@ static void print_csv(const state *st)
 {
     printf("index,time,pts,frame,reason,file,motion,area,delta,cut,blur,luma,spread,hash,black,"
            "flat\n");
-    for (int i = 0; i < st->n; i++) {
-        const fw_keyframe *kf = &st->list[i].kf;
+    for (int i = 0; i < st->kfs.n; i++) {
+        const fw_keyframe *kf = &st->kfs.list[i].kf;
         const fw_scores *s = &kf->scores;
         printf("%d,%.6f,%" PRId64 ",%" PRId64 ",%s,\"", kf->index, kf->time_s, kf->pts, kf->frame,
                kf->reason);
-        for (const char *c = st->list[i].file; *c; c++)
+        for (const char *c = st->kfs.list[i].file; *c; c++)
             printf(*c == '"' ? "\"\"" : "%c", *c);
         printf("\",%.3f,%.4f,%.3f,%.4f,%.1f,%.1f,%.1f,%016" PRIx64 ",%d,%d\n", s->motion, s->area,
                s->delta, s->cut, s->blur, s->luma, s->spread, s->hash, s->black, s->flat);
@@ -121,16 +85,16 @@ static void print_csv(const state *st)
 static void print_text(const state *st, const fw_video_info *vi, double seconds)
 {
     char clock[32];
-    printf("%s: kept %d of %" PRId64 " frames (%s policy) in %.2f s -> %s/\n", vi->path, st->n,
+    printf("%s: kept %d of %" PRId64 " frames (%s policy) in %.2f s -> %s/\n", vi->path, st->kfs.n,
            vi->frames_decoded, fw_policy_name(st->o->params.policy), seconds, st->o->out_dir);
     printf("  %-11s %7s  %-8s  %-18s %7s %6s %6s\n", "time", "frame", "reason", "file", "motion",
            "area", "cut");
-    for (int i = 0; i < st->n; i++) {
-        const fw_keyframe *kf = &st->list[i].kf;
-        const char *base = strrchr(st->list[i].file, '/');
+    for (int i = 0; i < st->kfs.n; i++) {
+        const fw_keyframe *kf = &st->kfs.list[i].kf;
+        const char *base = strrchr(st->kfs.list[i].file, '/');
         printf("  %-11s %7" PRId64 "  %-8s  %-18s %7.1f %6.3f %6.3f\n",
                report_clock(kf->time_s, clock, sizeof clock), kf->frame, kf->reason,
-               base ? base + 1 : st->list[i].file, kf->scores.motion, kf->scores.area,
+               base ? base + 1 : st->kfs.list[i].file, kf->scores.motion, kf->scores.area,
                kf->scores.cut);
     }
 }
@@ -152,7 +116,7 @@ int cmd_keyframes(int argc, char **argv)
         fw_job_close(job);
         return EXIT_RUNTIME;
     }
-    state st = {.o = &o};
+    state st = {.o = &o, .kfs = {.dir = o.out_dir}};
     cli_progress_init(&st.progress, o.quiet, "keyframes");
     fw_callbacks cb = {.on_keyframe = on_keyframe,
                        .on_progress = st.progress.enabled ? on_progress : NULL,
@@ -164,7 +128,7 @@ int cmd_keyframes(int argc, char **argv)
     double seconds = cli_now() - t0;
     if (rc) {
         /* keep what was written: the list of the keyframes so far still goes out */
-        cli_error("%s", st.err.code ? st.err.message : err.message);
+        cli_error("%s", st.kfs.err.code ? st.kfs.err.message : err.message);
     }
     const fw_video_info *vi = fw_job_video(job);
     if (o.json)
@@ -174,6 +138,6 @@ int cmd_keyframes(int argc, char **argv)
     else if (!o.quiet)
         print_text(&st, vi, seconds);
     fw_job_close(job);
-    free(st.list);
-    return rc ? cli_exit_code(st.err.code ? st.err.code : rc) : EXIT_OK;
+    cli_kflist_free(&st.kfs);
+    return rc ? cli_exit_code(st.kfs.err.code ? st.kfs.err.code : rc) : EXIT_OK;
 }

@@ -8,11 +8,13 @@ static void usage(FILE *to)
     fprintf(to,
             "usage: framewise COMMAND [options] VIDEO\n"
             "\n"
-            "framewise finds the frames of a video that carry new information.\n"
+            "framewise finds the frames of a video that carry new information and what\n"
+            "they show.\n"
             "\n"
             "commands:\n"
             "  keyframes   keep the frames that matter; write them as JPEG and list them\n"
             "  scenes      list the shots (cuts) of a video\n"
+            "  analyze     keyframes, then what a vision-language model sees in each\n"
             "\n"
             "VIDEO is a file, '-' for standard input, or any URL FFmpeg opens.\n"
             "'framewise COMMAND --help' shows a command's options.\n"
@@ -37,6 +39,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "keyframes") == 0)
         return cmd_keyframes(argc - 1, argv + 1);
+    if (strcmp(cmd, "analyze") == 0)
+        return cmd_analyze(argc - 1, argv + 1);
     if (strcmp(cmd, "scenes") == 0)
         return cmd_scenes(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try 'framewise --help')", cmd);

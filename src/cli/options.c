@@ -8,7 +8,7 @@
 #include "cli/cli.h"
 #include "core/settings.h"
 
-enum { OPT_JSON = 1000, OPT_CSV, OPT_SETTING = 2000 };
+enum { OPT_JSON = 1000, OPT_CSV, OPT_PROMPT_FILE, OPT_SETTING = 2000 };
 
 void cli_error(const char *fmt, ...)
 {
@@ -80,10 +80,14 @@ void cli_help(const cli_command *cmd, FILE *to)
     fprintf(to, "      --json                print JSON\n");
     if (cmd->has_csv)
         fprintf(to, "      --csv                 print CSV\n");
+    if (cmd->has_prompt_file)
+        fprintf(to, "      --prompt-file F       read --prompt from file F\n");
     fprintf(to, "  -q, --quiet               no progress bar, no summary\n"
                 "  -v, --verbose             show FFmpeg's messages (twice: all of them)\n"
                 "  -h, --help                this help\n");
     fw_params d = fw_params_default();
+    if (cmd->defaults)
+        cmd->defaults(&d);
     for (int i = 0; cmd->settings[i]; i++) {
         const fw_setting *s = setting_at(cmd, i);
         char left[64], def[32];
@@ -91,6 +95,11 @@ void cli_help(const cli_command *cmd, FILE *to)
         const char *field = (const char *)&d + s->offset;
         if (s->type == FW_SET_POLICY)
             snprintf(def, sizeof def, "%s", fw_policy_name(*(const fw_policy *)field));
+        else if (s->type == FW_SET_STRING) {
+            fprintf(to, "      %-20s  %s\n", left, s->help);
+            continue;
+        } else if (s->type == FW_SET_TOKENS)
+            snprintf(def, sizeof def, "%d", *(const int *)field / 1024);
         else
             snprintf(def, sizeof def, "%g", s->type == FW_SET_DOUBLE ? *(const double *)field
                                                                     : *(const int *)field);
@@ -102,6 +111,8 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->params = fw_params_default();
+    if (cmd->defaults)
+        cmd->defaults(&o->params);
     o->out_dir = "framewise-out";
     struct option longopts[64];
     int n = 0;
@@ -110,6 +121,8 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
         longopts[n++] = (struct option){"csv", no_argument, NULL, OPT_CSV};
     if (cmd->has_out_dir)
         longopts[n++] = (struct option){"output", required_argument, NULL, 'o'};
+    if (cmd->has_prompt_file)
+        longopts[n++] = (struct option){"prompt-file", required_argument, NULL, OPT_PROMPT_FILE};
     longopts[n++] = (struct option){"quiet", no_argument, NULL, 'q'};
     longopts[n++] = (struct option){"verbose", no_argument, NULL, 'v'};
     longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
@@ -126,6 +139,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
         switch (c) {
         case OPT_JSON: o->json = 1; break;
         case OPT_CSV: o->csv = 1; break;
+        case OPT_PROMPT_FILE: o->prompt_file = optarg; break;
         case 'o': o->out_dir = optarg; break;
         case 'q': o->quiet = 1; break;
         case 'v': o->verbose++; break;

@@ -9,6 +9,8 @@
 json_t *report_video(const fw_video_info *vi);
 json_t *report_scores(const fw_scores *s);
 json_t *report_params(const fw_params *p);
+/* A keyframe as listed in keyframes --json and report.json. */
+json_t *report_keyframe(const fw_keyframe *kf, const char *file);
 /* Dumps to stdout with a newline; 0 or -1. */
 int report_print(json_t *root);
 /* "mm:ss.mmm" (or "h:mm:ss.mmm") into buf. */

@@ -11,31 +11,55 @@
 
 const fw_setting fw_settings[] = {
     {"policy", FW_SET_POLICY, F(policy), FW_POLICY_AUTO, 0, 4, "P",
-     "keyframe policy: auto, interval, motion, scene, iframe"},
+     "keyframe policy: auto, interval, motion, scene, iframe", 0},
     {"fps", FW_SET_DOUBLE, F(fps), 1.0, 0.001, 1000, "F",
-     "interval/motion: frames sampled per second"},
+     "interval/motion: frames sampled per second", 0},
     {"motion-threshold", FW_SET_DOUBLE, F(motion_threshold), 30.0, 0, 255, "T",
-     "motion/auto: mean abs luma difference vs last kept frame that keeps a frame (0..255)"},
+     "motion/auto: mean abs luma difference vs last kept frame that keeps a frame (0..255)", 0},
     {"area-threshold", FW_SET_DOUBLE, F(area_threshold), 0.01, 0, 1, "A",
-     "auto: fraction of the picture changed vs last kept frame, and still, that keeps a frame"},
+     "auto: fraction of the picture changed vs last kept frame, and still, that keeps a frame", 0},
     {"max-gap", FW_SET_DOUBLE, F(max_gap_s), 10.0, 0, 1e9, "S",
-     "auto: keep at least one frame every S seconds (0: off)"},
+     "auto: keep at least one frame every S seconds (0: off)", 0},
     {"min-gap", FW_SET_DOUBLE, F(min_gap_s), 0.5, 0, 1e9, "S",
-     "auto: at least S seconds between kept frames, except after cuts"},
+     "auto: at least S seconds between kept frames, except after cuts", 0},
     {"min-scene", FW_SET_DOUBLE, F(min_scene_s), 0.5, 0, 1e9, "S",
-     "scene/auto: minimum scene length in seconds"},
+     "scene/auto: minimum scene length in seconds", 0},
     {"cut-threshold", FW_SET_DOUBLE, F(cut_threshold), 0.25, 0.01, 1, "C",
-     "cut score (mean of colour-histogram distance and luma change/80) that makes a cut"},
+     "cut score (mean of colour-histogram distance and luma change/80) that makes a cut", 0},
     {"settle", FW_SET_DOUBLE, F(settle_s), 0.25, 0, 10, "S",
-     "auto: a change must stay still S seconds to be a new state (cuts/motion wait at most S)"},
+     "auto: a change must stay still S seconds to be a new state (cuts/motion wait at most S)", 0},
     {"dup-bits", FW_SET_INT, F(dup_bits), 4, 0, 64, "B",
-     "auto: perceptual-hash distance (bits) that counts as a near-duplicate (0: off)"},
+     "auto: perceptual-hash distance (bits) that counts as a near-duplicate (0: off)", 0},
     {"budget", FW_SET_INT, F(budget), 0, 0, 1000000, "N",
-     "keep at most N keyframes in the whole video, least informative dropped (0: no limit)"},
-    {"threads", FW_SET_INT, F(threads), 0, 0, 64, "N", "decoder threads (0: one per core)"},
+     "keep at most N keyframes in the whole video, least informative dropped (0: no limit)", 0},
+    {"threads", FW_SET_INT, F(threads), 0, 0, 64, "N", "decoder threads (0: one per core)", 0},
     {"jpeg-quality", FW_SET_INT, F(jpeg_quality), 90, 1, 100, "Q",
-     "JPEG quality of written keyframes (1..100)"},
-    {NULL, 0, 0, 0, 0, 0, NULL, NULL},
+     "JPEG quality of written keyframes (1..100)", 0},
+    {"max-pixels", FW_SET_INT, F(max_pixels), 0, 0, 1e8, "P",
+     "scale keyframe images to at most P pixels, sides multiples of 32 (0: full size)", 0},
+    {"max-image-tokens", FW_SET_TOKENS, F(max_pixels), 0, 0, 1e8 / 1024, "T",
+     "the same as --max-pixels T*1024: at most T Qwen-VL image tokens per keyframe",
+     FW_SETTING_ALIAS},
+    {"url", FW_SET_STRING, F(url), 0, 0, 0, "URL",
+     "OpenAI-compatible server (e.g. http://localhost:8080/v1; env FRAMEWISE_VLM_URL)", 0},
+    {"model", FW_SET_STRING, F(model), 0, 0, 0, "NAME", "model name (default: the server's first)", 0},
+    {"api-key", FW_SET_STRING, F(api_key), 0, 0, 0, "KEY",
+     "bearer token (env FRAMEWISE_API_KEY, else OPENAI_API_KEY)", FW_SETTING_SECRET},
+    {"prompt", FW_SET_STRING, F(prompt), 0, 0, 0, "TEXT", "the question asked about each frame", 0},
+    {"system-prompt", FW_SET_STRING, F(system_prompt), 0, 0, 0, "TEXT",
+     "the system message (first, so servers can cache it)", 0},
+    {"concurrency", FW_SET_INT, F(concurrency), 0, 0, 256, "N",
+     "requests in flight (0: the server's slots from /props, else 4)", 0},
+    {"window", FW_SET_INT, F(window), 1, 1, 16, "K",
+     "K consecutive keyframes per request, labelled with their times", 0},
+    {"retries", FW_SET_INT, F(retries), 4, 0, 20, "N",
+     "retries on 429, 5xx, timeouts and network errors (backoff with jitter, Retry-After)", 0},
+    {"timeout", FW_SET_DOUBLE, F(timeout_s), 120, 0.1, 3600, "S", "timeout of one request", 0},
+    {"max-tokens", FW_SET_INT, F(max_tokens), 512, 16, 65536, "N", "answer length limit", 0},
+    {"temperature", FW_SET_DOUBLE, F(temperature), 0.2, 0, 2, "T", "sampling temperature", 0},
+    {"logprobs", FW_SET_INT, F(logprobs), 1, 0, 1, "0|1",
+     "ask for token logprobs (confidence); 0 for servers that reject them", 0},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL, 0},
 };
 
 static const char *const policy_names[] = {"auto", "interval", "motion", "scene", "iframe"};
@@ -73,8 +97,9 @@ fw_params fw_params_default(void)
             *(double *)field = s->def;
         else if (s->type == FW_SET_INT)
             *(int *)field = (int)s->def;
-        else
+        else if (s->type == FW_SET_POLICY)
             *(fw_policy *)field = (fw_policy)s->def;
+        /* strings stay NULL; aliases write their target's field, already set */
     }
     return p;
 }
@@ -87,9 +112,20 @@ static int check_range(const fw_setting *s, double v, fw_error *err)
     return 0;
 }
 
+static int check_url(const char *url, fw_error *err)
+{
+    if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        return fw_error_set(err, FW_EINVAL, "--url: '%s' is not an http:// or https:// URL", url);
+    return 0;
+}
+
 int fw_params_validate(const fw_params *p, fw_error *err)
 {
+    if (check_url(p->url, err))
+        return FW_EINVAL;
     for (const fw_setting *s = fw_settings; s->name; s++) {
+        if (s->type == FW_SET_STRING || s->type == FW_SET_TOKENS)
+            continue;
         const char *field = (const char *)p + s->offset;
         double v = s->type == FW_SET_DOUBLE ? *(const double *)field
                    : s->type == FW_SET_INT  ? *(const int *)field
@@ -103,6 +139,12 @@ int fw_params_validate(const fw_params *p, fw_error *err)
 int fw_setting_parse(const fw_setting *s, fw_params *p, const char *text, fw_error *err)
 {
     char *field = (char *)p + s->offset;
+    if (s->type == FW_SET_STRING) {
+        if (strcmp(s->name, "url") == 0 && check_url(text, err))
+            return FW_EINVAL;
+        *(const char **)field = text;
+        return 0;
+    }
     if (s->type == FW_SET_POLICY) {
         if (fw_policy_parse(text, (fw_policy *)field))
             return fw_error_set(err, FW_EINVAL,
@@ -115,12 +157,14 @@ int fw_setting_parse(const fw_setting *s, fw_params *p, const char *text, fw_err
     double v = strtod(text, &end);
     if (errno || end == text || *end != '\0')
         return fw_error_set(err, FW_EINVAL, "--%s: '%s' is not a number", s->name, text);
-    if (s->type == FW_SET_INT && v != floor(v))
+    if ((s->type == FW_SET_INT || s->type == FW_SET_TOKENS) && v != floor(v))
         return fw_error_set(err, FW_EINVAL, "--%s: '%s' is not a whole number", s->name, text);
     if (check_range(s, v, err))
         return FW_EINVAL;
     if (s->type == FW_SET_DOUBLE)
         *(double *)field = v;
+    else if (s->type == FW_SET_TOKENS)
+        *(int *)field = (int)v * 1024;
     else
         *(int *)field = (int)v;
     return 0;

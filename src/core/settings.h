@@ -7,7 +7,19 @@
 
 #include "framewise.h"
 
-typedef enum fw_setting_type { FW_SET_DOUBLE, FW_SET_INT, FW_SET_POLICY } fw_setting_type;
+typedef enum fw_setting_type {
+    FW_SET_DOUBLE,
+    FW_SET_INT,
+    FW_SET_POLICY,
+    FW_SET_STRING, /* const char * (the caller's string; NULL by default) */
+    FW_SET_TOKENS  /* an image-token count written into the int field as pixels (x 1024) */
+} fw_setting_type;
+
+/* Flags of a setting. */
+enum {
+    FW_SETTING_SECRET = 1, /* never printed (reports show only whether it is set) */
+    FW_SETTING_ALIAS = 2   /* another way to set a field listed elsewhere: not reported */
+};
 
 typedef struct fw_setting {
     const char *name; /* long option name, e.g. "motion-threshold" */
@@ -16,6 +28,7 @@ typedef struct fw_setting {
     double def, min, max;
     const char *arg;  /* placeholder in --help, e.g. "T" */
     const char *help; /* one line */
+    int flags;        /* FW_SETTING_* */
 } fw_setting;
 
 /* The table, terminated by an entry whose name is NULL. */

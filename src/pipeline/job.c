@@ -1,11 +1,13 @@
-/* The job: wires source -> score -> select -> (writer: encode) and reports keyframes
- * and scenes through the caller's callbacks. The only place that knows every stage;
- * it owns the writer thread. */
+/* The job: wires source -> score -> select -> (writer: encode) -> (analyzer) and
+ * reports keyframes, scenes and observations through the caller's callbacks. The only
+ * place that knows every stage; it owns the writer and analyzer threads. */
 #include <libavutil/frame.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "analyze/analyze.h"
 #include "core/error.h"
 #include "pipeline/writer.h"
 #include "score/score.h"
@@ -18,6 +20,10 @@ struct fw_job {
     fw_scorer *scorer;
     fw_select *sel;
     fw_writer *writer;
+    fw_analyzer *analyzer;
+    fw_callbacks cb; /* the caller's */
+    int n_keyframes;
+    fw_stats st;
     int ran;
     FILE *trace; /* FW_TRACE=1: one line of scores per frame on stderr, for tuning */
     /* scenes */
@@ -73,6 +79,7 @@ void fw_job_close(fw_job *job)
     if (!job)
         return;
     fw_writer_close(job->writer);
+    fw_analyzer_close(job->analyzer);
     av_frame_free(&job->fallback);
     fw_select_close(job->sel);
     fw_scorer_close(job->scorer);
@@ -110,7 +117,8 @@ static int finish(fw_job *job, const fw_callbacks *cb, int have_frames, fw_error
             cb->on_scene(cb->user, &job->scene);
     }
     if (fw_writer_pushed(job->writer) == 0 && job->fallback->buf[0]) {
-        fw_sig sig = {{0}};
+        fw_sig sig;
+        memset(&sig, 0, sizeof sig);
         int rc = keep_frame(job, job->fallback, &job->fallback_fi, &job->fallback_scores, &sig,
                             "last", 0, err);
         if (rc)
@@ -172,19 +180,29 @@ static int step(fw_job *job, const fw_callbacks *cb, const AVFrame *frame,
     return 0;
 }
 
-int fw_job_run(fw_job *job, const fw_callbacks *cb_in, fw_error *err)
+static double now_s(void)
 {
-    static const fw_callbacks none = {0};
-    const fw_callbacks *cb = cb_in ? cb_in : &none;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The writer's callback: the caller's on_keyframe, then the analyzer. */
+static int job_on_keyframe(void *user, const fw_keyframe *kf)
+{
+    fw_job *job = user;
+    job->n_keyframes++;
+    if (job->cb.on_keyframe && job->cb.on_keyframe(job->cb.user, kf))
+        return 1;
+    /* on failure the analyzer keeps its error; fw_job_run reports it */
+    return job->analyzer && fw_analyzer_submit(job->analyzer, kf, NULL) ? 1 : 0;
+}
+
+static int decode_all(fw_job *job, const fw_callbacks *cb, fw_error *err)
+{
     const fw_video_info *vi = fw_job_video(job);
-    if (job->ran)
-        return fw_error_set(err, FW_EINVAL, "%s: a job runs once", vi->path);
-    job->ran = 1;
-    int rc = fw_writer_open(&job->writer, &job->p, vi->rotation, cb, vi->path, err);
-    if (rc)
-        return rc;
     fw_discard discard = FW_DISCARD_NONE;
-    int have_frames = 0;
+    int have_frames = 0, rc;
     AVFrame *frame;
     fw_frame_info fi;
     while ((rc = fw_source_next(job->src, &frame, &fi, err)) == 1) {
@@ -204,4 +222,48 @@ int fw_job_run(fw_job *job, const fw_callbacks *cb_in, fw_error *err)
         return rc;
     }
     return finish(job, cb, have_frames, err);
+}
+
+int fw_job_run(fw_job *job, const fw_callbacks *cb_in, fw_error *err)
+{
+    static const fw_callbacks none = {0};
+    const fw_callbacks *cb = cb_in ? cb_in : &none;
+    const fw_video_info *vi = fw_job_video(job);
+    if (job->ran)
+        return fw_error_set(err, FW_EINVAL, "%s: a job runs once", vi->path);
+    job->ran = 1;
+    job->cb = *cb;
+    double t0 = now_s();
+    int rc = 0;
+    if (cb->on_observation &&
+        (rc = fw_analyzer_open(&job->analyzer, &job->p, cb->on_observation, cb->user, err)))
+        return rc;
+    fw_callbacks wcb = {.user = job};
+    if (cb->on_keyframe || job->analyzer)
+        wcb.on_keyframe = job_on_keyframe;
+    if ((rc = fw_writer_open(&job->writer, &job->p, vi->rotation, &wcb, vi->path, err)))
+        return rc;
+    rc = decode_all(job, cb, err);
+    job->st.decode_s = now_s() - t0;
+    if (job->analyzer) {
+        /* the analyzer's own error explains a stop better than the writer's */
+        fw_error aerr = {0};
+        int arc = fw_analyzer_finish(job->analyzer, &aerr);
+        if (arc && (rc == 0 || rc == FW_ECANCELED)) {
+            rc = arc;
+            *err = aerr;
+        }
+        fw_analyzer_stats(job->analyzer, &job->st);
+    }
+    job->st.total_s = now_s() - t0;
+    return rc;
+}
+
+void fw_job_stats(const fw_job *job, fw_stats *out)
+{
+    *out = job->st;
+    out->frames_decoded = fw_job_video(job)->frames_decoded;
+    out->keyframes = job->writer && (job->cb.on_keyframe || job->analyzer)
+                         ? job->n_keyframes
+                         : job->writer ? (int)fw_writer_pushed(job->writer) : 0;
 }

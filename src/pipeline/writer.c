@@ -57,15 +57,18 @@ static int emit(fw_writer *w, fw_keyframe *kf, fw_error *err)
 /* Encodes one kept frame, then reports it or (with a budget) holds it. */
 static int write_one(fw_writer *w, item *it, fw_error *err)
 {
-    uint8_t *jpeg = NULL;
-    size_t size = 0;
+    fw_image img = {0};
     if (w->cb.on_keyframe) {
-        int rc = fw_encode_jpeg(w->enc, it->frame, w->rotation, &jpeg, &size, err);
+        int rc = fw_encode_jpeg(w->enc, it->frame, w->rotation, &img, err);
         if (rc)
             return rc;
     }
-    it->kf.jpeg = jpeg;
-    it->kf.jpeg_size = size;
+    uint8_t *jpeg = img.jpeg;
+    it->kf.jpeg = img.jpeg;
+    it->kf.jpeg_size = img.size;
+    it->kf.width = img.width;
+    it->kf.height = img.height;
+    it->kf.image_tokens = img.width > 0 ? fw_image_tokens(img.width, img.height) : 0;
     if (!w->budget) {
         int rc = emit(w, &it->kf, err);
         free(jpeg);
@@ -127,7 +130,7 @@ int fw_writer_open(fw_writer **out, const fw_params *p, int rotation, const fw_c
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->not_empty, NULL);
     pthread_cond_init(&w->not_full, NULL);
-    int rc = fw_encoder_open(&w->enc, p->jpeg_quality, err);
+    int rc = fw_encoder_open(&w->enc, p->jpeg_quality, p->max_pixels, err);
     if (!rc && p->budget > 0) {
         w->budget = fw_budget_new(p->budget);
         w->held = calloc((size_t)p->budget + 1, sizeof *w->held);

@@ -1,0 +1,40 @@
+/* analyze: keyframe images to observations through a backend. The one backend so
+ * far, openai, talks to an OpenAI-compatible chat server (llama-server, vLLM,
+ * SGLang, Ollama /v1, LM Studio, hosted APIs) over libcurl's multi interface.
+ *
+ * In:  keyframes in time order (fw_analyzer_submit copies their JPEG and blocks only
+ *      while FW_ANALYZE_QUEUE frames wait for a request slot).
+ * Out: observations through the callback, in keyframe order, on the analyzer thread;
+ *      counters through fw_analyzer_stats.
+ * Ownership: the caller owns the analyzer (open/close); close stops and joins the
+ *      thread. The observation passed to the callback lives only during the call.
+ */
+#ifndef FW_ANALYZE_H
+#define FW_ANALYZE_H
+
+#include "core/types.h"
+
+/* Frames waiting for a request slot before fw_analyzer_submit blocks the caller
+ * (the decoder), so memory stays bounded when the server is slower than decoding. */
+#define FW_ANALYZE_QUEUE 64
+
+typedef struct fw_analyzer fw_analyzer;
+typedef int (*fw_observation_fn)(void *user, const fw_observation *obs);
+
+/* Checks that the server answers (at most ~5 s; FW_ENET naming the URL if not), learns
+ * the model name and the server's slots when not given, and starts the thread. */
+int fw_analyzer_open(fw_analyzer **out, const fw_params *p, fw_observation_fn fn, void *user,
+                     fw_error *err);
+/* Queues one keyframe (its jpeg, size, time and blur are used). Returns 0, or the
+ * analyzer's fatal error (authentication refused, callback asked to stop). */
+int fw_analyzer_submit(fw_analyzer *a, const fw_keyframe *kf, fw_error *err);
+/* No more keyframes: waits until every queued one has its observation delivered.
+ * Returns 0 or the fatal error. */
+int fw_analyzer_finish(fw_analyzer *a, fw_error *err);
+/* Adds the analyzer's counters (requests, retries, failed, observations, tokens,
+ * analyze_s) into st. */
+void fw_analyzer_stats(fw_analyzer *a, fw_stats *st);
+/* Accepts NULL. Frames still queued are dropped. */
+void fw_analyzer_close(fw_analyzer *a);
+
+#endif

@@ -1,0 +1,613 @@
+/* The openai backend: keyframes to an OpenAI-compatible /chat/completions server over
+ * libcurl's multi interface, `concurrency` requests in flight, with retries. */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "analyze/openai_msg.h"
+#include "core/error.h"
+
+#define MAX_WINDOW 16
+#define MAX_ANSWER (16 << 20)   /* bytes of one response body */
+#define PROBE_TIMEOUT_MS 5000L  /* the start-up check of the server */
+#define BACKOFF_BASE_S 0.5
+#define BACKOFF_MAX_S 30.0
+#define RETRY_AFTER_MAX_S 120.0 /* a longer Retry-After is waited this long */
+
+typedef struct request {
+    struct request *next;   /* waiting list */
+    struct request *active; /* in-flight list */
+    fw_task tasks[MAX_WINDOW];
+    int n;
+    CURL *easy;
+    char *body;
+    int body_schema; /* the body asks for the schema */
+    char *resp;
+    size_t resp_len, resp_cap;
+    double retry_after; /* seconds, from the last answer's Retry-After (-1: none) */
+    char errbuf[CURL_ERROR_SIZE];
+    int attempts;
+    unsigned flags;     /* FW_OBS_* added to every answer (schema fallback) */
+    double next_at, started;
+    char last_500[256]; /* a second identical 500 is not transient */
+} request;
+
+typedef struct oa {
+    fw_params p; /* strings point to the caller's */
+    fw_analyzer *a;
+    char base[1024], chat[1100];
+    char *model;
+    int concurrency;
+    int schema; /* 0 once the server rejected response_format */
+    struct curl_slist *headers;
+    CURLM *multi;
+    request *waiting;
+    request *active;
+    int inflight;
+    unsigned rng;
+} oa;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
+{
+    request *r = user;
+    size_t n = size * nmemb;
+    if (r->resp_len + n + 1 > r->resp_cap) {
+        size_t cap = r->resp_cap ? r->resp_cap : 16384;
+        while (cap < r->resp_len + n + 1)
+            cap *= 2;
+        if (cap > MAX_ANSWER)
+            return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
+        char *b = realloc(r->resp, cap);
+        if (!b)
+            return 0;
+        r->resp = b;
+        r->resp_cap = cap;
+    }
+    memcpy(r->resp + r->resp_len, data, n);
+    r->resp_len += n;
+    r->resp[r->resp_len] = '\0';
+    return n;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
+{
+    request *r = user;
+    size_t n = size * nmemb;
+    static const char name[] = "retry-after:";
+    if (n > sizeof name && strncasecmp(data, name, sizeof name - 1) == 0) {
+        char v[128];
+        size_t len = n - (sizeof name - 1) < sizeof v - 1 ? n - (sizeof name - 1) : sizeof v - 1;
+        memcpy(v, data + sizeof name - 1, len);
+        v[len] = '\0';
+        char *end;
+        double secs = strtod(v, &end);
+        if (end != v && secs >= 0)
+            r->retry_after = secs;
+        else {
+            time_t when = curl_getdate(v, NULL); /* an HTTP date */
+            if (when > 0)
+                r->retry_after = difftime(when, time(NULL)) > 0 ? difftime(when, time(NULL)) : 0;
+        }
+    }
+    return n;
+}
+
+/* ---- set-up: the URL, the start-up check ---- */
+
+static void normalise_base(const char *url, char *out, size_t n)
+{
+    snprintf(out, n, "%s", url);
+    size_t len = strlen(out);
+    while (len > 0 && out[len - 1] == '/')
+        out[--len] = '\0';
+    const char *host = strstr(out, "://");
+    if (host && !strchr(host + 3, '/') && len + 3 < n)
+        strcat(out, "/v1"); /* a bare server address: the API lives under /v1 */
+}
+
+/* A GET with a short timeout; fills status and the body. 0 or the curl error. */
+static CURLcode get(oa *s, const char *url, long timeout_ms, long *status, request *buf)
+{
+    CURL *e = curl_easy_init();
+    if (!e)
+        return CURLE_OUT_OF_MEMORY;
+    buf->resp_len = 0;
+    buf->errbuf[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, buf);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, buf->errbuf);
+    CURLcode cc = curl_easy_perform(e);
+    *status = 0;
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_cleanup(e);
+    return cc;
+}
+
+static const char *curl_why(CURLcode cc, const char *errbuf)
+{
+    return errbuf && errbuf[0] ? errbuf : curl_easy_strerror(cc);
+}
+
+static int probe(oa *s, fw_error *err)
+{
+    request buf = {0};
+    long status = 0;
+    char url[1200];
+    snprintf(url, sizeof url, "%s/models", s->base);
+    double t0 = now_s();
+    CURLcode cc = get(s, url, PROBE_TIMEOUT_MS, &status, &buf);
+    int rc = 0;
+    if (cc != CURLE_OK) {
+        rc = fw_error_set(err, FW_ENET, "%s: cannot reach the model server: %s", s->p.url,
+                          curl_why(cc, buf.errbuf));
+    } else if (status == 401 || status == 403) {
+        char msg[256], type[64];
+        fw_oa_error(buf.resp ? buf.resp : "", buf.resp_len, msg, sizeof msg, type, sizeof type);
+        rc = fw_error_set(err, FW_ENET,
+                          "%s: the server refused the API key: %ld %s (set --api-key or "
+                          "FRAMEWISE_API_KEY)",
+                          s->p.url, status, msg);
+    } else if (status == 200 && !s->p.model) {
+        json_t *root = json_loadb(buf.resp ? buf.resp : "", buf.resp_len, 0, NULL);
+        const char *id =
+            json_string_value(json_object_get(json_array_get(json_object_get(root, "data"), 0), "id"));
+        if (id)
+            s->model = strdup(id);
+        json_decref(root);
+    }
+    if (!rc && s->concurrency == 0) {
+        /* llama-server tells its parallel slots; more requests than slots only queue */
+        char origin[1100];
+        snprintf(origin, sizeof origin, "%s", s->base);
+        size_t len = strlen(origin);
+        if (len > 3 && strcmp(origin + len - 3, "/v1") == 0)
+            origin[len - 3] = '\0';
+        snprintf(url, sizeof url, "%s/props", origin);
+        long left = PROBE_TIMEOUT_MS - (long)((now_s() - t0) * 1000);
+        if (left > 200 && get(s, url, left, &status, &buf) == CURLE_OK && status == 200) {
+            json_t *root = json_loadb(buf.resp ? buf.resp : "", buf.resp_len, 0, NULL);
+            json_int_t slots = json_integer_value(json_object_get(root, "total_slots"));
+            if (slots > 0)
+                s->concurrency = slots > 64 ? 64 : (int)slots;
+            json_decref(root);
+        }
+        if (s->concurrency == 0)
+            s->concurrency = 4;
+    }
+    if (!s->model)
+        s->model = strdup(s->p.model ? s->p.model : "");
+    free(buf.resp);
+    return rc;
+}
+
+static void oa_close(void *state);
+
+static int oa_open(void **state, const fw_params *p, fw_analyzer *a, fw_error *err)
+{
+    *state = NULL;
+    if (!p->url)
+        return fw_error_set(err, FW_EINVAL,
+                            "no model server given: use --url URL (an OpenAI-compatible server "
+                            "such as llama-server or vLLM) or set FRAMEWISE_VLM_URL");
+    static int global_init;
+    if (!global_init) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        global_init = 1;
+    }
+    oa *s = calloc(1, sizeof *s);
+    if (!s)
+        return fw_error_set(err, FW_ENOMEM, "analyzer: out of memory");
+    s->p = *p;
+    s->a = a;
+    s->schema = 1;
+    s->concurrency = p->concurrency;
+    s->rng = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)s;
+    normalise_base(p->url, s->base, sizeof s->base);
+    snprintf(s->chat, sizeof s->chat, "%s/chat/completions", s->base);
+    s->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    s->headers = curl_slist_append(s->headers, "Expect:"); /* no 100-continue round trip */
+    if (p->api_key && p->api_key[0]) {
+        char auth[1024];
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", p->api_key);
+        s->headers = curl_slist_append(s->headers, auth);
+    }
+    int rc = 0;
+    if (!s->headers || !(s->multi = curl_multi_init()))
+        rc = fw_error_set(err, FW_ENOMEM, "analyzer: out of memory");
+    if (!rc)
+        rc = probe(s, err);
+    if (rc) {
+        oa_close(s);
+        return rc;
+    }
+    *state = s;
+    return 0;
+}
+
+/* ---- requests ---- */
+
+static request *request_new(const fw_task *tasks, int n)
+{
+    request *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    memcpy(r->tasks, tasks, (size_t)n * sizeof *tasks);
+    r->n = n;
+    r->retry_after = -1;
+    return r;
+}
+
+static void request_free(request *r, int free_tasks)
+{
+    if (!r)
+        return;
+    if (free_tasks)
+        for (int i = 0; i < r->n; i++)
+            free(r->tasks[i].jpeg);
+    if (r->easy)
+        curl_easy_cleanup(r->easy);
+    free(r->body);
+    free(r->resp);
+    free(r);
+}
+
+static void wait_list_add(oa *s, request *r, double at)
+{
+    r->next_at = at;
+    r->next = s->waiting;
+    s->waiting = r;
+}
+
+/* The waiting request due first if it is due now; else NULL, with *due its time. */
+static request *wait_list_pop(oa *s, double now, double *due)
+{
+    request **best = NULL;
+    for (request **pr = &s->waiting; *pr; pr = &(*pr)->next)
+        if (!best || (*pr)->next_at < (*best)->next_at)
+            best = pr;
+    if (!best)
+        return NULL;
+    if ((*best)->next_at > now) {
+        *due = (*best)->next_at;
+        return NULL;
+    }
+    request *r = *best;
+    *best = r->next;
+    r->next = NULL;
+    return r;
+}
+
+static int start(oa *s, request *r, fw_error *err)
+{
+    if (!r->body || r->body_schema != s->schema) {
+        free(r->body);
+        r->body = fw_oa_request(&s->p, s->model, r->tasks, r->n, s->schema);
+        r->body_schema = s->schema;
+        if (!r->body)
+            return fw_error_set(err, FW_ENOMEM, "analyzer: out of memory");
+    }
+    if (!r->easy && !(r->easy = curl_easy_init()))
+        return fw_error_set(err, FW_ENOMEM, "analyzer: out of memory");
+    CURL *e = r->easy;
+    r->resp_len = 0;
+    r->retry_after = -1;
+    r->errbuf[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_URL, s->chat);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(r->body));
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(s->p.timeout_s * 1000));
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "framewise/" FW_VERSION);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+    r->attempts++;
+    r->started = now_s();
+    if (curl_multi_add_handle(s->multi, e) != CURLM_OK)
+        return fw_error_set(err, FW_EINTERNAL, "analyzer: libcurl refused a request");
+    r->active = s->active;
+    s->active = r;
+    s->inflight++;
+    return 0;
+}
+
+/* Every frame of r gets an answer with this error. */
+static void fail_frames(oa *s, request *r, double latency_ms, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void fail_frames(oa *s, request *r, double latency_ms, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    for (int i = 0; i < r->n; i++) {
+        fw_answer ans = {.error = strdup(msg), .flags = r->flags, .latency_ms = latency_ms,
+                         .attempts = r->attempts};
+        fw_analyzer_post(s->a, &r->tasks[i], &ans);
+    }
+    request_free(r, 0);
+}
+
+/* A transient failure: again after a backoff (or Retry-After), while retries last. */
+static void retry_or_fail(oa *s, request *r, double latency_ms, const char *why)
+{
+    if (r->attempts > s->p.retries) {
+        fail_frames(s, r, latency_ms, "%s (after %d attempts)", why, r->attempts);
+        return;
+    }
+    double delay;
+    if (r->retry_after >= 0)
+        delay = r->retry_after < RETRY_AFTER_MAX_S ? r->retry_after : RETRY_AFTER_MAX_S;
+    else {
+        /* exponential backoff with jitter: base * 2^(n-1), times 0.5..1 */
+        delay = BACKOFF_BASE_S * pow(2, r->attempts - 1);
+        if (delay > BACKOFF_MAX_S)
+            delay = BACKOFF_MAX_S;
+        delay *= 0.5 + 0.5 * (rand_r(&s->rng) / (double)RAND_MAX);
+    }
+    fw_analyzer_count(s->a, 0, 1, 0, 0);
+    wait_list_add(s, r, now_s() + delay);
+}
+
+/* Splits a window the server cannot take into one request per frame. */
+static void split(oa *s, request *r)
+{
+    for (int i = 0; i < r->n; i++) {
+        request *one = request_new(&r->tasks[i], 1);
+        if (!one) {
+            fw_answer ans = {.error = strdup("out of memory"), .attempts = r->attempts};
+            fw_analyzer_post(s->a, &r->tasks[i], &ans);
+            continue;
+        }
+        one->flags = r->flags;
+        wait_list_add(s, one, 0);
+    }
+    request_free(r, 0);
+}
+
+static int contains(const char *hay, const char *needle)
+{
+    return strcasestr(hay, needle) != NULL;
+}
+
+static void answered(oa *s, request *r, double latency_ms)
+{
+    fw_answer ans[MAX_WINDOW] = {{0}};
+    int pt = 0, ct = 0;
+    char why[128];
+    if (fw_oa_parse(r->resp ? r->resp : "", r->resp_len, r->tasks, r->n, ans, &pt, &ct, why,
+                    sizeof why)) {
+        retry_or_fail(s, r, latency_ms, why); /* a garbled 200: proxies, cut bodies */
+        return;
+    }
+    fw_analyzer_count(s->a, 0, 0, pt, ct);
+    for (int i = 0; i < r->n; i++) {
+        ans[i].latency_ms = latency_ms;
+        ans[i].attempts = r->attempts;
+        ans[i].flags |= r->flags;
+        if (!r->body_schema) /* only asked without the schema after a rejection */
+            ans[i].flags |= FW_OBS_SCHEMA_FALLBACK;
+        fw_analyzer_post(s->a, &r->tasks[i], &ans[i]);
+    }
+    request_free(r, 0);
+}
+
+/* Decides what an HTTP error means: retry, change the request, fail the frames, or
+ * stop the job. */
+static void http_error(oa *s, request *r, long status, double latency_ms)
+{
+    char msg[256], type[64], why[400];
+    fw_oa_error(r->resp ? r->resp : "", r->resp_len, msg, sizeof msg, type, sizeof type);
+    snprintf(why, sizeof why, "HTTP %ld%s%s", status, msg[0] ? ": " : "", msg);
+    if (status == 401 || status == 403) {
+        fw_error e;
+        fw_error_set(&e, FW_ENET, "%s: the server refused the request: %s (check --api-key)",
+                     s->p.url, why);
+        fw_analyzer_fail(s->a, &e);
+        request_free(r, 1);
+        return;
+    }
+    if (status == 404) {
+        fw_error e;
+        fw_error_set(&e, FW_ENET, "%s: %s (is --model right, and is the URL the API base, "
+                                  "e.g. http://host:8080/v1?)",
+                     s->chat, why);
+        fw_analyzer_fail(s->a, &e);
+        request_free(r, 1);
+        return;
+    }
+    if (status == 400 && r->body_schema &&
+        (contains(msg, "response_format") || contains(msg, "schema") ||
+         contains(msg, "grammar") || contains(msg, "sampler"))) {
+        s->schema = 0; /* for this request and every later one */
+        wait_list_add(s, r, 0);
+        return;
+    }
+    if (status == 400 && s->p.logprobs && contains(msg, "logprobs")) {
+        s->p.logprobs = 0;
+        free(r->body);
+        r->body = NULL;
+        wait_list_add(s, r, 0);
+        return;
+    }
+    int too_big = contains(type, "exceed_context") || contains(msg, "context length") ||
+                  contains(msg, "context size") || (contains(msg, "at most") && contains(msg, "image"));
+    if (status == 400 && too_big && r->n > 1) {
+        split(s, r);
+        return;
+    }
+    if (status == 400 && too_big) {
+        fail_frames(s, r, latency_ms,
+                    "%s (the image does not fit the server's context: lower --max-pixels or "
+                    "give the server more context per slot)",
+                    why);
+        return;
+    }
+    if (status == 500 && strcmp(msg, r->last_500) == 0) {
+        fail_frames(s, r, latency_ms, "%s (the same error twice: not transient)", why);
+        return;
+    }
+    if (status == 500)
+        snprintf(r->last_500, sizeof r->last_500, "%s", msg);
+    if (status == 429 || status == 500 || status == 502 || status == 503 || status == 504) {
+        retry_or_fail(s, r, latency_ms, why);
+        return;
+    }
+    fail_frames(s, r, latency_ms, "%s", why);
+}
+
+static void done(oa *s, request *r, CURLcode cc)
+{
+    curl_multi_remove_handle(s->multi, r->easy);
+    for (request **pr = &s->active; *pr; pr = &(*pr)->active)
+        if (*pr == r) {
+            *pr = r->active;
+            break;
+        }
+    r->active = NULL;
+    s->inflight--;
+    fw_analyzer_count(s->a, 1, 0, 0, 0);
+    double latency_ms = (now_s() - r->started) * 1000;
+    long status = 0;
+    curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (cc == CURLE_OPERATION_TIMEDOUT) {
+        char why[128];
+        snprintf(why, sizeof why, "no answer within %g s (--timeout)", s->p.timeout_s);
+        retry_or_fail(s, r, latency_ms, why);
+    } else if (cc != CURLE_OK) {
+        char why[CURL_ERROR_SIZE + 64];
+        snprintf(why, sizeof why, "%s", curl_why(cc, r->errbuf));
+        retry_or_fail(s, r, latency_ms, why);
+    } else if (status == 200) {
+        answered(s, r, latency_ms);
+    } else {
+        http_error(s, r, status, latency_ms);
+    }
+}
+
+static void oa_run(void *state)
+{
+    oa *s = state;
+    int input_over = 0;
+    fw_error err = {0};
+    while (!fw_analyzer_stopping(s->a)) {
+        double now = now_s(), due = 0;
+        while (s->inflight < s->concurrency) {
+            request *r = wait_list_pop(s, now, &due);
+            if (!r && !input_over) {
+                fw_task tasks[MAX_WINDOW];
+                int got = fw_analyzer_take(s->a, tasks, s->p.window);
+                if (got < 0)
+                    input_over = 1;
+                else if (got > 0 && !(r = request_new(tasks, got))) {
+                    for (int i = 0; i < got; i++)
+                        free(tasks[i].jpeg);
+                    fw_error_set(&err, FW_ENOMEM, "analyzer: out of memory");
+                    fw_analyzer_fail(s->a, &err);
+                }
+            }
+            if (!r)
+                break;
+            if (start(s, r, &err)) {
+                request_free(r, 1);
+                fw_analyzer_fail(s->a, &err);
+                break;
+            }
+        }
+        if (input_over && s->inflight == 0 && !s->waiting)
+            break;
+        int running = 0;
+        curl_multi_perform(s->multi, &running);
+        CURLMsg *m;
+        int left, finished = 0;
+        while ((m = curl_multi_info_read(s->multi, &left)))
+            if (m->msg == CURLMSG_DONE) {
+                request *r = NULL;
+                curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+                done(s, r, m->data.result);
+                finished++;
+            }
+        if (finished)
+            continue; /* slots came free: fill them (or end) before waiting */
+        int timeout_ms = 1000;
+        if (due > 0) {
+            int ms = (int)ceil((due - now_s()) * 1000);
+            timeout_ms = ms < 0 ? 0 : ms < timeout_ms ? ms : timeout_ms;
+        }
+        curl_multi_poll(s->multi, NULL, 0, timeout_ms, NULL);
+    }
+    /* stopped: drop what is left without answers */
+    while (s->waiting) {
+        request *r = s->waiting;
+        s->waiting = r->next;
+        request_free(r, 1);
+    }
+}
+
+static void oa_wake(void *state)
+{
+    oa *s = state;
+    curl_multi_wakeup(s->multi);
+}
+
+static const char *oa_model(void *state)
+{
+    return ((oa *)state)->model;
+}
+
+static void oa_close(void *state)
+{
+    oa *s = state;
+    if (!s)
+        return;
+    if (s->multi) {
+        while (s->active) { /* requests still in flight (the job stopped) */
+            request *r = s->active;
+            s->active = r->active;
+            curl_multi_remove_handle(s->multi, r->easy);
+            request_free(r, 1);
+        }
+        curl_multi_cleanup(s->multi);
+    }
+    while (s->waiting) {
+        request *r = s->waiting;
+        s->waiting = r->next;
+        request_free(r, 1);
+    }
+    curl_slist_free_all(s->headers);
+    free(s->model);
+    free(s);
+}
+
+const fw_backend_ops fw_backend_openai = {
+    .name = "openai",
+    .open = oa_open,
+    .run = oa_run,
+    .wake = oa_wake,
+    .model = oa_model,
+    .close = oa_close,
+};

@@ -1,0 +1,318 @@
+/* fwtest_vlm: the project's OpenAI-compatible model-server double, for tests and
+ * benchmarks only. It validates requests as strictly as llama-server and vLLM do
+ * (see ../shared/SERVERS.md), really decodes the images it gets and answers from
+ * their pixels (size, colour, flatness), counts requests, and injects faults.
+ *
+ *   fwtest_vlm [--port N] [--port-file F] [--model M] [--api-key K] [--slots N]
+ *              [--latency MS] [--jitter MS] [--ctx N] [--max-images N] [--no-schema]
+ *              [--prose] [--strict-model] [--hang]
+ *              [--fault KIND[:ARG][@first=N|@every=N|@colour=C]]...
+ *
+ * --hang: every endpoint accepts the connection and never answers (a wedged server).
+ *
+ * Faults: 429 (ARG: Retry-After seconds), 500, 502, 503, timeout (ARG: seconds to hang),
+ * malformed (a 200 that is not JSON), truncated (a body cut short), reset (the
+ * connection closed with no answer). GET /_stats gives the counters as JSON.
+ */
+#include <civetweb.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vlm_server.h"
+
+vlm_server S;
+
+static void count_status(int status)
+{
+    char key[8];
+    snprintf(key, sizeof key, "%d", status);
+    json_t *v = json_object_get(S.by_status, key);
+    json_object_set_new(S.by_status, key, json_integer(json_integer_value(v) + 1));
+}
+
+void send_json(struct mg_connection *c, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    size_t n = strlen(text);
+    mg_printf(c,
+              "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
+              "Content-Length: %zu\r\n\r\n",
+              status, status == 200 ? "OK" : "Error", n);
+    mg_write(c, text, n);
+    free(text);
+    pthread_mutex_lock(&S.mu);
+    count_status(status);
+    pthread_mutex_unlock(&S.mu);
+}
+
+void send_error(struct mg_connection *c, int status, const char *type, const char *msg)
+{
+    json_t *e = json_pack("{s:{s:i, s:s, s:s}}", "error", "code", status, "message", msg, "type",
+                          type);
+    send_json(c, status, e);
+    json_decref(e);
+}
+
+void sleep_ms(int ms)
+{
+    if (ms <= 0)
+        return;
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int authorized(struct mg_connection *c)
+{
+    if (!S.api_key)
+        return 1;
+    const char *h = mg_get_header(c, "Authorization");
+    char want[512];
+    snprintf(want, sizeof want, "Bearer %s", S.api_key);
+    if (h && strcmp(h, want) == 0)
+        return 1;
+    send_error(c, 401, "authentication_error", "Invalid API Key");
+    return 0;
+}
+
+static int on_health(struct mg_connection *c, void *cb)
+{
+    (void)cb;
+    json_t *b = json_pack("{s:s}", "status", "ok");
+    send_json(c, 200, b);
+    json_decref(b);
+    return 200;
+}
+
+/* Public on llama-server (no API key needed), as /health is. */
+static int on_models(struct mg_connection *c, void *cb)
+{
+    (void)cb;
+    while (S.hang && !S.stop)
+        sleep_ms(50);
+    json_t *b = json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "object", "list", "data", "id", S.model,
+                          "object", "model", "owned_by", "fwtest");
+    send_json(c, 200, b);
+    json_decref(b);
+    return 200;
+}
+
+static int on_props(struct mg_connection *c, void *cb)
+{
+    int slots = *(int *)cb;
+    json_t *b = json_pack("{s:i, s:{s:b, s:b, s:b}}", "total_slots", slots, "modalities",
+                          "vision", 1, "video", 0, "audio", 0);
+    send_json(c, 200, b);
+    json_decref(b);
+    return 200;
+}
+
+static int on_stats(struct mg_connection *c, void *cb)
+{
+    (void)cb;
+    pthread_mutex_lock(&S.mu);
+    json_t *b = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:O, s:O, s:O, s:O}",
+                          "requests", S.requests, "chat_requests", S.chat, "answered",
+                          S.answered, "images", S.images, "max_inflight", S.max_inflight,
+                          "schema_requests", S.schema_requests, "logprob_requests",
+                          S.logprob_requests, "authorized", S.authorized, "by_status",
+                          S.by_status, "image_sizes", S.image_sizes, "colours", S.colours,
+                          "last_request", S.last_request ? S.last_request : json_null());
+    pthread_mutex_unlock(&S.mu);
+    send_json(c, 200, b);
+    json_decref(b);
+    return 200;
+}
+
+fault *match_fault(int chat_no, const char *colour)
+{
+    fault *hit = NULL;
+    pthread_mutex_lock(&S.mu);
+    for (int i = 0; i < S.n_faults && !hit; i++) {
+        fault *f = &S.faults[i];
+        int m = f->sel == SEL_ALL || (f->sel == SEL_FIRST && f->hits < f->n) ||
+                (f->sel == SEL_EVERY && chat_no % f->n == 0) ||
+                (f->sel == SEL_COLOUR && colour && strcmp(colour, f->colour) == 0);
+        if (m && (f->sel == SEL_COLOUR) == (colour != NULL)) {
+            f->hits++;
+            hit = f;
+        }
+    }
+    pthread_mutex_unlock(&S.mu);
+    return hit;
+}
+
+int act(struct mg_connection *c, const fault *f)
+{
+    char msg[128];
+    if (strcmp(f->kind, "429") == 0) {
+        const char *body = "{\"error\":{\"code\":429,\"message\":\"Too many requests\","
+                           "\"type\":\"rate_limit_error\"}}";
+        mg_printf(c,
+                  "HTTP/1.1 429 Too Many Requests\r\nRetry-After: %g\r\nContent-Type: "
+                  "application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                  f->arg, strlen(body), body);
+        pthread_mutex_lock(&S.mu);
+        count_status(429);
+        pthread_mutex_unlock(&S.mu);
+        return 429;
+    }
+    if (strcmp(f->kind, "500") == 0 || strcmp(f->kind, "502") == 0 ||
+        strcmp(f->kind, "503") == 0) {
+        int status = atoi(f->kind);
+        snprintf(msg, sizeof msg, "%s", status == 503 ? "Loading model" : "injected failure");
+        send_error(c, status, status == 503 ? "unavailable_error" : "server_error", msg);
+        return status;
+    }
+    if (strcmp(f->kind, "malformed") == 0) {
+        const char *body = "{\"choices\": [{\"message\": {\"content\": ";
+        mg_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                     "%zu\r\n\r\n%s",
+                  strlen(body), body);
+        pthread_mutex_lock(&S.mu);
+        count_status(200);
+        pthread_mutex_unlock(&S.mu);
+        return 200;
+    }
+    if (strcmp(f->kind, "truncated") == 0) {
+        const char *part = "{\"choices\": [{\"index\": 0, \"message\": {\"role\": \"assis";
+        mg_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                     "Content-Length: 4000\r\n\r\n%s",
+                  part);
+        return 0;
+    }
+    return 0; /* reset: nothing sent; the connection is closed */
+}
+
+static int parse_fault(const char *spec)
+{
+    if (S.n_faults == MAX_FAULTS)
+        return -1;
+    fault *f = &S.faults[S.n_faults++];
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *sel = strchr(buf, '@');
+    if (sel) {
+        *sel++ = '\0';
+        if (strncmp(sel, "first=", 6) == 0)
+            f->sel = SEL_FIRST, f->n = atoi(sel + 6);
+        else if (strncmp(sel, "every=", 6) == 0)
+            f->sel = SEL_EVERY, f->n = atoi(sel + 6);
+        else if (strncmp(sel, "colour=", 7) == 0)
+            f->sel = SEL_COLOUR, snprintf(f->colour, sizeof f->colour, "%s", sel + 7);
+        else
+            return -1;
+        if ((f->sel == SEL_FIRST || f->sel == SEL_EVERY) && f->n <= 0)
+            return -1;
+    }
+    char *arg = strchr(buf, ':');
+    if (arg) {
+        *arg++ = '\0';
+        f->arg = atof(arg);
+    } else
+        f->arg = strcmp(buf, "timeout") == 0 ? 30 : 1;
+    snprintf(f->kind, sizeof f->kind, "%.15s", buf);
+    const char *kinds[] = {"429", "500", "502", "503", "timeout", "malformed", "truncated", "reset"};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(f->kind, kinds[i]) == 0)
+            return 0;
+    return -1;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    S.stop = 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *port = "0", *port_file = NULL;
+    int slots = 4;
+    S.model = "fwtest-vl";
+    S.ctx = 1 << 20;
+    S.max_images = 64;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define ARG(name) (strcmp(a, name) == 0 && v && ++i)
+        if (ARG("--port")) port = v;
+        else if (ARG("--port-file")) port_file = v;
+        else if (ARG("--model")) S.model = v;
+        else if (ARG("--api-key")) S.api_key = v;
+        else if (ARG("--slots")) slots = atoi(v);
+        else if (ARG("--latency")) S.latency_ms = atoi(v);
+        else if (ARG("--jitter")) S.jitter_ms = atoi(v);
+        else if (ARG("--ctx")) S.ctx = atoi(v);
+        else if (ARG("--max-images")) S.max_images = atoi(v);
+        else if (ARG("--fault")) {
+            if (parse_fault(v)) {
+                fprintf(stderr, "fwtest_vlm: bad --fault '%s'\n", v);
+                return 2;
+            }
+        } else if (strcmp(a, "--no-schema") == 0) S.no_schema = 1;
+        else if (strcmp(a, "--prose") == 0) S.prose = 1;
+        else if (strcmp(a, "--strict-model") == 0) S.strict_model = 1;
+        else if (strcmp(a, "--hang") == 0) S.hang = 1;
+        else {
+            fprintf(stderr, "fwtest_vlm: unknown argument '%s'\n", a);
+            return 2;
+        }
+#undef ARG
+    }
+    if (slots < 1)
+        slots = 1;
+    sem_init(&S.slots, 0, (unsigned)slots);
+    pthread_mutex_init(&S.mu, NULL);
+    S.by_status = json_object();
+    S.image_sizes = json_array();
+    S.colours = json_array();
+    srand((unsigned)time(NULL));
+    mg_init_library(0);
+    char listen[64], threads[16];
+    snprintf(listen, sizeof listen, "127.0.0.1:%s", port);
+    snprintf(threads, sizeof threads, "%d", slots * 2 + 16);
+    const char *options[] = {"listening_ports", listen, "num_threads", threads,
+                             "request_timeout_ms", "600000", "enable_keep_alive", "yes", NULL};
+    struct mg_callbacks callbacks = {0};
+    struct mg_context *ctx = mg_start(&callbacks, NULL, options);
+    if (!ctx) {
+        fprintf(stderr, "fwtest_vlm: cannot listen on %s\n", listen);
+        return 1;
+    }
+    mg_set_request_handler(ctx, "/health$", on_health, NULL);
+    mg_set_request_handler(ctx, "/v1/models$", on_models, NULL);
+    mg_set_request_handler(ctx, "/models$", on_models, NULL);
+    mg_set_request_handler(ctx, "/props$", on_props, &slots);
+    mg_set_request_handler(ctx, "/_stats$", on_stats, NULL);
+    mg_set_request_handler(ctx, "/v1/chat/completions$", on_chat, NULL);
+    mg_set_request_handler(ctx, "/chat/completions$", on_chat, NULL);
+    struct mg_server_port ports[4];
+    int n = mg_get_server_ports(ctx, 4, ports);
+    if (n < 1) {
+        fprintf(stderr, "fwtest_vlm: no listening port\n");
+        return 1;
+    }
+    if (port_file) {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%d\n", ports[0].port) < 0 || fclose(f) || rename(tmp, port_file)) {
+            fprintf(stderr, "fwtest_vlm: cannot write %s\n", port_file);
+            return 1;
+        }
+    }
+    printf("fwtest_vlm: listening on http://127.0.0.1:%d\n", ports[0].port);
+    fflush(stdout);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    while (!S.stop)
+        sleep_ms(50);
+    mg_stop(ctx);
+    return 0;
+}

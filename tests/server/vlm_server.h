@@ -1,0 +1,57 @@
+/* Internal to the test model server: its shared state and helpers. */
+#ifndef FWTEST_VLM_SERVER_H
+#define FWTEST_VLM_SERVER_H
+
+#include <civetweb.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+
+#define MAX_FAULTS 16
+#define MAX_BODY (110 << 20)
+
+typedef struct fault {
+    char kind[16];
+    double arg;
+    enum { SEL_ALL, SEL_FIRST, SEL_EVERY, SEL_COLOUR } sel;
+    int n;
+    char colour[32];
+    int hits; /* requests it matched so far (for first=N) */
+} fault;
+
+typedef struct vlm_server {
+    const char *model, *api_key;
+    int latency_ms, jitter_ms, ctx, max_images, no_schema, prose, strict_model, hang;
+    fault faults[MAX_FAULTS];
+    int n_faults;
+    sem_t slots;
+    pthread_mutex_t mu;
+    /* counters */
+    int requests, chat, answered, images, inflight, max_inflight, schema_requests,
+        logprob_requests, authorized;
+    json_t *by_status;   /* "200": n */
+    json_t *image_sizes; /* [[w, h], ...] of answered images */
+    json_t *colours;     /* dominant colour of every answered image, in answer order */
+    json_t *last_request; /* the last chat body, images replaced by their size */
+    volatile sig_atomic_t stop;
+} vlm_server;
+
+extern vlm_server S;
+
+
+void send_json(struct mg_connection *c, int status, json_t *body);
+/* The error body llama-server sends: {"error":{"code","message","type"}}. */
+void send_error(struct mg_connection *c, int status, const char *type, const char *msg);
+void sleep_ms(int ms);
+/* 1, or 0 after answering 401. */
+int authorized(struct mg_connection *c);
+/* The first fault that applies to chat request number chat_no; with colour, only the
+ * faults that select by colour. */
+fault *match_fault(int chat_no, const char *colour);
+/* Acts out a fault; returns the status sent (0: the connection was cut). */
+int act(struct mg_connection *c, const fault *f);
+/* POST /v1/chat/completions (vlm_chat.c). */
+int on_chat(struct mg_connection *c, void *cb);
+
+#endif
