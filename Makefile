@@ -39,6 +39,7 @@ bench:
 	@bash scripts/deps.sh bench
 	@$(MAKE) --no-print-directory build
 	@bash bench/keyframes.sh
+	@bash bench/analyze.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')
