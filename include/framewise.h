@@ -149,7 +149,7 @@ typedef struct fw_observation {
     double confidence;       /* 0..1: from token logprobs when the server gives them, lowered
                                 by answers such as "cannot tell", by blur and by uncertain */
     const char *const *flags; /* n_flags names: uncertain, hedged, blurry, unstructured,
-                                 window, schema_fallback */
+                                 window, schema_fallback, truncated */
     int n_flags;
     const char *backend;     /* "openai" */
     const char *model;       /* the model that answered */
@@ -186,7 +186,7 @@ typedef struct fw_callbacks {
     /* A kept keyframe, in time order. It runs on the job's writer thread (one call at a
      * time, never concurrently with another on_keyframe); the other callbacks run on
      * the thread that called fw_job_run. Return non-zero to stop the job
-     * (FW_ECANCELED). When NULL, no JPEG is encoded. */
+     * (FW_ECANCELED). When NULL (and on_observation is NULL too), no JPEG is encoded. */
     int (*on_keyframe)(void *user, const fw_keyframe *kf);
     /* A finished scene, in time order; the last one comes at the end of the video. */
     void (*on_scene)(void *user, const fw_scene *scene);
