@@ -40,12 +40,17 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Progress bar on stderr (only when it is a terminal and not quiet). */
 typedef struct cli_progress {
     int enabled;
+    int quiet;
     double last_draw;
     const char *label;
 } cli_progress;
 void cli_progress_init(cli_progress *p, int quiet, const char *label);
-void cli_progress_cb(void *user, double done_s, double total_s);
 void cli_progress_done(cli_progress *p);
+/* fw_callbacks' on_progress and on_warning; user points to the cli_progress (a command's
+ * state has it as its first member). A warning clears the bar and is one line on stderr
+ * unless quiet. */
+void cli_progress_cb(void *user, double done_s, double total_s);
+void cli_progress_warning(void *user, const char *message);
 
 /* mkdir -p; 0 or -1 with errno set. */
 int cli_mkdirs(const char *path);

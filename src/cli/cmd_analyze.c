@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -38,11 +39,12 @@ static const cli_command command = {
 };
 
 typedef struct state {
+    cli_progress progress; /* first: the shared callbacks take the state as one */
     const cli_opts *o;
     cli_kflist kfs;
     json_t *obs; /* array, filled on the analyzer thread, read after the run */
-    cli_progress progress;
 } state;
+_Static_assert(offsetof(state, progress) == 0, "cli_progress_cb takes the state");
 
 static int on_keyframe(void *user, const fw_keyframe *kf)
 {
@@ -71,20 +73,6 @@ static int on_observation(void *user, const fw_observation *ob)
         json_object_set_new(o, "error", json_string(ob->error));
     json_array_append_new(st->obs, o);
     return 0;
-}
-
-static void on_progress(void *user, double done_s, double total_s)
-{
-    cli_progress_cb(&((state *)user)->progress, done_s, total_s);
-}
-
-static void on_warning(void *user, const char *message)
-{
-    state *st = user;
-    if (!st->o->quiet) {
-        cli_progress_done(&st->progress);
-        cli_error("warning: %s", message);
-    }
 }
 
 static json_t *stats_json(const fw_stats *s, double duration_s)
@@ -248,8 +236,8 @@ int cmd_analyze(int argc, char **argv)
     cli_progress_init(&st.progress, o.quiet, "analyze");
     fw_callbacks cb = {.on_keyframe = on_keyframe,
                        .on_observation = on_observation,
-                       .on_progress = st.progress.enabled ? on_progress : NULL,
-                       .on_warning = on_warning,
+                       .on_progress = st.progress.enabled ? cli_progress_cb : NULL,
+                       .on_warning = cli_progress_warning,
                        .user = &st};
     rc = fw_job_run(job, &cb, &err);
     cli_progress_done(&st.progress);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -26,28 +27,15 @@ static const cli_command command = {
 };
 
 typedef struct state {
+    cli_progress progress; /* first: the shared callbacks take the state as one */
     const cli_opts *o;
     cli_kflist kfs;
-    cli_progress progress;
 } state;
+_Static_assert(offsetof(state, progress) == 0, "cli_progress_cb takes the state");
 
 static int on_keyframe(void *user, const fw_keyframe *kf)
 {
     return cli_kflist_add(&((state *)user)->kfs, kf);
-}
-
-static void on_progress(void *user, double done_s, double total_s)
-{
-    cli_progress_cb(&((state *)user)->progress, done_s, total_s);
-}
-
-static void on_warning(void *user, const char *message)
-{
-    state *st = user;
-    if (!st->o->quiet) {
-        cli_progress_done(&st->progress);
-        cli_error("warning: %s", message);
-    }
 }
 
 static void print_json(const state *st, const fw_video_info *vi, double seconds)
@@ -119,8 +107,8 @@ int cmd_keyframes(int argc, char **argv)
     state st = {.o = &o, .kfs = {.dir = o.out_dir}};
     cli_progress_init(&st.progress, o.quiet, "keyframes");
     fw_callbacks cb = {.on_keyframe = on_keyframe,
-                       .on_progress = st.progress.enabled ? on_progress : NULL,
-                       .on_warning = on_warning,
+                       .on_progress = st.progress.enabled ? cli_progress_cb : NULL,
+                       .on_warning = cli_progress_warning,
                        .user = &st};
     double t0 = cli_now();
     rc = fw_job_run(job, &cb, &err);

@@ -18,12 +18,13 @@ static const cli_command command = {
 };
 
 typedef struct state {
+    cli_progress progress; /* first: the shared callbacks take the state as one */
     const cli_opts *o;
     fw_scene *list;
     int n, cap;
     int oom;
-    cli_progress progress;
 } state;
+_Static_assert(offsetof(state, progress) == 0, "cli_progress_cb takes the state");
 
 static void on_scene(void *user, const fw_scene *sc)
 {
@@ -39,20 +40,6 @@ static void on_scene(void *user, const fw_scene *sc)
         st->cap = cap;
     }
     st->list[st->n++] = *sc;
-}
-
-static void on_progress(void *user, double done_s, double total_s)
-{
-    cli_progress_cb(&((state *)user)->progress, done_s, total_s);
-}
-
-static void on_warning(void *user, const char *message)
-{
-    state *st = user;
-    if (!st->o->quiet) {
-        cli_progress_done(&st->progress);
-        cli_error("warning: %s", message);
-    }
 }
 
 int cmd_scenes(int argc, char **argv)
@@ -71,8 +58,8 @@ int cmd_scenes(int argc, char **argv)
     state st = {.o = &o};
     cli_progress_init(&st.progress, o.quiet, "scenes");
     fw_callbacks cb = {.on_scene = on_scene,
-                       .on_progress = st.progress.enabled ? on_progress : NULL,
-                       .on_warning = on_warning,
+                       .on_progress = st.progress.enabled ? cli_progress_cb : NULL,
+                       .on_warning = cli_progress_warning,
                        .user = &st};
     rc = fw_job_run(job, &cb, &err);
     cli_progress_done(&st.progress);

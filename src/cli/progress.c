@@ -6,6 +6,7 @@
 void cli_progress_init(cli_progress *p, int quiet, const char *label)
 {
     p->enabled = !quiet && isatty(STDERR_FILENO);
+    p->quiet = quiet;
     p->last_draw = 0;
     p->label = label;
 }
@@ -41,5 +42,14 @@ void cli_progress_done(cli_progress *p)
     if (p->enabled && p->last_draw > 0) {
         fprintf(stderr, "\r\033[K");
         fflush(stderr);
+    }
+}
+
+void cli_progress_warning(void *user, const char *message)
+{
+    cli_progress *p = user;
+    if (!p->quiet) {
+        cli_progress_done(p);
+        cli_error("warning: %s", message);
     }
 }

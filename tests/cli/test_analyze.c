@@ -436,19 +436,11 @@ static void usage_and_server_errors_are_one_line(void **state)
     fwt_vlm_stop(&s);
 }
 
-static int one_test_per_process;
-
 static void real_clip_every_keyframe_observed(void **state)
 {
     (void)state;
     const char *clip = fwt_real("pyscenedetect-testvideo.mp4");
-    if (!clip) {
-        if (one_test_per_process) {
-            printf("skipped: the shared clips (FW_VIDEOS) are absent\n");
-            exit(77);
-        }
-        skip();
-    }
+    fwt_skip_without(clip);
     fwt_vlm s;
     fwt_vlm_start(&s, "--latency 30 --jitter 100");
     json_t *rep = analyze(&s, clip, "--window 2");
@@ -463,33 +455,23 @@ static void real_clip_every_keyframe_observed(void **state)
     fwt_vlm_stop(&s);
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    fwt_cleanup();
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(observations_in_time_order_match_frames, teardown),
-        cmocka_unit_test_teardown(retries_recover_transient_errors, teardown),
-        cmocka_unit_test_teardown(frame_that_keeps_failing_is_recorded_and_job_goes_on, teardown),
-        cmocka_unit_test_teardown(timeout_is_retried, teardown),
-        cmocka_unit_test_teardown(window_mode_splits_answers_per_frame, teardown),
-        cmocka_unit_test_teardown(window_too_big_for_the_server_is_split, teardown),
-        cmocka_unit_test_teardown(schema_rejected_falls_back_to_lenient_parsing, teardown),
-        cmocka_unit_test_teardown(api_key_is_sent_and_never_printed, teardown),
-        cmocka_unit_test_teardown(unreachable_server_fails_fast_naming_it, teardown),
-        cmocka_unit_test_teardown(image_budget_sets_size_and_tokens, teardown),
-        cmocka_unit_test_teardown(server_slots_set_the_default_concurrency, teardown),
-        cmocka_unit_test_teardown(usage_and_server_errors_are_one_line, teardown),
-        cmocka_unit_test_teardown(real_clip_every_keyframe_observed, teardown),
+        cmocka_unit_test_teardown(observations_in_time_order_match_frames, fwt_teardown),
+        cmocka_unit_test_teardown(retries_recover_transient_errors, fwt_teardown),
+        cmocka_unit_test_teardown(frame_that_keeps_failing_is_recorded_and_job_goes_on, fwt_teardown),
+        cmocka_unit_test_teardown(timeout_is_retried, fwt_teardown),
+        cmocka_unit_test_teardown(window_mode_splits_answers_per_frame, fwt_teardown),
+        cmocka_unit_test_teardown(window_too_big_for_the_server_is_split, fwt_teardown),
+        cmocka_unit_test_teardown(schema_rejected_falls_back_to_lenient_parsing, fwt_teardown),
+        cmocka_unit_test_teardown(api_key_is_sent_and_never_printed, fwt_teardown),
+        cmocka_unit_test_teardown(unreachable_server_fails_fast_naming_it, fwt_teardown),
+        cmocka_unit_test_teardown(image_budget_sets_size_and_tokens, fwt_teardown),
+        cmocka_unit_test_teardown(server_slots_set_the_default_concurrency, fwt_teardown),
+        cmocka_unit_test_teardown(usage_and_server_errors_are_one_line, fwt_teardown),
+        cmocka_unit_test_teardown(real_clip_every_keyframe_observed, fwt_teardown),
     };
-    if (argc > 1) {
-        cmocka_set_test_filter(argv[1]);
-        one_test_per_process = 1;
-    }
+    fwt_select_test(argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

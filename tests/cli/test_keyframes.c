@@ -72,20 +72,6 @@ static int scene_starts(const char *video, long *starts, double *times, int max)
     return n;
 }
 
-/* When one test runs per process, a missing clip skips the process (exit 77, which
- * ctest reports as skipped); in a whole-group run, cmocka's skip. */
-static int one_test_per_process;
-#define SKIP_WITHOUT(clip)                                                                         \
-    do {                                                                                           \
-        if (!(clip)) {                                                                             \
-            if (one_test_per_process) {                                                            \
-                printf("skipped: the shared clips (FW_VIDEOS) are absent\n");                      \
-                exit(77);                                                                          \
-            }                                                                                      \
-            skip();                                                                                \
-        }                                                                                          \
-    } while (0)
-
 static int has_start_near(const long *starts, int n, long frame, long tolerance)
 {
     for (int i = 0; i < n; i++)
@@ -431,7 +417,7 @@ static void real_megamind_cuts_found(void **state)
 {
     (void)state;
     const char *v = fwt_real("Megamind.avi");
-    SKIP_WITHOUT(v);
+    fwt_skip_without(v);
     long starts[32];
     int n = scene_starts(v, starts, NULL, 32);
     assert_true(has_start_near(starts, n, 98, 1));
@@ -446,7 +432,7 @@ static void real_pyscenedetect_cuts_and_coverage(void **state)
 {
     (void)state;
     const char *v = fwt_real("pyscenedetect-testvideo.mp4");
-    SKIP_WITHOUT(v);
+    fwt_skip_without(v);
     long starts[32];
     int n = scene_starts(v, starts, NULL, 32);
     assert_true(has_start_near(starts, n, 30, 1));
@@ -476,7 +462,7 @@ static void real_clips_all_processed(void **state)
         "Megamind.avi", "vtest.avi", "tree.avi", "cockatoo.mp4", "tour.mp4", "message-board.ogv",
         "mahjongg-video.ogv", "movie-hello.mp4", "pyscenedetect-testvideo.mp4", "vhs-tutorial.mp4",
         "vhs-neofetch.webm", "pitivi-tears_of_steel.webm", "realshort.mp4"};
-    SKIP_WITHOUT(fwt_real(clips[0]));
+    fwt_skip_without(fwt_real(clips[0]));
     for (size_t i = 0; i < sizeof clips / sizeof clips[0]; i++) {
         const char *v = fwt_real(clips[i]);
         if (!v)
@@ -503,37 +489,27 @@ static void real_clips_all_processed(void **state)
     }
 }
 
-static int teardown(void **state)
-{
-    (void)state;
-    fwt_cleanup();
-    return 0;
-}
-
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_teardown(cuts_found_within_one_frame, teardown),
-        cmocka_unit_test_teardown(fade_is_not_a_cut_and_black_is_never_kept, teardown),
-        cmocka_unit_test_teardown(auto_keeps_frame_when_caption_appears, teardown),
-        cmocka_unit_test_teardown(static_stretch_yields_only_gap_frames, teardown),
-        cmocka_unit_test_teardown(vfr_timestamps_come_from_pts, teardown),
-        cmocka_unit_test_teardown(rotation_is_honoured, teardown),
-        cmocka_unit_test_teardown(iframe_policy_keeps_stream_keyframes, teardown),
-        cmocka_unit_test_teardown(interval_policy_samples_by_time, teardown),
-        cmocka_unit_test_teardown(budget_caps_keyframes_and_keeps_the_first, teardown),
-        cmocka_unit_test_teardown(csv_has_the_json_columns, teardown),
-        cmocka_unit_test_teardown(reads_standard_input, teardown),
-        cmocka_unit_test_teardown(bad_inputs_give_one_line_and_exit_2, teardown),
-        cmocka_unit_test_teardown(unwritable_output_exits_1, teardown),
-        cmocka_unit_test_teardown(usage_errors_exit_2_and_help_exits_0, teardown),
-        cmocka_unit_test_teardown(real_megamind_cuts_found, teardown),
-        cmocka_unit_test_teardown(real_pyscenedetect_cuts_and_coverage, teardown),
-        cmocka_unit_test_teardown(real_clips_all_processed, teardown),
+        cmocka_unit_test_teardown(cuts_found_within_one_frame, fwt_teardown),
+        cmocka_unit_test_teardown(fade_is_not_a_cut_and_black_is_never_kept, fwt_teardown),
+        cmocka_unit_test_teardown(auto_keeps_frame_when_caption_appears, fwt_teardown),
+        cmocka_unit_test_teardown(static_stretch_yields_only_gap_frames, fwt_teardown),
+        cmocka_unit_test_teardown(vfr_timestamps_come_from_pts, fwt_teardown),
+        cmocka_unit_test_teardown(rotation_is_honoured, fwt_teardown),
+        cmocka_unit_test_teardown(iframe_policy_keeps_stream_keyframes, fwt_teardown),
+        cmocka_unit_test_teardown(interval_policy_samples_by_time, fwt_teardown),
+        cmocka_unit_test_teardown(budget_caps_keyframes_and_keeps_the_first, fwt_teardown),
+        cmocka_unit_test_teardown(csv_has_the_json_columns, fwt_teardown),
+        cmocka_unit_test_teardown(reads_standard_input, fwt_teardown),
+        cmocka_unit_test_teardown(bad_inputs_give_one_line_and_exit_2, fwt_teardown),
+        cmocka_unit_test_teardown(unwritable_output_exits_1, fwt_teardown),
+        cmocka_unit_test_teardown(usage_errors_exit_2_and_help_exits_0, fwt_teardown),
+        cmocka_unit_test_teardown(real_megamind_cuts_found, fwt_teardown),
+        cmocka_unit_test_teardown(real_pyscenedetect_cuts_and_coverage, fwt_teardown),
+        cmocka_unit_test_teardown(real_clips_all_processed, fwt_teardown),
     };
-    if (argc > 1) {
-        cmocka_set_test_filter(argv[1]);
-        one_test_per_process = 1;
-    }
+    fwt_select_test(argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
