@@ -32,13 +32,13 @@ static char *typical_answer(void)
         "[\"window\", \"dialog\", \"button\"], \"uncertain\": false}";
     json_t *lp = json_array();
     for (int i = 0; i < 100; i++)
-        json_array_append_new(lp, json_pack("{s:s, s:f, s:[{s:s, s:f}]}", "token", "tok",
-                                            "logprob", -0.05, "top_logprobs", "token", "tok",
-                                            "logprob", -0.05));
-    json_t *root = json_pack("{s:[{s:{s:s, s:s}, s:s, s:{s:o}}], s:{s:i, s:i}}", "choices",
-                             "message", "role", "assistant", "content", content,
-                             "finish_reason", "stop", "logprobs", "content", lp, "usage",
-                             "prompt_tokens", 600, "completion_tokens", 100);
+        json_array_append_new(lp,
+                              json_pack("{s:s, s:f, s:[{s:s, s:f}]}", "token", "tok", "logprob",
+                                        -0.05, "top_logprobs", "token", "tok", "logprob", -0.05));
+    json_t *root =
+        json_pack("{s:[{s:{s:s, s:s}, s:s, s:{s:o}}], s:{s:i, s:i}}", "choices", "message", "role",
+                  "assistant", "content", content, "finish_reason", "stop", "logprobs", "content",
+                  lp, "usage", "prompt_tokens", 600, "completion_tokens", 100);
     char *s = json_dumps(root, JSON_COMPACT);
     json_decref(root);
     return s;
@@ -76,8 +76,11 @@ int main(int argc, char **argv)
             return 1;
         }
         double t1 = cpu_s();
-        fw_task task = {.jpeg = img.jpeg, .size = img.size, .width = img.width,
-                        .height = img.height, .blur = 500};
+        fw_task task = {.jpeg = img.jpeg,
+                        .size = img.size,
+                        .width = img.width,
+                        .height = img.height,
+                        .blur = 500};
         char *body = fw_oa_request(&p, "qwen3-vl", &task, 1, 1);
         double t2 = cpu_s();
         fw_answer ans = {0};
@@ -99,9 +102,8 @@ int main(int argc, char **argv)
     printf("frame %dx%d -> %dx%d (%d tokens), jpeg %zu B, request %zu B, %d runs\n", vi->width,
            vi->height, img.width, img.height, fw_image_tokens(img.width, img.height), jpeg_bytes,
            body_bytes, n);
-    printf("ms per keyframe: encode %.3f  request %.3f  parse %.3f  total %.3f\n",
-           1000 * t_enc / n, 1000 * t_req / n, 1000 * t_parse / n,
-           1000 * (t_enc + t_req + t_parse) / n);
+    printf("ms per keyframe: encode %.3f  request %.3f  parse %.3f  total %.3f\n", 1000 * t_enc / n,
+           1000 * t_req / n, 1000 * t_parse / n, 1000 * (t_enc + t_req + t_parse) / n);
     free(answer);
     fw_encoder_close(enc);
     fw_source_close(src);

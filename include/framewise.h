@@ -77,19 +77,24 @@ typedef struct fw_params {
     int jpeg_quality;        /* JPEG quality of written keyframes, 1..100 */
     int max_pixels;          /* scale keyframe images to at most this many pixels, each side a
                                 multiple of 32 as Qwen-VL models cut them (0: full size) */
-    /* analyze, openai backend. Strings are the caller's and must outlive the job. */
-    const char *url;         /* OpenAI-compatible server, e.g. http://localhost:8080/v1 */
-    const char *model;       /* model name (NULL: the server's first model) */
-    const char *api_key;     /* sent as "Authorization: Bearer" (NULL: none); never logged */
-    const char *prompt;      /* the question about each frame (NULL: the built-in one) */
+    /* analyze. Strings are the caller's and must outlive the job. */
+    const char *backend;  /* "local", "openai" or "openai+local" (NULL: openai when url is
+                             set, else local) */
+    const char *ocr_lang; /* local: Tesseract languages (NULL: "eng+chi_sim") */
+    int ocr_threads;      /* local: OCR workers, one Tesseract engine each (0: one per core) */
+    /* analyze, openai backend */
+    const char *url;           /* OpenAI-compatible server, e.g. http://localhost:8080/v1 */
+    const char *model;         /* model name (NULL: the server's first model) */
+    const char *api_key;       /* sent as "Authorization: Bearer" (NULL: none); never logged */
+    const char *prompt;        /* the question about each frame (NULL: the built-in one) */
     const char *system_prompt; /* NULL: the built-in one */
-    int concurrency;         /* requests in flight (0: the server's slots, else 4) */
-    int window;              /* keyframes per request (1: one each) */
-    int retries;             /* retries of a failed request (429, 5xx, network, timeout) */
-    double timeout_s;        /* per request */
-    int max_tokens;          /* answer length limit per request */
+    int concurrency;           /* requests in flight (0: the server's slots, else 4) */
+    int window;                /* keyframes per request (1: one each) */
+    int retries;               /* retries of a failed request (429, 5xx, network, timeout) */
+    double timeout_s;          /* per request */
+    int max_tokens;            /* answer length limit per request */
     double temperature;
-    int logprobs;            /* 1: ask for token logprobs to estimate confidence */
+    int logprobs; /* 1: ask for token logprobs to estimate confidence */
 } fw_params;
 
 fw_params fw_params_default(void);
@@ -113,52 +118,57 @@ typedef struct fw_scores {
 } fw_scores;
 
 typedef struct fw_video_info {
-    const char *path;        /* the input as given */
-    const char *codec;       /* decoder name */
-    const char *container;   /* demuxer name */
-    double duration_s;       /* container duration, or -1 when unknown (pipes, live) */
-    int width, height;       /* display size, after rotation */
-    int rotation;            /* clockwise degrees applied for display (as FFmpeg's autorotate):
-                                0, 90, 180, 270 */
-    double fps;              /* average frame rate, or 0 when unknown */
-    int64_t frames_decoded;  /* frames the decoder produced so far */
-    int64_t decode_errors;   /* packets or frames the decoder rejected */
+    const char *path;       /* the input as given */
+    const char *codec;      /* decoder name */
+    const char *container;  /* demuxer name */
+    double duration_s;      /* container duration, or -1 when unknown (pipes, live) */
+    int width, height;      /* display size, after rotation */
+    int rotation;           /* clockwise degrees applied for display (as FFmpeg's autorotate):
+                               0, 90, 180, 270 */
+    double fps;             /* average frame rate, or 0 when unknown */
+    int64_t frames_decoded; /* frames the decoder produced so far */
+    int64_t decode_errors;  /* packets or frames the decoder rejected */
 } fw_video_info;
 
 typedef struct fw_keyframe {
-    int index;               /* 0-based position in the final keyframe list */
-    int64_t frame;           /* 0-based number of the decoded frame */
-    double time_s;           /* seconds since the stream's start, from pts */
-    int64_t pts;             /* presentation timestamp in the stream time base */
-    const char *reason;      /* first, cut, motion, change, gap, interval, scene, iframe, last */
+    int index;          /* 0-based position in the final keyframe list */
+    int64_t frame;      /* 0-based number of the decoded frame */
+    double time_s;      /* seconds since the stream's start, from pts */
+    int64_t pts;        /* presentation timestamp in the stream time base */
+    const char *reason; /* first, cut, motion, change, gap, interval, scene, iframe, last */
     fw_scores scores;
-    const uint8_t *jpeg;     /* the frame as JPEG (display orientation), or NULL */
+    const uint8_t *jpeg; /* the frame as JPEG (display orientation), or NULL */
     size_t jpeg_size;
-    int width, height;       /* size of the JPEG (after max_pixels) */
-    int image_tokens;        /* what the image costs a Qwen-VL model: (w/32)*(h/32) after
-                                rounding each side to a multiple of 32 */
+    int width, height; /* size of the JPEG (after max_pixels) */
+    int image_tokens;  /* what the image costs a Qwen-VL model: (w/32)*(h/32) after
+                          rounding each side to a multiple of 32 */
 } fw_keyframe;
 
-/* What the model (or a local backend) says about one keyframe. */
+/* What the model (or the local backend) says about one keyframe. */
 typedef struct fw_observation {
-    int keyframe;            /* index of the keyframe it describes */
-    double time_s;           /* that keyframe's time */
-    const char *text;        /* the description ("" when the frame failed) */
-    const char *fields;      /* the structured answer, a JSON object text ("{}" when none):
-                                description, actions, text, objects, uncertain */
-    double confidence;       /* 0..1: from token logprobs when the server gives them, lowered
-                                by answers such as "cannot tell", by blur and by uncertain */
+    int keyframe;             /* index of the keyframe it describes */
+    double time_s;            /* that keyframe's time */
+    const char *text;         /* the description ("" when the frame failed) */
+    const char *fields;       /* the structured answer, a JSON object text ("{}" when none).
+                                 openai: description, actions, text, objects, uncertain;
+                                 local: description, text, lines [{text, conf, box}],
+                                 text_added, text_removed, text_changed [{from, to}],
+                                 colours, brightness, sharp, blur, flat, black, motion,
+                                 reason; openai+local: openai's, with local's under "ocr" */
+    double confidence;        /* 0..1: from token logprobs when the server gives them, lowered
+                                 by answers such as "cannot tell", by blur and by uncertain */
     const char *const *flags; /* n_flags names: uncertain, hedged, blurry, unstructured,
                                  window, schema_fallback, truncated */
     int n_flags;
-    const char *backend;     /* "openai" */
-    const char *model;       /* the model that answered */
-    double latency_ms;       /* of the request that answered (its last attempt) */
-    int image_tokens;        /* image tokens sent for this frame */
-    int prompt_tokens;       /* the request's usage, shared out over its frames */
+    const char *backend; /* "openai", "local" or "openai+local" */
+    const char *model;   /* the model that answered ("tesseract 5.3.0 eng+chi_sim" for
+                            local) */
+    double latency_ms;   /* of the request that answered (its last attempt) */
+    int image_tokens;    /* image tokens sent for this frame */
+    int prompt_tokens;   /* the request's usage, shared out over its frames */
     int completion_tokens;
-    int attempts;            /* requests made for it (1 + retries) */
-    const char *error;       /* NULL, or why this frame has no answer */
+    int attempts;      /* requests made for it (1 + retries) */
+    const char *error; /* NULL, or why this frame has no answer */
 } fw_observation;
 
 /* Counters of a run, complete after fw_job_run returns. */
@@ -166,20 +176,20 @@ typedef struct fw_stats {
     int64_t frames_decoded;
     int keyframes;
     int observations;
-    int requests;            /* HTTP requests sent, retries included */
+    int requests; /* HTTP requests sent, retries included */
     int retries;
-    int failed;              /* keyframes left without an answer */
-    int64_t image_tokens;    /* estimated image tokens sent (counted once per keyframe) */
+    int failed;           /* keyframes left without an answer */
+    int64_t image_tokens; /* estimated image tokens sent (counted once per keyframe) */
     int64_t prompt_tokens, completion_tokens; /* as the server reported them */
-    double decode_s, analyze_s, total_s; /* analyze_s: first request to last answer */
+    double decode_s, analyze_s, total_s;      /* analyze_s: first request to last answer */
 } fw_stats;
 
 typedef struct fw_scene {
-    int index;               /* 0-based */
-    int64_t start_frame;     /* first frame of the scene */
-    int64_t end_frame;       /* last frame of the scene (inclusive) */
-    double start_s;          /* time of the first frame */
-    double end_s;            /* time the scene ends: the next scene's start, or the video end */
+    int index;           /* 0-based */
+    int64_t start_frame; /* first frame of the scene */
+    int64_t end_frame;   /* last frame of the scene (inclusive) */
+    double start_s;      /* time of the first frame */
+    double end_s;        /* time the scene ends: the next scene's start, or the video end */
 } fw_scene;
 
 typedef struct fw_callbacks {
@@ -195,9 +205,11 @@ typedef struct fw_callbacks {
     /* A non-fatal problem worth one line on stderr (damaged packets, ...). */
     void (*on_warning)(void *user, const char *message);
     /* An observation, in keyframe order, while the job runs (on the job's analyzer thread,
-     * one at a time). When set, fw_job_run first checks that params->url answers (at most
-     * ~5 s; FW_ENET if not) and then sends every keyframe to it; a frame that fails after
-     * its retries still comes, with its error. Return non-zero to stop the job. */
+     * one at a time). When set, every keyframe goes to the backend (params->backend):
+     * with openai, fw_job_run first checks that params->url answers (at most ~5 s;
+     * FW_ENET if not); with local, that the OCR languages are installed (FW_EINVAL). A
+     * frame that fails (after its retries) still comes, with its error. Return non-zero
+     * to stop the job. */
     int (*on_observation)(void *user, const fw_observation *obs);
     void *user;
 } fw_callbacks;

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# make demo: the main job on the embedded default (no model server): keyframes and
-# scenes of a generated sample that looks like a support screen recording.
+# make demo: the main job on the embedded default (no model server): keyframes, scenes
+# and `analyze` with the local backend (OCR + descriptors, text timeline) on a
+# generated sample that looks like a support screen recording.
 set -euo pipefail
 bin=${1:-build/framewise}
 out=${FW_DEMO_DIR:-framewise-out/demo}
 mkdir -p "$out"
 font=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
-clip="$out/sample.mp4"
+cjk=/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+clip="$out/sample-v2.mp4"
 
 if [ ! -s "$clip" ]; then
   echo "demo: generating $clip (a 24 s screen recording: login, an error dialog, a new screen)"
-  # 0-8 s:  a login form; at 4 s an error dialog appears (no cut: only part of the screen changes)
+  # 0-8 s:  a login form; at 4 s an error dialog appears (no cut: only part of the screen
+  #         changes), at 6 s its Chinese hint
   # 8-24 s: a cut to a dashboard that then stays still (a long static stretch)
-  dlg="drawbox=x=160:y=150:w=320:h=90:color=white@1:t=fill:enable='gte(t,4)',drawtext=fontfile=$font:text='Login failed\: connection timed out':fontsize=16:fontcolor=red:x=175:y=185:enable='gte(t,4)'"
+  dlg="drawbox=x=160:y=150:w=320:h=110:color=white@1:t=fill:enable='gte(t,4)',drawtext=fontfile=$font:text='Login failed\: connection timed out':fontsize=16:fontcolor=red:x=175:y=175:enable='gte(t,4)',drawtext=fontfile=$cjk:text='请检查网络连接':fontsize=20:fontcolor=black:x=175:y=215:enable='gte(t,6)'"
   ffmpeg -nostdin -v error \
     -f lavfi -i "color=c=0x2b3e50:s=640x360:r=30:d=8" \
     -f lavfi -i "color=c=0xeeeeee:s=640x360:r=30:d=16" \
@@ -29,6 +32,10 @@ echo
 echo "== framewise scenes $clip"
 "$bin" scenes "$clip" -q | tee "$out/scenes.csv"
 echo
+echo
+echo "== framewise analyze $clip  (backend local: Tesseract OCR + descriptors, no server)"
+"$bin" analyze "$clip" -o "$out/analyze"
+echo
 frames=$(grep -o '"frames_decoded": [0-9]*' "$out/keyframes.json" | grep -o '[0-9]*$')
 kept=$(($(wc -l < "$out/keyframes.csv") - 1))
 echo "demo: kept $kept of $frames frames; the dialog at 00:04 and the cut at 00:08 each got one,"
@@ -37,3 +44,5 @@ echo "demo: results are in $out/:"
 echo "      keyframes/kf_*.jpg   the kept frames"
 echo "      keyframes.json       the list with times, reasons and scores (keyframes.csv: the same as CSV)"
 echo "      scenes.csv           the shot list"
+echo "      analyze/report.json  observations (on-screen text, colours, sharpness) and the text timeline"
+echo "demo: with a vision-language model server: $bin analyze $clip --url http://HOST:PORT/v1"

@@ -1,9 +1,12 @@
-/* analyze: keyframe images to observations through a backend. The one backend so
- * far, openai, talks to an OpenAI-compatible chat server (llama-server, vLLM,
- * SGLang, Ollama /v1, LM Studio, hosted APIs) over libcurl's multi interface.
+/* analyze: keyframe images to observations through a backend:
+ * - openai: an OpenAI-compatible chat server (llama-server, vLLM, SGLang, Ollama /v1,
+ *   LM Studio, hosted APIs) over libcurl's multi interface;
+ * - local: Tesseract OCR and visual descriptors on this machine, with a text timeline
+ *   (lines added, removed, edited since the previous keyframe);
+ * - openai+local: both; the OCR is attached to the model's observation.
  *
  * In:  keyframes in time order (fw_analyzer_submit copies their JPEG and blocks only
- *      while FW_ANALYZE_QUEUE frames wait for a request slot).
+ *      while FW_ANALYZE_QUEUE frames wait for a backend).
  * Out: observations through the callback, in keyframe order, on the analyzer thread;
  *      counters through fw_analyzer_stats.
  * Ownership: the caller owns the analyzer (open/close); close stops and joins the
@@ -11,6 +14,9 @@
  */
 #ifndef FW_ANALYZE_H
 #define FW_ANALYZE_H
+
+#include <stddef.h>
+#include <stdint.h>
 
 #include "core/types.h"
 
@@ -21,13 +27,22 @@
 typedef struct fw_analyzer fw_analyzer;
 typedef int (*fw_observation_fn)(void *user, const fw_observation *obs);
 
-/* Checks that the server answers (at most ~5 s; FW_ENET naming the URL if not), learns
- * the model name and the server's slots when not given, and starts the thread. */
+/* Chooses the backend (p->backend; by default openai when p->url is set, else local).
+ * openai: checks that the server answers (at most ~5 s; FW_ENET naming the URL if
+ * not) and learns the model name and the server's slots when not given. local: loads
+ * the OCR languages (FW_EINVAL naming them when not installed). Starts the threads. */
 int fw_analyzer_open(fw_analyzer **out, const fw_params *p, fw_observation_fn fn, void *user,
                      fw_error *err);
-/* Queues one keyframe (its jpeg, size, time and blur are used). Returns 0, or the
- * analyzer's fatal error (authentication refused, callback asked to stop). */
-int fw_analyzer_submit(fw_analyzer *a, const fw_keyframe *kf, fw_error *err);
+/* Queues one keyframe (its jpeg, size, time and scores are used). full, when not NULL,
+ * is the same frame as a full-resolution JPEG, for the local backend (OCR needs every
+ * pixel of small text). Returns 0, or the analyzer's fatal error (authentication
+ * refused, callback asked to stop). */
+int fw_analyzer_submit(fw_analyzer *a, const fw_keyframe *kf, const uint8_t *full, size_t full_size,
+                       fw_error *err);
+/* "openai", "local" or "openai+local". */
+const char *fw_analyzer_backend(const fw_analyzer *a);
+/* 1 when the local backend runs (it wants full-resolution pictures). */
+int fw_analyzer_reads_text(const fw_analyzer *a);
 /* No more keyframes: waits until every queued one has its observation delivered.
  * Returns 0 or the fatal error. */
 int fw_analyzer_finish(fw_analyzer *a, fw_error *err);

@@ -5,37 +5,52 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+#include <stdio.h>
+
 #include "analyze/backend.h"
 #include "core/error.h"
 
 const char *const fw_obs_flag_names[FW_OBS_NFLAGS] = {
     "uncertain", "hedged", "blurry", "unstructured", "window", "schema_fallback", "truncated"};
 
-/* An answer waiting for the ones before it. */
+#define MAX_LANES 2
+
+/* An answer waiting for the ones before it (and for every lane's part). */
 typedef struct slot {
-    int ready;
+    unsigned have; /* lanes that answered */
     double time_s;
     int image_tokens;
-    fw_answer ans;
+    fw_answer ans[MAX_LANES];
 } slot;
 
-struct fw_analyzer {
+struct fw_lane {
+    fw_analyzer *a;
+    int index;
     const fw_backend_ops *ops;
-    void *backend;
-    fw_observation_fn fn;
-    void *user;
+    void *state;
+    fw_task q[FW_ANALYZE_QUEUE]; /* frames waiting for this backend */
+    int head, count;
     pthread_t thread;
     int started;
+};
+
+struct fw_analyzer {
+    fw_lane lanes[MAX_LANES];
+    int n_lanes;
+    unsigned all; /* the mask of every lane */
+    char name[32];
+    fw_observation_fn fn;
+    void *user;
     pthread_mutex_t mu;
     pthread_cond_t changed; /* queue space, deliveries, the end */
-    /* frames waiting for the backend */
-    fw_task q[FW_ANALYZE_QUEUE];
-    int head, count;
-    int input_over, stopping, finished;
+    int input_over, stopping;
+    int running; /* lane threads not yet ended */
     int submitted;
     /* answers by keyframe index, from `next` on */
     slot *slots;
     int n_slots, next;
+    int delivering; /* a thread is delivering: the others leave it the new answers */
     /* counters */
     fw_stats st;
     double t_first, t_last;
@@ -50,20 +65,42 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void *analyzer_main(void *arg)
+static void *lane_main(void *arg)
 {
-    fw_analyzer *a = arg;
-    a->ops->run(a->backend);
+    fw_lane *l = arg;
+    fw_analyzer *a = l->a;
+    l->ops->run(l->state);
     pthread_mutex_lock(&a->mu);
-    a->finished = 1;
+    a->running--;
     /* frames never taken (the analyzer stopped): drop them */
-    for (; a->count > 0; a->count--) {
-        free(a->q[a->head].jpeg);
-        a->head = (a->head + 1) % FW_ANALYZE_QUEUE;
+    for (; l->count > 0; l->count--) {
+        free(l->q[l->head].jpeg);
+        l->head = (l->head + 1) % FW_ANALYZE_QUEUE;
     }
     pthread_cond_broadcast(&a->changed);
     pthread_mutex_unlock(&a->mu);
     return NULL;
+}
+
+/* Which backends: "openai", "local" or "openai+local"; by default openai when a
+ * server URL is given, else local. */
+static int choose(fw_analyzer *a, const fw_params *p, fw_error *err)
+{
+    const char *b = p->backend ? p->backend : p->url ? "openai" : "local";
+    if (strcmp(b, "openai") == 0)
+        a->lanes[a->n_lanes++].ops = &fw_backend_openai;
+    else if (strcmp(b, "local") == 0)
+        a->lanes[a->n_lanes++].ops = &fw_backend_local;
+    else if (strcmp(b, "openai+local") == 0 || strcmp(b, "local+openai") == 0) {
+        a->lanes[a->n_lanes++].ops = &fw_backend_openai;
+        a->lanes[a->n_lanes++].ops = &fw_backend_local;
+    } else
+        return fw_error_set(err, FW_EINVAL,
+                            "--backend: unknown backend '%s' (local, openai, "
+                            "openai+local)",
+                            b);
+    snprintf(a->name, sizeof a->name, "%s", a->n_lanes == 2 ? "openai+local" : b);
+    return 0;
 }
 
 int fw_analyzer_open(fw_analyzer **out, const fw_params *p, fw_observation_fn fn, void *user,
@@ -73,20 +110,47 @@ int fw_analyzer_open(fw_analyzer **out, const fw_params *p, fw_observation_fn fn
     fw_analyzer *a = calloc(1, sizeof *a);
     if (!a)
         return fw_error_set(err, FW_ENOMEM, "analyzer: out of memory");
-    a->ops = &fw_backend_openai;
     a->fn = fn;
     a->user = user;
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->changed, NULL);
-    int rc = a->ops->open(&a->backend, p, a, err);
-    if (!rc && pthread_create(&a->thread, NULL, analyzer_main, a) != 0)
-        rc = fw_error_set(err, FW_EINTERNAL, "analyzer: cannot start its thread");
+    int rc = choose(a, p, err);
+    for (int i = 0; !rc && i < a->n_lanes; i++) {
+        fw_lane *l = &a->lanes[i];
+        l->a = a;
+        l->index = i;
+        a->all |= 1u << i;
+        rc = l->ops->open(&l->state, p, l, err);
+    }
+    for (int i = 0; !rc && i < a->n_lanes; i++) {
+        fw_lane *l = &a->lanes[i];
+        if (pthread_create(&l->thread, NULL, lane_main, l) != 0)
+            rc = fw_error_set(err, FW_EINTERNAL, "analyzer: cannot start its thread");
+        else {
+            l->started = 1;
+            pthread_mutex_lock(&a->mu);
+            a->running++;
+            pthread_mutex_unlock(&a->mu);
+        }
+    }
     if (rc) {
         fw_analyzer_close(a);
         return rc;
     }
-    a->started = 1;
     *out = a;
+    return 0;
+}
+
+const char *fw_analyzer_backend(const fw_analyzer *a)
+{
+    return a->name;
+}
+
+int fw_analyzer_reads_text(const fw_analyzer *a)
+{
+    for (int i = 0; i < a->n_lanes; i++)
+        if (a->lanes[i].ops == &fw_backend_local)
+            return 1;
     return 0;
 }
 
@@ -97,31 +161,74 @@ static int fatal(fw_analyzer *a, fw_error *err)
     return a->failed;
 }
 
-int fw_analyzer_submit(fw_analyzer *a, const fw_keyframe *kf, fw_error *err)
+static int queues_full(const fw_analyzer *a)
 {
-    fw_task t = {.keyframe = kf->index, .time_s = kf->time_s, .size = kf->jpeg_size,
-                 .width = kf->width, .height = kf->height, .image_tokens = kf->image_tokens,
-                 .blur = kf->scores.blur, .flat = kf->scores.flat};
-    if (!(t.jpeg = malloc(kf->jpeg_size ? kf->jpeg_size : 1)))
-        return fw_error_set(err, FW_ENOMEM, "analyzer: out of memory");
-    memcpy(t.jpeg, kf->jpeg, kf->jpeg_size);
+    for (int i = 0; i < a->n_lanes; i++)
+        if (a->lanes[i].count == FW_ANALYZE_QUEUE)
+            return 1;
+    return 0;
+}
+
+int fw_analyzer_submit(fw_analyzer *a, const fw_keyframe *kf, const uint8_t *full, size_t full_size,
+                       fw_error *err)
+{
+    fw_task t[MAX_LANES];
+    for (int i = 0; i < a->n_lanes; i++) {
+        /* the local backend reads text: it gets the full-resolution picture */
+        int big = full && a->lanes[i].ops == &fw_backend_local;
+        const uint8_t *jpeg = big ? full : kf->jpeg;
+        size_t size = big ? full_size : kf->jpeg_size;
+        t[i] = (fw_task){.keyframe = kf->index,
+                         .time_s = kf->time_s,
+                         .size = size,
+                         .width = kf->width,
+                         .height = kf->height,
+                         .image_tokens = kf->image_tokens,
+                         .blur = kf->scores.blur,
+                         .motion = kf->scores.motion,
+                         .flat = kf->scores.flat,
+                         .black = kf->scores.black,
+                         .reason = kf->reason};
+        if (!(t[i].jpeg = malloc(size ? size : 1))) {
+            while (i-- > 0)
+                free(t[i].jpeg);
+            return fw_error_set(err, FW_ENOMEM, "analyzer: out of memory");
+        }
+        memcpy(t[i].jpeg, jpeg, size);
+    }
     pthread_mutex_lock(&a->mu);
-    while (a->count == FW_ANALYZE_QUEUE && !a->stopping && !a->finished)
+    while (queues_full(a) && !a->stopping)
         pthread_cond_wait(&a->changed, &a->mu);
-    if (a->stopping || a->finished) {
-        int rc = a->failed ? fatal(a, err)
-                           : fw_error_set(err, FW_ECANCELED, "analyzer: stopped");
+    if (a->stopping) {
+        int rc = a->failed ? fatal(a, err) : fw_error_set(err, FW_ECANCELED, "analyzer: stopped");
         pthread_mutex_unlock(&a->mu);
-        free(t.jpeg);
+        for (int i = 0; i < a->n_lanes; i++)
+            free(t[i].jpeg);
         return rc;
     }
-    a->q[(a->head + a->count) % FW_ANALYZE_QUEUE] = t;
-    a->count++;
+    for (int i = 0; i < a->n_lanes; i++) {
+        fw_lane *l = &a->lanes[i];
+        l->q[(l->head + l->count) % FW_ANALYZE_QUEUE] = t[i];
+        l->count++;
+    }
     a->submitted++;
-    a->st.image_tokens += t.image_tokens;
+    a->st.image_tokens += kf->image_tokens;
     pthread_mutex_unlock(&a->mu);
-    a->ops->wake(a->backend);
+    for (int i = 0; i < a->n_lanes; i++)
+        a->lanes[i].ops->wake(a->lanes[i].state);
     return 0;
+}
+
+static void join_lanes(fw_analyzer *a)
+{
+    for (int i = 0; i < a->n_lanes; i++) {
+        fw_lane *l = &a->lanes[i];
+        if (l->started) {
+            l->ops->wake(l->state);
+            pthread_join(l->thread, NULL);
+            l->started = 0;
+        }
+    }
 }
 
 int fw_analyzer_finish(fw_analyzer *a, fw_error *err)
@@ -129,11 +236,7 @@ int fw_analyzer_finish(fw_analyzer *a, fw_error *err)
     pthread_mutex_lock(&a->mu);
     a->input_over = 1;
     pthread_mutex_unlock(&a->mu);
-    a->ops->wake(a->backend);
-    if (a->started) {
-        pthread_join(a->thread, NULL);
-        a->started = 0;
-    }
+    join_lanes(a);
     return a->failed ? fatal(a, err) : 0;
 }
 
@@ -169,35 +272,37 @@ void fw_analyzer_close(fw_analyzer *a)
     a->input_over = 1;
     pthread_cond_broadcast(&a->changed);
     pthread_mutex_unlock(&a->mu);
-    if (a->started) {
-        a->ops->wake(a->backend);
-        pthread_join(a->thread, NULL);
+    join_lanes(a);
+    for (int i = 0; i < a->n_lanes; i++) {
+        fw_lane *l = &a->lanes[i];
+        if (l->state)
+            l->ops->close(l->state);
+        for (int j = 0; j < l->count; j++)
+            free(l->q[(l->head + j) % FW_ANALYZE_QUEUE].jpeg);
     }
-    if (a->backend)
-        a->ops->close(a->backend);
-    for (int i = 0; i < a->count; i++)
-        free(a->q[(a->head + i) % FW_ANALYZE_QUEUE].jpeg);
     for (int i = 0; i < a->n_slots; i++)
-        answer_free(&a->slots[i].ans);
+        for (int j = 0; j < MAX_LANES; j++)
+            answer_free(&a->slots[i].ans[j]);
     free(a->slots);
     pthread_cond_destroy(&a->changed);
     pthread_mutex_destroy(&a->mu);
     free(a);
 }
 
-int fw_analyzer_take(fw_analyzer *a, fw_task *out, int n)
+int fw_analyzer_take(fw_lane *l, fw_task *out, int n)
 {
+    fw_analyzer *a = l->a;
     pthread_mutex_lock(&a->mu);
     int got;
     if (a->stopping)
         got = -1;
-    else if (a->count >= n || (a->input_over && a->count > 0)) {
-        got = a->count < n ? a->count : n;
+    else if (l->count >= n || (a->input_over && l->count > 0)) {
+        got = l->count < n ? l->count : n;
         for (int i = 0; i < got; i++) {
-            out[i] = a->q[a->head];
-            a->head = (a->head + 1) % FW_ANALYZE_QUEUE;
+            out[i] = l->q[l->head];
+            l->head = (l->head + 1) % FW_ANALYZE_QUEUE;
         }
-        a->count -= got;
+        l->count -= got;
         if (!a->t_first)
             a->t_first = now_s();
         pthread_cond_broadcast(&a->changed);
@@ -207,45 +312,93 @@ int fw_analyzer_take(fw_analyzer *a, fw_task *out, int n)
     return got;
 }
 
+/* The answers of two lanes as one: the first (openai) answer, with the second's
+ * (local) fields under "ocr"; when the first failed, the second's text stands in. */
+static void merge(fw_answer *first, fw_answer *second)
+{
+    json_t *f = json_loads(first->fields ? first->fields : "{}", 0, NULL);
+    json_t *o = json_loads(second->fields ? second->fields : "{}", 0, NULL);
+    if (!json_is_object(f)) {
+        json_decref(f);
+        f = json_object();
+    }
+    json_object_set_new(f, "ocr", json_is_object(o) ? o : json_object());
+    if (!json_is_object(o))
+        json_decref(o);
+    char *merged = json_dumps(f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(f);
+    if (merged) {
+        free(first->fields);
+        first->fields = merged;
+    }
+    if (first->error && second->text && second->text[0]) {
+        free(first->text);
+        first->text = second->text;
+        second->text = NULL;
+    }
+    first->flags |= second->flags;
+    answer_free(second);
+}
+
 /* Delivers the answers that are next in order; called with the lock held, it
- * releases it around the callback. */
+ * releases it around the hooks and the callback. One thread delivers at a time. */
 static void deliver(fw_analyzer *a)
 {
-    const char *model = a->ops->model(a->backend);
-    while (!a->stopping && a->next < a->n_slots && a->slots[a->next].ready) {
+    if (a->delivering)
+        return; /* that thread will find this answer ready */
+    a->delivering = 1;
+    const char *model = a->lanes[0].ops->model(a->lanes[0].state);
+    while (!a->stopping && a->next < a->n_slots && a->slots[a->next].have == a->all) {
         slot s = a->slots[a->next];
         memset(&a->slots[a->next], 0, sizeof a->slots[a->next]);
         int index = a->next++;
+        pthread_mutex_unlock(&a->mu);
+        for (int i = 0; i < a->n_lanes; i++)
+            if (a->lanes[i].ops->ordered)
+                a->lanes[i].ops->ordered(a->lanes[i].state, &s.ans[i]);
+        if (a->n_lanes == 2)
+            merge(&s.ans[0], &s.ans[1]);
+        fw_answer *ans = &s.ans[0];
         const char *flags[FW_OBS_NFLAGS];
         int n_flags = 0;
         for (int b = 0; b < FW_OBS_NFLAGS; b++)
-            if (s.ans.flags & (1u << b))
+            if (ans->flags & (1u << b))
                 flags[n_flags++] = fw_obs_flag_names[b];
-        fw_observation obs = {
-            .keyframe = index, .time_s = s.time_s, .text = s.ans.text ? s.ans.text : "",
-            .fields = s.ans.fields ? s.ans.fields : "{}", .confidence = s.ans.confidence,
-            .flags = flags, .n_flags = n_flags, .backend = a->ops->name, .model = model,
-            .latency_ms = s.ans.latency_ms, .image_tokens = s.image_tokens,
-            .prompt_tokens = s.ans.prompt_tokens, .completion_tokens = s.ans.completion_tokens,
-            .attempts = s.ans.attempts, .error = s.ans.error};
-        a->st.observations++;
-        if (s.ans.error)
-            a->st.failed++;
-        pthread_mutex_unlock(&a->mu);
+        fw_observation obs = {.keyframe = index,
+                              .time_s = s.time_s,
+                              .text = ans->text ? ans->text : "",
+                              .fields = ans->fields ? ans->fields : "{}",
+                              .confidence = ans->confidence,
+                              .flags = flags,
+                              .n_flags = n_flags,
+                              .backend = a->name,
+                              .model = model,
+                              .latency_ms = ans->latency_ms,
+                              .image_tokens = s.image_tokens,
+                              .prompt_tokens = ans->prompt_tokens,
+                              .completion_tokens = ans->completion_tokens,
+                              .attempts = ans->attempts,
+                              .error = ans->error};
         int stop = a->fn ? a->fn(a->user, &obs) : 0;
-        answer_free(&s.ans);
+        for (int i = 0; i < MAX_LANES; i++)
+            answer_free(&s.ans[i]);
         pthread_mutex_lock(&a->mu);
+        a->st.observations++;
+        if (obs.error)
+            a->st.failed++;
         if (stop && !a->failed) {
             a->failed = fw_error_set(&a->err, FW_ECANCELED,
                                      "stopped while reporting observation %d", index);
             a->stopping = 1;
         }
     }
+    a->delivering = 0;
     pthread_cond_broadcast(&a->changed);
 }
 
-void fw_analyzer_post(fw_analyzer *a, fw_task *t, fw_answer *ans)
+void fw_analyzer_post(fw_lane *l, fw_task *t, fw_answer *ans)
 {
+    fw_analyzer *a = l->a;
     free(t->jpeg);
     t->jpeg = NULL;
     pthread_mutex_lock(&a->mu);
@@ -268,21 +421,26 @@ void fw_analyzer_post(fw_analyzer *a, fw_task *t, fw_answer *ans)
         a->slots = s;
         a->n_slots = n;
     }
-    if (i < a->next || a->slots[i].ready) { /* a second answer for one frame: a bug */
+    unsigned bit = 1u << l->index;
+    if (i < a->next || (a->slots[i].have & bit)) { /* a second answer for one frame: a bug */
         pthread_mutex_unlock(&a->mu);
         answer_free(ans);
         return;
     }
-    a->slots[i] = (slot){.ready = 1, .time_s = t->time_s, .image_tokens = t->image_tokens,
-                         .ans = *ans};
+    slot *s = &a->slots[i];
+    s->have |= bit;
+    s->time_s = t->time_s;
+    s->image_tokens = t->image_tokens;
+    s->ans[l->index] = *ans;
     memset(ans, 0, sizeof *ans);
     deliver(a);
     pthread_mutex_unlock(&a->mu);
 }
 
-void fw_analyzer_count(fw_analyzer *a, int requests, int retries, int prompt_tokens,
+void fw_analyzer_count(fw_lane *l, int requests, int retries, int prompt_tokens,
                        int completion_tokens)
 {
+    fw_analyzer *a = l->a;
     pthread_mutex_lock(&a->mu);
     a->st.requests += requests;
     a->st.retries += retries;
@@ -291,8 +449,9 @@ void fw_analyzer_count(fw_analyzer *a, int requests, int retries, int prompt_tok
     pthread_mutex_unlock(&a->mu);
 }
 
-void fw_analyzer_fail(fw_analyzer *a, const fw_error *err)
+void fw_analyzer_fail(fw_lane *l, const fw_error *err)
 {
+    fw_analyzer *a = l->a;
     pthread_mutex_lock(&a->mu);
     if (!a->failed) {
         a->failed = err->code ? err->code : FW_EINTERNAL;
@@ -301,10 +460,14 @@ void fw_analyzer_fail(fw_analyzer *a, const fw_error *err)
     a->stopping = 1;
     pthread_cond_broadcast(&a->changed);
     pthread_mutex_unlock(&a->mu);
+    for (int i = 0; i < a->n_lanes; i++)
+        if (&a->lanes[i] != l)
+            a->lanes[i].ops->wake(a->lanes[i].state);
 }
 
-int fw_analyzer_stopping(fw_analyzer *a)
+int fw_analyzer_stopping(fw_lane *l)
 {
+    fw_analyzer *a = l->a;
     pthread_mutex_lock(&a->mu);
     int s = a->stopping;
     pthread_mutex_unlock(&a->mu);

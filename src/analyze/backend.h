@@ -1,9 +1,10 @@
-/* Internal to analyze/: the contract between the analyzer (queue, ordering,
- * delivery, counters) and a backend (which turns frames into answers).
+/* Internal to analyze/: the contract between the analyzer (queues, ordering,
+ * merging, delivery, counters) and a backend (which turns frames into answers).
  *
- * A backend runs on the analyzer's thread: it takes frames, analyses them (several at
- * once if it likes), and posts one answer per frame in any order; the analyzer
- * delivers them in keyframe order.
+ * Each backend has a lane: its own queue of frames and its own thread, on which run()
+ * takes frames, analyses them (several at once, on more threads, if it likes) and
+ * posts one answer per frame in any order. The analyzer delivers in keyframe order,
+ * once every lane has answered a frame (openai+local: the OCR joins the VLM answer).
  */
 #ifndef FW_ANALYZE_BACKEND_H
 #define FW_ANALYZE_BACKEND_H
@@ -20,8 +21,11 @@ typedef struct fw_task {
     uint8_t *jpeg;
     size_t size;
     int width, height, image_tokens;
-    double blur;  /* Laplacian variance of the thumbnail (score stage) */
-    int flat;     /* the frame is one flat colour */
+    double blur;        /* Laplacian variance of the thumbnail (score stage) */
+    double motion;      /* mean abs luma difference vs the last kept frame */
+    int flat;           /* the frame is one flat colour */
+    int black;          /* the frame is (nearly) black */
+    const char *reason; /* why the selector kept it (a static string) */
 } fw_task;
 
 /* Observation flags (names in fw_obs_flag_names, in bit order). */
@@ -32,16 +36,16 @@ enum {
     FW_OBS_UNSTRUCTURED = 1 << 3, /* no JSON object in the answer: the text is kept as is */
     FW_OBS_WINDOW = 1 << 4,       /* a window answer that could not be split per frame */
     FW_OBS_SCHEMA_FALLBACK = 1 << 5, /* the server rejected the JSON schema: asked without */
-    FW_OBS_TRUNCATED = 1 << 6,    /* the answer hit max_tokens */
+    FW_OBS_TRUNCATED = 1 << 6,       /* the answer hit max_tokens */
     FW_OBS_NFLAGS = 7
 };
 extern const char *const fw_obs_flag_names[FW_OBS_NFLAGS];
 
 /* A backend's answer for one frame; the analyzer takes the malloc'd strings. */
 typedef struct fw_answer {
-    char *text;        /* description (NULL: "") */
-    char *fields;      /* JSON object text (NULL: "{}") */
-    char *error;       /* NULL, or why there is no answer */
+    char *text;   /* description (NULL: "") */
+    char *fields; /* JSON object text (NULL: "{}") */
+    char *error;  /* NULL, or why there is no answer */
     double confidence;
     unsigned flags;
     double latency_ms;
@@ -49,34 +53,41 @@ typedef struct fw_answer {
     int attempts;
 } fw_answer;
 
+/* A backend's handle on the analyzer: its queue and its place in the merge. */
+typedef struct fw_lane fw_lane;
+
 typedef struct fw_backend_ops {
     const char *name;
     /* Prepares (and for servers, probes); state is the backend's. */
-    int (*open)(void **state, const fw_params *p, fw_analyzer *a, fw_error *err);
+    int (*open)(void **state, const fw_params *p, fw_lane *lane, fw_error *err);
     /* The thread body: take, analyse, post, until fw_analyzer_take says the end. */
     void (*run)(void *state);
     /* Wakes run() when frames arrive or the analyzer stops (any thread). */
     void (*wake)(void *state);
     /* The model that answers (for the observations). */
     const char *(*model)(void *state);
+    /* Optional: sees each answer in keyframe order before it is delivered (one call at
+     * a time), e.g. to compare a frame with the one before (the text timeline). */
+    void (*ordered)(void *state, fw_answer *ans);
     void (*close)(void *state);
 } fw_backend_ops;
 
 extern const fw_backend_ops fw_backend_openai;
+extern const fw_backend_ops fw_backend_local;
 
 /* Takes up to n frames into out when n are queued, or fewer once input is over.
  * Returns how many, 0 when it should wait (wake() comes), -1 at the end (input over
  * and nothing queued) or when the analyzer stops. */
-int fw_analyzer_take(fw_analyzer *a, fw_task *out, int n);
-/* Posts the answer of a taken frame: frees the task's jpeg and takes the answer's
- * strings; delivers in keyframe order. */
-void fw_analyzer_post(fw_analyzer *a, fw_task *t, fw_answer *ans);
+int fw_analyzer_take(fw_lane *l, fw_task *out, int n);
+/* Posts the answer of a taken frame (any thread): frees the task's jpeg and takes
+ * the answer's strings; delivers in keyframe order. */
+void fw_analyzer_post(fw_lane *l, fw_task *t, fw_answer *ans);
 /* Counts requests, retries and the tokens the server reported. */
-void fw_analyzer_count(fw_analyzer *a, int requests, int retries, int prompt_tokens,
+void fw_analyzer_count(fw_lane *l, int requests, int retries, int prompt_tokens,
                        int completion_tokens);
 /* A fatal error: the analyzer stops, submit/finish return it. */
-void fw_analyzer_fail(fw_analyzer *a, const fw_error *err);
+void fw_analyzer_fail(fw_lane *l, const fw_error *err);
 /* 1 once the analyzer stops (fatal error, callback asked to stop, close). */
-int fw_analyzer_stopping(fw_analyzer *a);
+int fw_analyzer_stopping(fw_lane *l);
 
 #endif

@@ -15,8 +15,8 @@
 #include "core/error.h"
 
 #define MAX_WINDOW 16
-#define MAX_ANSWER (16 << 20)   /* bytes of one response body */
-#define PROBE_TIMEOUT_MS 5000L  /* the start-up check of the server */
+#define MAX_ANSWER (16 << 20)  /* bytes of one response body */
+#define PROBE_TIMEOUT_MS 5000L /* the start-up check of the server */
 #define BACKOFF_BASE_S 0.5
 #define BACKOFF_MAX_S 30.0
 #define RETRY_AFTER_MAX_S 120.0 /* a longer Retry-After is waited this long */
@@ -34,14 +34,14 @@ typedef struct request {
     double retry_after; /* seconds, from the last answer's Retry-After (-1: none) */
     char errbuf[CURL_ERROR_SIZE];
     int attempts;
-    unsigned flags;     /* FW_OBS_* added to every answer (schema fallback) */
+    unsigned flags; /* FW_OBS_* added to every answer (schema fallback) */
     double next_at, started;
     char last_500[256]; /* a second identical 500 is not transient */
 } request;
 
 typedef struct oa {
     fw_params p; /* strings point to the caller's */
-    fw_analyzer *a;
+    fw_lane *a;
     char base[1024], chat[1100];
     char *model;
     int concurrency;
@@ -167,8 +167,8 @@ static int probe(oa *s, fw_error *err)
                           s->p.url, status, msg);
     } else if (status == 200 && !s->p.model) {
         json_t *root = json_loadb(buf.resp ? buf.resp : "", buf.resp_len, 0, NULL);
-        const char *id =
-            json_string_value(json_object_get(json_array_get(json_object_get(root, "data"), 0), "id"));
+        const char *id = json_string_value(
+            json_object_get(json_array_get(json_object_get(root, "data"), 0), "id"));
         if (id)
             s->model = strdup(id);
         json_decref(root);
@@ -200,7 +200,7 @@ static int probe(oa *s, fw_error *err)
 
 static void oa_close(void *state);
 
-static int oa_open(void **state, const fw_params *p, fw_analyzer *a, fw_error *err)
+static int oa_open(void **state, const fw_params *p, fw_lane *a, fw_error *err)
 {
     *state = NULL;
     if (!p->url)
@@ -345,7 +345,9 @@ static void fail_frames(oa *s, request *r, double latency_ms, const char *fmt, .
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     for (int i = 0; i < r->n; i++) {
-        fw_answer ans = {.error = strdup(msg), .flags = r->flags, .latency_ms = latency_ms,
+        fw_answer ans = {.error = strdup(msg),
+                         .flags = r->flags,
+                         .latency_ms = latency_ms,
                          .attempts = r->attempts};
         fw_analyzer_post(s->a, &r->tasks[i], &ans);
     }
@@ -433,16 +435,17 @@ static void http_error(oa *s, request *r, long status, double latency_ms)
     }
     if (status == 404) {
         fw_error e;
-        fw_error_set(&e, FW_ENET, "%s: %s (is --model right, and is the URL the API base, "
-                                  "e.g. http://host:8080/v1?)",
+        fw_error_set(&e, FW_ENET,
+                     "%s: %s (is --model right, and is the URL the API base, "
+                     "e.g. http://host:8080/v1?)",
                      s->chat, why);
         fw_analyzer_fail(s->a, &e);
         request_free(r, 1);
         return;
     }
     if (status == 400 && r->body_schema &&
-        (contains(msg, "response_format") || contains(msg, "schema") ||
-         contains(msg, "grammar") || contains(msg, "sampler"))) {
+        (contains(msg, "response_format") || contains(msg, "schema") || contains(msg, "grammar") ||
+         contains(msg, "sampler"))) {
         s->schema = 0; /* for this request and every later one */
         wait_list_add(s, r, 0);
         return;
@@ -455,7 +458,8 @@ static void http_error(oa *s, request *r, long status, double latency_ms)
         return;
     }
     int too_big = contains(type, "exceed_context") || contains(msg, "context length") ||
-                  contains(msg, "context size") || (contains(msg, "at most") && contains(msg, "image"));
+                  contains(msg, "context size") ||
+                  (contains(msg, "at most") && contains(msg, "image"));
     if (status == 400 && too_big && r->n > 1) {
         split(s, r);
         return;

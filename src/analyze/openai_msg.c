@@ -40,31 +40,29 @@ void fw_oa_clock(double t, char *buf, size_t n)
 
 static json_t *frame_schema(int with_number)
 {
-    json_t *props = json_pack("{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s, s:{s:s}}, s:{s:s}}",
-                              "description", "type", "string", "actions", "type", "string",
-                              "text", "type", "string", "objects", "type", "array", "items",
-                              "type", "string", "uncertain", "type", "boolean");
-    json_t *req = json_pack("[s, s, s, s, s]", "description", "actions", "text", "objects",
-                            "uncertain");
+    json_t *props =
+        json_pack("{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s, s:{s:s}}, s:{s:s}}", "description", "type",
+                  "string", "actions", "type", "string", "text", "type", "string", "objects",
+                  "type", "array", "items", "type", "string", "uncertain", "type", "boolean");
+    json_t *req =
+        json_pack("[s, s, s, s, s]", "description", "actions", "text", "objects", "uncertain");
     if (with_number) {
         json_object_set_new(props, "frame", json_pack("{s:s}", "type", "integer"));
         json_array_insert_new(req, 0, json_string("frame"));
     }
-    return json_pack("{s:s, s:o, s:o, s:b}", "type", "object", "properties", props, "required",
-                     req, "additionalProperties", 0);
+    return json_pack("{s:s, s:o, s:o, s:b}", "type", "object", "properties", props, "required", req,
+                     "additionalProperties", 0);
 }
 
 static json_t *response_format(int window)
 {
-    json_t *schema = window ? json_pack("{s:s, s:{s:{s:s, s:o}, s:{s:s}}, s:[s, s], s:b}",
-                                        "type", "object", "properties", "frames", "type",
-                                        "array", "items", frame_schema(1), "changes", "type",
-                                        "string", "required", "frames", "changes",
-                                        "additionalProperties", 0)
+    json_t *schema = window ? json_pack("{s:s, s:{s:{s:s, s:o}, s:{s:s}}, s:[s, s], s:b}", "type",
+                                        "object", "properties", "frames", "type", "array", "items",
+                                        frame_schema(1), "changes", "type", "string", "required",
+                                        "frames", "changes", "additionalProperties", 0)
                             : frame_schema(0);
     return json_pack("{s:s, s:{s:s, s:b, s:o}}", "type", "json_schema", "json_schema", "name",
-                     window ? "frame_window" : "frame_observation", "strict", 1, "schema",
-                     schema);
+                     window ? "frame_window" : "frame_observation", "strict", 1, "schema", schema);
 }
 
 static json_t *image_part(const fw_task *t)
@@ -123,17 +121,16 @@ static json_t *user_content(const fw_params *p, const fw_task *tasks, int n)
     return content;
 }
 
-char *fw_oa_request(const fw_params *p, const char *model, const fw_task *tasks, int n,
-                    int schema)
+char *fw_oa_request(const fw_params *p, const char *model, const fw_task *tasks, int n, int schema)
 {
     json_t *content = user_content(p, tasks, n);
     if (!content)
         return NULL;
-    json_t *root = json_pack(
-        "{s:s, s:[{s:s, s:s}, {s:s, s:o}], s:i, s:f, s:f, s:b}", "model", model ? model : "",
-        "messages", "role", "system", "content", p->system_prompt ? p->system_prompt : default_system,
-        "role", "user", "content", content, "max_tokens", p->max_tokens, "temperature",
-        p->temperature, "top_p", 0.8, "stream", 0);
+    json_t *root = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:o}], s:i, s:f, s:f, s:b}", "model",
+                             model ? model : "", "messages", "role", "system", "content",
+                             p->system_prompt ? p->system_prompt : default_system, "role", "user",
+                             "content", content, "max_tokens", p->max_tokens, "temperature",
+                             p->temperature, "top_p", 0.8, "stream", 0);
     if (!root)
         return NULL;
     if (schema)
@@ -149,13 +146,35 @@ char *fw_oa_request(const fw_params *p, const char *model, const fw_task *tasks,
 
 /* ---- answers ---- */
 
-static const char *const hedges[] = {
-    "cannot tell", "can't tell", "can not tell", "cannot determine", "can't determine",
-    "unable to determine", "unable to tell", "unable to see", "cannot see", "can't see",
-    "cannot be determined", "hard to tell", "difficult to tell", "not clear", "unclear",
-    "not sure", "impossible to tell", "too blurry", "illegible",
-    "无法判断", "图像内容不清", "看不清", "不清楚", "无法确定", "无法辨认", "难以辨认", "不确定",
-    "模糊不清", NULL};
+static const char *const hedges[] = {"cannot tell",
+                                     "can't tell",
+                                     "can not tell",
+                                     "cannot determine",
+                                     "can't determine",
+                                     "unable to determine",
+                                     "unable to tell",
+                                     "unable to see",
+                                     "cannot see",
+                                     "can't see",
+                                     "cannot be determined",
+                                     "hard to tell",
+                                     "difficult to tell",
+                                     "not clear",
+                                     "unclear",
+                                     "not sure",
+                                     "impossible to tell",
+                                     "too blurry",
+                                     "illegible",
+                                     "无法判断",
+                                     "图像内容不清",
+                                     "看不清",
+                                     "不清楚",
+                                     "无法确定",
+                                     "无法辨认",
+                                     "难以辨认",
+                                     "不确定",
+                                     "模糊不清",
+                                     NULL};
 
 int fw_oa_hedged(const char *text)
 {
@@ -244,8 +263,8 @@ static double logprob_confidence(json_t *choice)
     return used ? exp(sum / (double)used) : 1.0;
 }
 
-static void split_window(json_t *obj, const char *raw, const fw_task *tasks, int n,
-                         fw_answer *out, double base)
+static void split_window(json_t *obj, const char *raw, const fw_task *tasks, int n, fw_answer *out,
+                         double base)
 {
     json_t *frames = json_object_get(obj, "frames");
     json_t *by_frame[16] = {0};

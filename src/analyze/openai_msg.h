@@ -10,8 +10,7 @@
 
 /* The request body (malloc'd JSON text, NULL when out of memory). schema: ask for the
  * JSON schema through response_format. */
-char *fw_oa_request(const fw_params *p, const char *model, const fw_task *tasks, int n,
-                    int schema);
+char *fw_oa_request(const fw_params *p, const char *model, const fw_task *tasks, int n, int schema);
 
 /* Reads a 200 answer into one fw_answer per task (text, fields, confidence, flags,
  * token shares). Returns 0, or -1 when the body is not a chat completion (why says
@@ -21,8 +20,7 @@ int fw_oa_parse(const char *body, size_t len, const fw_task *tasks, int n, fw_an
 
 /* The message and type of an error body ({"error":{"message","type"}}, {"error":"..."},
  * {"message","type"} or plain text), cut to one line. */
-void fw_oa_error(const char *body, size_t len, char *msg, size_t msg_n, char *type,
-                 size_t type_n);
+void fw_oa_error(const char *body, size_t len, char *msg, size_t msg_n, char *type, size_t type_n);
 
 /* 1 when text says that the model cannot tell ("cannot tell", "unclear", "无法判断",
  * "图像内容不清", "看不清", ...). */

@@ -1,8 +1,9 @@
-/* framewise analyze: keyframes, then what a vision-language model sees in each. */
+/* framewise analyze: keyframes, then what is in each: the on-screen text and a
+ * description from the local backend (Tesseract), a vision-language model, or both. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdlib.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -10,10 +11,14 @@
 #include "cli/report.h"
 
 static const char *const settings[] = {
-    "url", "model", "api-key", "prompt", "system-prompt", "concurrency", "window", "max-pixels",
-    "max-image-tokens", "retries", "timeout", "max-tokens", "temperature", "logprobs", "policy",
-    "fps", "motion-threshold", "area-threshold", "max-gap", "min-gap", "min-scene",
-    "cut-threshold", "settle", "dup-bits", "budget", "threads", "jpeg-quality", NULL};
+    "backend",        "ocr-lang",     "ocr-threads", "url",
+    "model",          "api-key",      "prompt",      "system-prompt",
+    "concurrency",    "window",       "max-pixels",  "max-image-tokens",
+    "retries",        "timeout",      "max-tokens",  "temperature",
+    "logprobs",       "policy",       "fps",         "motion-threshold",
+    "area-threshold", "max-gap",      "min-gap",     "min-scene",
+    "cut-threshold",  "settle",       "dup-bits",    "budget",
+    "threads",        "jpeg-quality", NULL};
 
 /* Qwen3-VL's budget the seed overspends: 0.45 MP, 896x504 for 16:9, ~440 tokens. */
 static void analyze_defaults(fw_params *p)
@@ -23,15 +28,20 @@ static void analyze_defaults(fw_params *p)
 
 static const cli_command command = {
     .name = "analyze",
-    .usage = "analyze VIDEO [-o DIR] [--url URL --model NAME] [--prompt TEXT | --prompt-file F]\n"
+    .usage = "analyze VIDEO [-o DIR] [--backend local|openai|openai+local] [--ocr-lang L]\n"
+             "       [--url URL --model NAME] [--prompt TEXT | --prompt-file F]\n"
              "       [--concurrency N] [--window K] [--max-pixels P] [options] [--json]",
-    .summary =
-        "Keeps the frames of VIDEO that carry new information (see 'framewise keyframes'),\n"
-        "sends each to a vision-language model on an OpenAI-compatible server (llama-server,\n"
-        "vLLM, SGLang, Ollama /v1, LM Studio, hosted APIs) while decoding goes on, and writes\n"
-        "DIR/report.json (schema framewise.report/1) and the keyframes as they were sent.\n"
-        "Prints a short summary, or the report with --json. A frame that still fails after\n"
-        "its retries is kept in the report with its error.",
+    .summary = "Keeps the frames of VIDEO that carry new information (see 'framewise keyframes')\n"
+               "and, while decoding goes on, says what is in each:\n"
+               "  local   (the default without --url) reads the on-screen text with Tesseract and\n"
+               "          describes colours, brightness and sharpness; no server needed. The text\n"
+               "          timeline says which lines appeared, disappeared or changed, and when.\n"
+               "  openai  (the default with --url) asks a vision-language model on an OpenAI-\n"
+               "          compatible server (llama-server, vLLM, SGLang, Ollama /v1, LM Studio).\n"
+               "  openai+local  both: the OCR is attached to the model's observation.\n"
+               "Writes DIR/report.json (schema framewise.report/1) and the keyframes as they were\n"
+               "sent. Prints a short summary and the text timeline, or the report with --json. A\n"
+               "frame that still fails after its retries is kept in the report with its error.",
     .settings = settings,
     .has_out_dir = 1,
     .has_prompt_file = 1,
@@ -59,12 +69,12 @@ static int on_observation(void *user, const fw_observation *ob)
         json_array_append_new(flags, json_string(ob->flags[i]));
     json_t *fields = json_loads(ob->fields, 0, NULL);
     json_t *o = json_pack("{s:f, s:i, s:s, s:o, s:f, s:o, s:s, s:s, s:f, s:i, s:i, s:i, s:i}",
-                          "time", ob->time_s, "keyframe", ob->keyframe, "text", ob->text,
-                          "fields", json_is_object(fields) ? fields : json_object(),
-                          "confidence", ob->confidence, "flags", flags, "backend", ob->backend,
-                          "model", ob->model, "latency_ms", ob->latency_ms, "image_tokens",
-                          ob->image_tokens, "prompt_tokens", ob->prompt_tokens,
-                          "completion_tokens", ob->completion_tokens, "attempts", ob->attempts);
+                          "time", ob->time_s, "keyframe", ob->keyframe, "text", ob->text, "fields",
+                          json_is_object(fields) ? fields : json_object(), "confidence",
+                          ob->confidence, "flags", flags, "backend", ob->backend, "model",
+                          ob->model, "latency_ms", ob->latency_ms, "image_tokens", ob->image_tokens,
+                          "prompt_tokens", ob->prompt_tokens, "completion_tokens",
+                          ob->completion_tokens, "attempts", ob->attempts);
     if (!json_is_object(fields))
         json_decref(fields);
     if (!o)
@@ -79,11 +89,11 @@ static json_t *stats_json(const fw_stats *s, double duration_s)
 {
     json_t *o = json_pack(
         "{s:I, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:{s:f, s:f, s:f}}", "frames_decoded",
-        (json_int_t)s->frames_decoded, "keyframes", s->keyframes, "observations",
-        s->observations, "requests", s->requests, "retries", s->retries, "failed", s->failed,
-        "image_tokens", (json_int_t)s->image_tokens, "prompt_tokens",
-        (json_int_t)s->prompt_tokens, "completion_tokens", (json_int_t)s->completion_tokens,
-        "seconds", "decode", s->decode_s, "analyze", s->analyze_s, "total", s->total_s);
+        (json_int_t)s->frames_decoded, "keyframes", s->keyframes, "observations", s->observations,
+        "requests", s->requests, "retries", s->retries, "failed", s->failed, "image_tokens",
+        (json_int_t)s->image_tokens, "prompt_tokens", (json_int_t)s->prompt_tokens,
+        "completion_tokens", (json_int_t)s->completion_tokens, "seconds", "decode", s->decode_s,
+        "analyze", s->analyze_s, "total", s->total_s);
     if (duration_s > 0)
         json_object_set_new(o, "image_tokens_per_minute",
                             json_real(s->image_tokens * 60.0 / duration_s));
@@ -96,11 +106,11 @@ static json_t *build_report(const state *st, const fw_video_info *vi, const fw_s
     json_t *kfs = json_array();
     for (int i = 0; i < st->kfs.n; i++)
         json_array_append_new(kfs, report_keyframe(&st->kfs.list[i].kf, st->kfs.list[i].file));
-    json_t *root = json_pack("{s:s, s:s, s:o, s:o, s:o, s:O, s:o}", "schema",
-                             "framewise.report/1", "framewise", FW_VERSION, "video",
-                             report_video(vi), "settings", report_params(&st->o->params),
-                             "keyframes", kfs, "observations", st->obs, "stats",
-                             stats_json(s, vi->duration_s));
+    json_t *root = json_pack("{s:s, s:s, s:o, s:o, s:o, s:O, s:o}", "schema", "framewise.report/1",
+                             "framewise", FW_VERSION, "video", report_video(vi), "settings",
+                             report_params(&st->o->params), "keyframes", kfs, "observations",
+                             st->obs, "stats", stats_json(s, vi->duration_s));
+    json_object_set_new(root, "timeline", report_timeline(st->obs));
     if (error)
         json_object_set_new(root, "error", json_string(error));
     return root;
@@ -112,8 +122,7 @@ static int write_report(const char *dir, json_t *root, char *path, size_t n)
     char tmp[4400];
     snprintf(path, n, "%s/report.json", dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) ||
-        rename(tmp, path)) {
+    if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) || rename(tmp, path)) {
         cli_error("%s: cannot write: %s", path, strerror(errno));
         remove(tmp);
         return -1;
@@ -146,19 +155,26 @@ static void print_summary(const state *st, const fw_video_info *vi, const fw_sta
     {
         char clock[32];
         const char *err = json_string_value(json_object_get(o, "error"));
-        printf("  %s  ", report_clock(json_real_value(json_object_get(o, "time")), clock,
-                                      sizeof clock));
+        printf("  %s  ",
+               report_clock(json_real_value(json_object_get(o, "time")), clock, sizeof clock));
         if (err) {
             printf("[failed] ");
             print_cut(err, 100);
         } else
             print_cut(json_string_value(json_object_get(o, "text")), 100);
     }
-    printf("requests %d (%d retries); image tokens %" PRId64 " (%.0f per keyframe); "
-           "prompt %" PRId64 ", completion %" PRId64 " tokens\n",
-           s->requests, s->retries, s->image_tokens,
-           s->keyframes ? (double)s->image_tokens / s->keyframes : 0.0, s->prompt_tokens,
-           s->completion_tokens);
+    json_t *timeline = report_timeline(st->obs);
+    if (json_array_size(timeline)) {
+        printf("text timeline:\n");
+        report_timeline_print(timeline, stdout);
+    }
+    json_decref(timeline);
+    if (s->requests)
+        printf("requests %d (%d retries); image tokens %" PRId64 " (%.0f per keyframe); "
+               "prompt %" PRId64 ", completion %" PRId64 " tokens\n",
+               s->requests, s->retries, s->image_tokens,
+               s->keyframes ? (double)s->image_tokens / s->keyframes : 0.0, s->prompt_tokens,
+               s->completion_tokens);
     printf("decode %.2f s, analyze %.2f s, total %.2f s -> %s\n", s->decode_s, s->analyze_s,
            s->total_s, report ? report : "(no report)");
 }
@@ -188,8 +204,8 @@ static int resolve(cli_opts *o, char **prompt)
     if (!p->url && getenv("FRAMEWISE_VLM_URL") && *getenv("FRAMEWISE_VLM_URL"))
         p->url = getenv("FRAMEWISE_VLM_URL");
     if (!p->api_key)
-        p->api_key = getenv("FRAMEWISE_API_KEY") ? getenv("FRAMEWISE_API_KEY")
-                                                 : getenv("OPENAI_API_KEY");
+        p->api_key =
+            getenv("FRAMEWISE_API_KEY") ? getenv("FRAMEWISE_API_KEY") : getenv("OPENAI_API_KEY");
     if (o->prompt_file) {
         if (p->prompt) {
             cli_error("analyze: --prompt and --prompt-file exclude each other");
@@ -200,12 +216,6 @@ static int resolve(cli_opts *o, char **prompt)
             return EXIT_USAGE;
         }
         p->prompt = *prompt;
-    }
-    if (!p->url) {
-        cli_error("analyze: no model server given: use --url URL (an OpenAI-compatible server "
-                  "such as llama-server or vLLM, e.g. http://localhost:8080/v1) or set "
-                  "FRAMEWISE_VLM_URL");
-        return EXIT_USAGE;
     }
     return -1;
 }

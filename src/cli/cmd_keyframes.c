@@ -1,17 +1,18 @@
 /* framewise keyframes: keep the frames that matter, write them, list them. */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdlib.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/report.h"
 
 static const char *const settings[] = {
-    "policy", "fps", "motion-threshold", "area-threshold", "max-gap", "min-gap", "min-scene",
-    "cut-threshold", "settle", "dup-bits", "budget", "threads", "jpeg-quality", "max-pixels",
-    "max-image-tokens", NULL};
+    "policy",       "fps",        "motion-threshold", "area-threshold",
+    "max-gap",      "min-gap",    "min-scene",        "cut-threshold",
+    "settle",       "dup-bits",   "budget",           "threads",
+    "jpeg-quality", "max-pixels", "max-image-tokens", NULL};
 
 static const cli_command command = {
     .name = "keyframes",
@@ -45,9 +46,9 @@ static void print_json(const state *st, const fw_video_info *vi, double seconds)
         const fw_keyframe *kf = &st->kfs.list[i].kf;
         json_array_append_new(arr, report_keyframe(kf, st->kfs.list[i].file));
     }
-    json_t *root = json_pack("{s:o, s:o, s:o, s:{s:i, s:f}}", "video", report_video(vi),
-                             "settings", report_params(&st->o->params), "keyframes", arr,
-                             "stats", "keyframes", st->kfs.n, "seconds", seconds);
+    json_t *root = json_pack("{s:o, s:o, s:o, s:{s:i, s:f}}", "video", report_video(vi), "settings",
+                             report_params(&st->o->params), "keyframes", arr, "stats", "keyframes",
+                             st->kfs.n, "seconds", seconds);
     report_print(root);
     json_decref(root);
 }

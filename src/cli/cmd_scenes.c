@@ -78,8 +78,8 @@ int cmd_scenes(int argc, char **argv)
                                                  "start_frame", (json_int_t)s->start_frame,
                                                  "end_frame", (json_int_t)s->end_frame));
         }
-        json_t *root = json_pack("{s:o, s:o}", "video", report_video(fw_job_video(job)), "scenes",
-                                 arr);
+        json_t *root =
+            json_pack("{s:o, s:o}", "video", report_video(fw_job_video(job)), "scenes", arr);
         report_print(root);
         json_decref(root);
     } else {

@@ -23,16 +23,13 @@ void cli_error(const char *fmt, ...)
 int cli_exit_code(int code)
 {
     switch (code) {
-    case FW_OK:
-        return EXIT_OK;
+    case FW_OK: return EXIT_OK;
     case FW_EINVAL:
     case FW_EOPEN:
     case FW_EFORMAT:
     case FW_ENOVIDEO:
-    case FW_EDECODE:
-        return EXIT_USAGE;
-    default:
-        return EXIT_RUNTIME;
+    case FW_EDECODE: return EXIT_USAGE;
+    default: return EXIT_RUNTIME;
     }
 }
 
@@ -101,8 +98,8 @@ void cli_help(const cli_command *cmd, FILE *to)
         } else if (s->type == FW_SET_TOKENS)
             snprintf(def, sizeof def, "%d", *(const int *)field / 1024);
         else
-            snprintf(def, sizeof def, "%g", s->type == FW_SET_DOUBLE ? *(const double *)field
-                                                                    : *(const int *)field);
+            snprintf(def, sizeof def, "%g",
+                     s->type == FW_SET_DOUBLE ? *(const double *)field : *(const int *)field);
         fprintf(to, "      %-20s  %s (default: %s)\n", left, s->help, def);
     }
 }
@@ -147,7 +144,8 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
         case '?':
         case ':':
             if (optopt)
-                cli_error("%s: unknown option or missing value: -%c (see --help)", cmd->name, optopt);
+                cli_error("%s: unknown option or missing value: -%c (see --help)", cmd->name,
+                          optopt);
             else
                 cli_error("%s: unknown option or missing value: %s (see --help)", cmd->name,
                           argv[optind - 1]);

@@ -20,9 +20,9 @@ json_t *report_scores(const fw_scores *s)
     char hash[17];
     snprintf(hash, sizeof hash, "%016" PRIx64, s->hash);
     return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:b, s:b}", "motion",
-                     s->motion, "area", s->area, "settled", s->settled, "moving", s->moving, "delta", s->delta, "cut", s->cut, "blur", s->blur, "luma",
-                     s->luma, "spread", s->spread, "hash", hash, "black", s->black, "flat",
-                     s->flat);
+                     s->motion, "area", s->area, "settled", s->settled, "moving", s->moving,
+                     "delta", s->delta, "cut", s->cut, "blur", s->blur, "luma", s->luma, "spread",
+                     s->spread, "hash", hash, "black", s->black, "flat", s->flat);
 }
 
 json_t *report_params(const fw_params *p)
@@ -33,10 +33,11 @@ json_t *report_params(const fw_params *p)
             continue;
         const char *field = (const char *)p + s->offset;
         const char *str = s->type == FW_SET_STRING ? *(const char *const *)field : NULL;
-        json_t *v = s->type == FW_SET_DOUBLE   ? json_real(*(const double *)field)
-                    : s->type == FW_SET_INT    ? json_integer(*(const int *)field)
-                    : s->type == FW_SET_POLICY ? json_string(fw_policy_name(*(const fw_policy *)field))
-                    : !str                     ? json_null()
+        json_t *v = s->type == FW_SET_DOUBLE ? json_real(*(const double *)field)
+                    : s->type == FW_SET_INT  ? json_integer(*(const int *)field)
+                    : s->type == FW_SET_POLICY
+                        ? json_string(fw_policy_name(*(const fw_policy *)field))
+                    : !str                           ? json_null()
                     : (s->flags & FW_SETTING_SECRET) ? json_string("(set)")
                                                      : json_string(str);
         json_object_set_new(o, s->name, v);
@@ -47,10 +48,9 @@ json_t *report_params(const fw_params *p)
 json_t *report_keyframe(const fw_keyframe *kf, const char *file)
 {
     return json_pack("{s:i, s:f, s:I, s:I, s:s, s:s, s:i, s:i, s:i, s:o}", "index", kf->index,
-                     "time", kf->time_s, "pts", (json_int_t)kf->pts, "frame",
-                     (json_int_t)kf->frame, "reason", kf->reason, "file", file, "width",
-                     kf->width, "height", kf->height, "image_tokens", kf->image_tokens, "scores",
-                     report_scores(&kf->scores));
+                     "time", kf->time_s, "pts", (json_int_t)kf->pts, "frame", (json_int_t)kf->frame,
+                     "reason", kf->reason, "file", file, "width", kf->width, "height", kf->height,
+                     "image_tokens", kf->image_tokens, "scores", report_scores(&kf->scores));
 }
 
 int report_print(json_t *root)

@@ -40,9 +40,18 @@ const fw_setting fw_settings[] = {
     {"max-image-tokens", FW_SET_TOKENS, F(max_pixels), 0, 0, 1e8 / 1024, "T",
      "the same as --max-pixels T*1024: at most T Qwen-VL image tokens per keyframe",
      FW_SETTING_ALIAS},
+    {"backend", FW_SET_STRING, F(backend), 0, 0, 0, "B",
+     "local (Tesseract OCR + descriptors), openai, or openai+local (default: openai with "
+     "--url, else local)",
+     0},
+    {"ocr-lang", FW_SET_STRING, F(ocr_lang), 0, 0, 0, "L",
+     "local: Tesseract languages (default eng+chi_sim)", 0},
+    {"ocr-threads", FW_SET_INT, F(ocr_threads), 0, 0, 64, "N",
+     "local: OCR workers, one engine each (0: one per core)", 0},
     {"url", FW_SET_STRING, F(url), 0, 0, 0, "URL",
      "OpenAI-compatible server (e.g. http://localhost:8080/v1; env FRAMEWISE_VLM_URL)", 0},
-    {"model", FW_SET_STRING, F(model), 0, 0, 0, "NAME", "model name (default: the server's first)", 0},
+    {"model", FW_SET_STRING, F(model), 0, 0, 0, "NAME", "model name (default: the server's first)",
+     0},
     {"api-key", FW_SET_STRING, F(api_key), 0, 0, 0, "KEY",
      "bearer token (env FRAMEWISE_API_KEY, else OPENAI_API_KEY)", FW_SETTING_SECRET},
     {"prompt", FW_SET_STRING, F(prompt), 0, 0, 0, "TEXT", "the question asked about each frame", 0},
@@ -107,8 +116,8 @@ fw_params fw_params_default(void)
 static int check_range(const fw_setting *s, double v, fw_error *err)
 {
     if (!isfinite(v) || v < s->min || v > s->max)
-        return fw_error_set(err, FW_EINVAL, "--%s: %g is out of range (%g..%g)", s->name, v,
-                            s->min, s->max);
+        return fw_error_set(err, FW_EINVAL, "--%s: %g is out of range (%g..%g)", s->name, v, s->min,
+                            s->max);
     return 0;
 }
 
@@ -119,9 +128,21 @@ static int check_url(const char *url, fw_error *err)
     return 0;
 }
 
+static int check_backend(const char *b, fw_error *err)
+{
+    static const char *const names[] = {"local", "openai", "openai+local", "local+openai"};
+    for (size_t i = 0; b && i < sizeof names / sizeof *names; i++)
+        if (strcmp(b, names[i]) == 0)
+            return 0;
+    if (b)
+        return fw_error_set(err, FW_EINVAL,
+                            "--backend: unknown backend '%s' (local, openai, openai+local)", b);
+    return 0;
+}
+
 int fw_params_validate(const fw_params *p, fw_error *err)
 {
-    if (check_url(p->url, err))
+    if (check_url(p->url, err) || check_backend(p->backend, err))
         return FW_EINVAL;
     for (const fw_setting *s = fw_settings; s->name; s++) {
         if (s->type == FW_SET_STRING || s->type == FW_SET_TOKENS)
@@ -140,7 +161,8 @@ int fw_setting_parse(const fw_setting *s, fw_params *p, const char *text, fw_err
 {
     char *field = (char *)p + s->offset;
     if (s->type == FW_SET_STRING) {
-        if (strcmp(s->name, "url") == 0 && check_url(text, err))
+        if ((strcmp(s->name, "url") == 0 && check_url(text, err)) ||
+            (strcmp(s->name, "backend") == 0 && check_backend(text, err)))
             return FW_EINVAL;
         *(const char **)field = text;
         return 0;

@@ -24,7 +24,7 @@ enum {
 typedef struct fw_setting {
     const char *name; /* long option name, e.g. "motion-threshold" */
     fw_setting_type type;
-    size_t offset;    /* offsetof(fw_params, field) */
+    size_t offset; /* offsetof(fw_params, field) */
     double def, min, max;
     const char *arg;  /* placeholder in --help, e.g. "T" */
     const char *help; /* one line */

@@ -118,8 +118,8 @@ static int ensure_codec(fw_encoder *e, int w, int h, fw_error *err)
 }
 
 /* Rotates one plane clockwise by 90, 180 or 270 degrees. */
-static void rotate_plane(const uint8_t *src, int sstride, int w, int h, uint8_t *dst,
-                         int dstride, int rotation)
+static void rotate_plane(const uint8_t *src, int sstride, int w, int h, uint8_t *dst, int dstride,
+                         int rotation)
 {
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
@@ -139,8 +139,7 @@ int fw_encode_jpeg(fw_encoder *e, const AVFrame *f, int rotation, fw_image *out,
     int swap = rotation == 90 || rotation == 270;
     /* the budget applies to the displayed picture; scale in source orientation */
     int dw, dh;
-    fw_image_fit(swap ? f->height : f->width, swap ? f->width : f->height, e->max_pixels, &dw,
-                 &dh);
+    fw_image_fit(swap ? f->height : f->width, swap ? f->width : f->height, e->max_pixels, &dw, &dh);
     int sw = swap ? dh : dw, sh = swap ? dw : dh;
     int rc = ensure_frame(e->yuv, sw, sh);
     if (rc < 0)
@@ -150,9 +149,9 @@ int fw_encode_jpeg(fw_encoder *e, const AVFrame *f, int rotation, fw_image *out,
      * of 5 ms for a 1080p frame with bicubic). Smaller: area averaging, which keeps
      * text legible when shrinking by 2-3x and costs less than bicubic. */
     int same = sw == f->width && sh == f->height;
-    e->sws = sws_getCachedContext(e->sws, f->width, f->height, f->format, sw, sh,
-                                  AV_PIX_FMT_YUVJ420P, same ? SWS_FAST_BILINEAR : SWS_AREA, NULL,
-                                  NULL, NULL);
+    e->sws =
+        sws_getCachedContext(e->sws, f->width, f->height, f->format, sw, sh, AV_PIX_FMT_YUVJ420P,
+                             same ? SWS_FAST_BILINEAR : SWS_AREA, NULL, NULL, NULL);
     if (!e->sws)
         return fw_error_set(err, FW_EINTERNAL, "encoder: cannot convert %s frames",
                             av_get_pix_fmt_name(f->format));
@@ -178,8 +177,7 @@ int fw_encode_jpeg(fw_encoder *e, const AVFrame *f, int rotation, fw_image *out,
     if (rc >= 0)
         rc = avcodec_receive_packet(e->ctx, e->pkt);
     if (rc < 0)
-        return fw_error_set(err, FW_EINTERNAL, "encoder: JPEG encoding failed: %s",
-                            fw_av_err(rc));
+        return fw_error_set(err, FW_EINTERNAL, "encoder: JPEG encoding failed: %s", fw_av_err(rc));
     out->jpeg = malloc((size_t)e->pkt->size);
     if (!out->jpeg) {
         av_packet_unref(e->pkt);

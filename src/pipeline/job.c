@@ -91,8 +91,8 @@ static int keep_frame(fw_job *job, const AVFrame *frame, const fw_frame_info *fi
                       const fw_scores *s, const fw_sig *sig, const char *reason, int is_cut,
                       fw_error *err)
 {
-    fw_keyframe kf = {.frame = fi->number, .time_s = fi->time_s, .pts = fi->pts,
-                      .reason = reason, .scores = *s};
+    fw_keyframe kf = {
+        .frame = fi->number, .time_s = fi->time_s, .pts = fi->pts, .reason = reason, .scores = *s};
     return fw_writer_push(job->writer, frame, &kf, sig, is_cut, err);
 }
 
@@ -149,8 +149,8 @@ static void trace(const fw_job *job, const fw_frame_info *fi, const fw_scores *s
 }
 
 /* Scores one frame and acts on the selector's decision. */
-static int step(fw_job *job, const fw_callbacks *cb, const AVFrame *frame,
-                const fw_frame_info *fi, fw_error *err)
+static int step(fw_job *job, const fw_callbacks *cb, const AVFrame *frame, const fw_frame_info *fi,
+                fw_error *err)
 {
     fw_scores s;
     fw_sig sig;
@@ -188,14 +188,17 @@ static double now_s(void)
 }
 
 /* The writer's callback: the caller's on_keyframe, then the analyzer. */
-static int job_on_keyframe(void *user, const fw_keyframe *kf)
+static int job_on_keyframe(void *user, const fw_keyframe *kf, const fw_image *full)
 {
     fw_job *job = user;
     job->n_keyframes++;
     if (job->cb.on_keyframe && job->cb.on_keyframe(job->cb.user, kf))
         return 1;
     /* on failure the analyzer keeps its error; fw_job_run reports it */
-    return job->analyzer && fw_analyzer_submit(job->analyzer, kf, NULL) ? 1 : 0;
+    return job->analyzer && fw_analyzer_submit(job->analyzer, kf, full ? full->jpeg : NULL,
+                                               full ? full->size : 0, NULL)
+               ? 1
+               : 0;
 }
 
 static int decode_all(fw_job *job, const fw_callbacks *cb, fw_error *err)
@@ -238,10 +241,10 @@ int fw_job_run(fw_job *job, const fw_callbacks *cb_in, fw_error *err)
     if (cb->on_observation &&
         (rc = fw_analyzer_open(&job->analyzer, &job->p, cb->on_observation, cb->user, err)))
         return rc;
-    fw_callbacks wcb = {.user = job};
-    if (cb->on_keyframe || job->analyzer)
-        wcb.on_keyframe = job_on_keyframe;
-    if ((rc = fw_writer_open(&job->writer, &job->p, vi->rotation, &wcb, vi->path, err)))
+    fw_writer_fn fn = cb->on_keyframe || job->analyzer ? job_on_keyframe : NULL;
+    int want_full = job->analyzer && fw_analyzer_reads_text(job->analyzer);
+    if ((rc = fw_writer_open(&job->writer, &job->p, vi->rotation, fn, job, want_full, vi->path,
+                             err)))
         return rc;
     rc = decode_all(job, cb, err);
     job->st.decode_s = now_s() - t0;
@@ -263,7 +266,7 @@ void fw_job_stats(const fw_job *job, fw_stats *out)
 {
     *out = job->st;
     out->frames_decoded = fw_job_video(job)->frames_decoded;
-    out->keyframes = job->writer && (job->cb.on_keyframe || job->analyzer)
-                         ? job->n_keyframes
-                         : job->writer ? (int)fw_writer_pushed(job->writer) : 0;
+    out->keyframes = job->writer && (job->cb.on_keyframe || job->analyzer) ? job->n_keyframes
+                     : job->writer ? (int)fw_writer_pushed(job->writer)
+                                   : 0;
 }

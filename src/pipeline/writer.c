@@ -21,11 +21,14 @@ typedef struct held {
     long id;
     fw_keyframe kf;
     uint8_t *jpeg;
+    fw_image full; /* the full-resolution JPEG, when asked for and different */
 } held;
 
 struct fw_writer {
-    fw_callbacks cb;
+    fw_writer_fn fn;
+    void *user;
     int rotation;
+    fw_encoder *full_enc; /* full-resolution pictures too (NULL: not asked for) */
     char path[512];
     fw_encoder *enc;
     fw_budget *budget;
@@ -45,10 +48,10 @@ struct fw_writer {
     fw_error err;
 };
 
-static int emit(fw_writer *w, fw_keyframe *kf, fw_error *err)
+static int emit(fw_writer *w, fw_keyframe *kf, const fw_image *full, fw_error *err)
 {
     kf->index = w->n_emitted++;
-    if (w->cb.on_keyframe && w->cb.on_keyframe(w->cb.user, kf))
+    if (w->fn && w->fn(w->user, kf, full && full->jpeg ? full : NULL))
         return fw_error_set(err, FW_ECANCELED, "%s: stopped while reporting keyframe %d", w->path,
                             kf->index);
     return 0;
@@ -57,11 +60,19 @@ static int emit(fw_writer *w, fw_keyframe *kf, fw_error *err)
 /* Encodes one kept frame, then reports it or (with a budget) holds it. */
 static int write_one(fw_writer *w, item *it, fw_error *err)
 {
-    fw_image img = {0};
-    if (w->cb.on_keyframe) {
+    fw_image img = {0}, full = {0};
+    if (w->fn) {
         int rc = fw_encode_jpeg(w->enc, it->frame, w->rotation, &img, err);
         if (rc)
             return rc;
+        /* the picture as displayed (rotation applied) */
+        int rw = w->rotation % 180 ? it->frame->height : it->frame->width;
+        int rh = w->rotation % 180 ? it->frame->width : it->frame->height;
+        if (w->full_enc && (img.width != rw || img.height != rh) &&
+            (rc = fw_encode_jpeg(w->full_enc, it->frame, w->rotation, &full, err))) {
+            free(img.jpeg);
+            return rc;
+        }
     }
     uint8_t *jpeg = img.jpeg;
     it->kf.jpeg = img.jpeg;
@@ -70,19 +81,22 @@ static int write_one(fw_writer *w, item *it, fw_error *err)
     it->kf.height = img.height;
     it->kf.image_tokens = img.width > 0 ? fw_image_tokens(img.width, img.height) : 0;
     if (!w->budget) {
-        int rc = emit(w, &it->kf, err);
+        int rc = emit(w, &it->kf, &full, err);
         free(jpeg);
+        free(full.jpeg);
         return rc;
     }
     held *h = &w->held[w->n_held++];
     h->id = (long)it->kf.frame;
     h->kf = it->kf;
     h->jpeg = jpeg;
+    h->full = full;
     int protect = strcmp(it->kf.reason, "first") == 0;
     long drop = fw_budget_add(w->budget, h->id, &it->sig, it->is_cut, protect);
     for (int i = 0; drop >= 0 && i < w->n_held; i++)
         if (w->held[i].id == drop) {
             free(w->held[i].jpeg);
+            free(w->held[i].full.jpeg);
             memmove(&w->held[i], &w->held[i + 1], (size_t)(w->n_held - i - 1) * sizeof *w->held);
             w->n_held--;
             break;
@@ -117,20 +131,23 @@ static void *writer_main(void *arg)
     }
 }
 
-int fw_writer_open(fw_writer **out, const fw_params *p, int rotation, const fw_callbacks *cb,
-                   const char *path, fw_error *err)
+int fw_writer_open(fw_writer **out, const fw_params *p, int rotation, fw_writer_fn fn, void *user,
+                   int want_full, const char *path, fw_error *err)
 {
     *out = NULL;
     fw_writer *w = calloc(1, sizeof *w);
     if (!w)
         return fw_error_set(err, FW_ENOMEM, "%s: out of memory", path);
-    w->cb = *cb;
+    w->fn = fn;
+    w->user = user;
     w->rotation = rotation;
     snprintf(w->path, sizeof w->path, "%s", path);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->not_empty, NULL);
     pthread_cond_init(&w->not_full, NULL);
     int rc = fw_encoder_open(&w->enc, p->jpeg_quality, p->max_pixels, err);
+    if (!rc && fn && want_full && p->max_pixels > 0)
+        rc = fw_encoder_open(&w->full_enc, p->jpeg_quality, 0, err);
     if (!rc && p->budget > 0) {
         w->budget = fw_budget_new(p->budget);
         w->held = calloc((size_t)p->budget + 1, sizeof *w->held);
@@ -172,7 +189,7 @@ int fw_writer_push(fw_writer *w, const AVFrame *frame, const fw_keyframe *kf, co
                    int is_cut, fw_error *err)
 {
     w->pushed++;
-    if (!w->cb.on_keyframe) /* nobody wants keyframes (scenes only): nothing to encode */
+    if (!w->fn) /* nobody wants keyframes (scenes only): nothing to encode */
         return 0;
     AVFrame *ref = av_frame_clone(frame);
     if (!ref)
@@ -210,7 +227,7 @@ int fw_writer_finish(fw_writer *w, fw_error *err)
     }
     for (int i = 0; i < w->n_held; i++) {
         w->held[i].kf.jpeg = w->held[i].jpeg;
-        int rc = emit(w, &w->held[i].kf, err);
+        int rc = emit(w, &w->held[i].kf, &w->held[i].full, err);
         if (rc)
             return rc;
     }
@@ -222,11 +239,14 @@ void fw_writer_close(fw_writer *w)
     if (!w)
         return;
     join(w);
-    for (int i = 0; i < w->n_held; i++)
+    for (int i = 0; i < w->n_held; i++) {
         free(w->held[i].jpeg);
+        free(w->held[i].full.jpeg);
+    }
     free(w->held);
     fw_budget_free(w->budget);
     fw_encoder_close(w->enc);
+    fw_encoder_close(w->full_enc);
     pthread_cond_destroy(&w->not_empty);
     pthread_cond_destroy(&w->not_full);
     pthread_mutex_destroy(&w->mu);

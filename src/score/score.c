@@ -31,7 +31,7 @@ struct fw_scorer {
     int have_prev, have_ref;
     double settle_s;
     double moved_s[BW * BH]; /* when each 4x4 block last moved */
-    uint8_t anchor[TW * TH];  /* each block as it was when it last moved */
+    uint8_t anchor[TW * TH]; /* each block as it was when it last moved */
 };
 
 int fw_scorer_open(fw_scorer **out, double settle_s, fw_error *err)
@@ -189,8 +189,7 @@ static int make_thumb(fw_scorer *sc, const AVFrame *f, thumb *t, fw_error *err)
     return 0;
 }
 
-int fw_scorer_score(fw_scorer *sc, const AVFrame *frame, double time_s, fw_scores *s,
-                    fw_error *err)
+int fw_scorer_score(fw_scorer *sc, const AVFrame *frame, double time_s, fw_scores *s, fw_error *err)
 {
     int rc = make_thumb(sc, frame, &sc->cur, err);
     if (rc)

@@ -36,13 +36,13 @@ typedef struct fw_cut_detector {
     double last_cut_s;
     double recent[FW_CUT_WINDOW];
     int n_recent, pos;
-    int started;              /* frames seen (capped use: 0, 1, more) */
-    fw_sig prev_sig;          /* the frame before the current one */
-    int candidate;            /* frames seen since a candidate, 0: none */
-    fw_frame_info cand_fi;    /* the candidate frame */
-    double cand_score;        /* its cut score: the next frame must fall below half of it */
-    fw_sig before_sig;        /* the frame before the candidate */
-    double black_since_s;     /* start of the current black stretch, or < 0 */
+    int started;           /* frames seen (capped use: 0, 1, more) */
+    fw_sig prev_sig;       /* the frame before the current one */
+    int candidate;         /* frames seen since a candidate, 0: none */
+    fw_frame_info cand_fi; /* the candidate frame */
+    double cand_score;     /* its cut score: the next frame must fall below half of it */
+    fw_sig before_sig;     /* the frame before the candidate */
+    double black_since_s;  /* start of the current black stretch, or < 0 */
 } fw_cut_detector;
 
 void fw_cut_init(fw_cut_detector *cd, double threshold, double min_scene_s);

@@ -3,8 +3,8 @@
  * minus near-duplicates of recently kept frames. Black frames are never kept. */
 #include "select/policy.h"
 
-#define RECENT 16          /* kept frames remembered for near-duplicate checks */
-#define SETTLED_DELTA 2.0  /* frame-to-frame luma change below which motion has stopped */
+#define RECENT 16         /* kept frames remembered for near-duplicate checks */
+#define SETTLED_DELTA 2.0 /* frame-to-frame luma change below which motion has stopped */
 
 typedef struct recent_kept {
     uint64_t hash;
@@ -15,7 +15,7 @@ typedef struct auto_ctx {
     fw_params p;
     int have_kept;
     double last_kept_s;
-    const char *pending;   /* reason of a change waiting to settle, or NULL */
+    const char *pending; /* reason of a change waiting to settle, or NULL */
     double pending_since_s;
     recent_kept recent[RECENT];
     int n_recent, pos;
@@ -30,8 +30,8 @@ static void auto_init(void *vctx, const fw_params *p)
 static int is_duplicate(const auto_ctx *c, const fw_scores *s, const fw_sig *sig)
 {
     for (int i = 0; i < c->n_recent; i++)
-        if (fw_is_near_duplicate(s->hash, sig, c->recent[i].hash, &c->recent[i].sig,
-                                 c->p.dup_bits, c->p.area_threshold))
+        if (fw_is_near_duplicate(s->hash, sig, c->recent[i].hash, &c->recent[i].sig, c->p.dup_bits,
+                                 c->p.area_threshold))
             return 1;
     return 0;
 }

@@ -6,8 +6,8 @@ static void iframe_init(void *ctx, const fw_params *p)
     (void)ctx, (void)p;
 }
 
-static void iframe_decide(void *ctx, const fw_frame_info *f, const fw_scores *s,
-                          const fw_sig *sig, int cut, fw_decision *d)
+static void iframe_decide(void *ctx, const fw_frame_info *f, const fw_scores *s, const fw_sig *sig,
+                          int cut, fw_decision *d)
 {
     (void)ctx, (void)s, (void)sig, (void)cut;
     d->keep = f->key;

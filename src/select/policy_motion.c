@@ -22,8 +22,8 @@ static int motion_wants(void *vctx, const fw_frame_info *f)
     return fw_sampler_due(&((motion_ctx *)vctx)->sampler, f);
 }
 
-static void motion_decide(void *vctx, const fw_frame_info *f, const fw_scores *s,
-                          const fw_sig *sig, int cut, fw_decision *d)
+static void motion_decide(void *vctx, const fw_frame_info *f, const fw_scores *s, const fw_sig *sig,
+                          int cut, fw_decision *d)
 {
     (void)sig, (void)cut;
     motion_ctx *c = vctx;

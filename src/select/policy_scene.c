@@ -1,4 +1,5 @@
-/* scene: one frame per scene — the first frame after each cut that is not black (a scene that is all black gets none). */
+/* scene: one frame per scene — the first frame after each cut that is not black (a scene that is
+ * all black gets none). */
 #include "select/policy.h"
 
 typedef struct scene_ctx {
@@ -12,8 +13,8 @@ static void scene_init(void *vctx, const fw_params *p)
     ((scene_ctx *)vctx)->waiting = 1;
 }
 
-static void scene_decide(void *vctx, const fw_frame_info *f, const fw_scores *s,
-                         const fw_sig *sig, int cut, fw_decision *d)
+static void scene_decide(void *vctx, const fw_frame_info *f, const fw_scores *s, const fw_sig *sig,
+                         int cut, fw_decision *d)
 {
     (void)f, (void)sig;
     scene_ctx *c = vctx;

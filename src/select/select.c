@@ -7,7 +7,7 @@
 
 /* The registry: one line per policy, in fw_policy order. */
 static const fw_policy_ops *const policies[] = {
-    &fw_policy_auto_ops, &fw_policy_interval_ops, &fw_policy_motion_ops,
+    &fw_policy_auto_ops,  &fw_policy_interval_ops, &fw_policy_motion_ops,
     &fw_policy_scene_ops, &fw_policy_iframe_ops,
 };
 
@@ -164,8 +164,8 @@ double fw_sig_changed(const fw_sig *a, const fw_sig *b)
     return (double)changed / (FW_SIG_W * FW_SIG_H);
 }
 
-int fw_is_near_duplicate(uint64_t ha, const fw_sig *sa, uint64_t hb, const fw_sig *sb,
-                         int dup_bits, double area_threshold)
+int fw_is_near_duplicate(uint64_t ha, const fw_sig *sa, uint64_t hb, const fw_sig *sb, int dup_bits,
+                         double area_threshold)
 {
     if (dup_bits <= 0 || fw_hash_distance(ha, hb) > dup_bits)
         return 0;
@@ -198,5 +198,6 @@ void fw_sampler_advance(fw_sampler *sm, const fw_frame_info *f)
 #define FW_SAMPLER_LEAD 5
 fw_discard fw_sampler_discard(const fw_sampler *sm, const fw_frame_info *f)
 {
-    return sm->next_s - f->time_s > FW_SAMPLER_LEAD * f->dur_s ? FW_DISCARD_NONREF : FW_DISCARD_NONE;
+    return sm->next_s - f->time_s > FW_SAMPLER_LEAD * f->dur_s ? FW_DISCARD_NONREF
+                                                               : FW_DISCARD_NONE;
 }

@@ -12,10 +12,11 @@
 #include "core/types.h"
 
 typedef struct fw_decision {
-    int keep;           /* keep this frame */
-    const char *reason; /* static string: first, cut, motion, change, gap, interval, scene, iframe */
-    int set_reference;  /* this frame becomes the reference for motion/area */
-    int cut;            /* a cut was confirmed at this frame ... */
+    int keep; /* keep this frame */
+    const char
+        *reason;       /* static string: first, cut, motion, change, gap, interval, scene, iframe */
+    int set_reference; /* this frame becomes the reference for motion/area */
+    int cut;           /* a cut was confirmed at this frame ... */
     fw_frame_info cut_at; /* ... and the new scene starts with this frame */
 } fw_decision;
 
@@ -43,8 +44,8 @@ void fw_budget_free(fw_budget *b);
 
 /* Near-duplicate test shared by the policies and the budget: the hashes are within
  * dup_bits and at most area_threshold of the signature cells changed. */
-int fw_is_near_duplicate(uint64_t ha, const fw_sig *sa, uint64_t hb, const fw_sig *sb,
-                         int dup_bits, double area_threshold);
+int fw_is_near_duplicate(uint64_t ha, const fw_sig *sa, uint64_t hb, const fw_sig *sb, int dup_bits,
+                         double area_threshold);
 /* Fraction of signature cells whose means differ by more than the block threshold. */
 double fw_sig_changed(const fw_sig *a, const fw_sig *b);
 

@@ -31,9 +31,9 @@ struct fw_source {
     AVFrame *frame;
     int stream;
     AVRational tb;
-    int64_t start_pts;   /* pts of time zero */
-    int64_t last_pts;    /* for frames without a timestamp */
-    int draining;        /* the demuxer hit its end; the decoder is being flushed */
+    int64_t start_pts; /* pts of time zero */
+    int64_t last_pts;  /* for frames without a timestamp */
+    int draining;      /* the demuxer hit its end; the decoder is being flushed */
     int done;
     problem_log problems; /* error messages of this source's decoder */
     fw_discard discard;
@@ -148,8 +148,7 @@ static int open_format(fw_source *s, const char *input, fw_error *err)
     }
     /* The tty demuxer renders any text file as a video of ANSI art: not a video. */
     if (strcmp(s->fmt->iformat->name, "tty") == 0)
-        return fw_error_set(err, FW_EFORMAT, "%s: not a media file (looks like plain text)",
-                            input);
+        return fw_error_set(err, FW_EFORMAT, "%s: not a media file (looks like plain text)", input);
     rc = avformat_find_stream_info(s->fmt, NULL);
     if (rc < 0)
         return fw_error_set(err, FW_EFORMAT, "%s: cannot read stream information (%s)", input,
@@ -193,8 +192,8 @@ int fw_source_open(fw_source **out, const char *input, int threads, fw_error *er
         goto fail;
     s->stream = pick_stream(s->fmt);
     if (s->stream < 0) {
-        rc = fw_error_set(err, FW_ENOVIDEO, "%s: no video stream (%u stream%s, none video)",
-                          input, s->fmt->nb_streams, s->fmt->nb_streams == 1 ? "" : "s");
+        rc = fw_error_set(err, FW_ENOVIDEO, "%s: no video stream (%u stream%s, none video)", input,
+                          s->fmt->nb_streams, s->fmt->nb_streams == 1 ? "" : "s");
         goto fail;
     }
     if ((rc = open_decoder(s, input, threads, err)))

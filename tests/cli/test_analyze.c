@@ -114,7 +114,8 @@ static void observations_in_time_order_match_frames(void **state)
     assert_string_equal(json_string_value(json_object_get(o0, "model")), "fwtest-vl");
     assert_string_equal(json_string_value(json_object_get(o0, "backend")), "openai");
     assert_true(json_is_object(json_object_get(o0, "fields")));
-    assert_true(json_string_length(json_object_get(json_object_get(o0, "fields"), "description")) > 0);
+    assert_true(json_string_length(json_object_get(json_object_get(o0, "fields"), "description")) >
+                0);
     /* logprobs were asked for and turned into a confidence */
     double conf = json_real_value(json_object_get(o0, "confidence"));
     assert_true(conf > 0.9 && conf < 1.0);
@@ -325,7 +326,7 @@ static void unreachable_server_fails_fast_naming_it(void **state)
     (void)state;
     const char *clip = colour_clip("320x240");
     fwt_vlm s;
-    fwt_vlm_start(&s, "--hang"); /* accepts connections, never answers */
+    fwt_vlm_start(&s, "--hang");                   /* accepts connections, never answers */
     const char *urls[] = {"http://127.0.0.1:9/v1", /* closed port: refused at once */
                           s.url};                  /* silent: the 5 s limit */
     for (int i = 0; i < 2; i++) {
@@ -392,11 +393,17 @@ static void usage_and_server_errors_are_one_line(void **state)
     (void)state;
     const char *clip = colour_clip("320x240");
     fwt_run r;
-    fwt_sh(&r, "env -u FRAMEWISE_VLM_URL '%s' analyze '%s' -o '%s/out'", getenv("FRAMEWISE_BIN"),
-           clip, fwt_tmpdir());
+    /* the openai backend asked for without a server (without one, local is the default) */
+    fwt_sh(&r, "env -u FRAMEWISE_VLM_URL '%s' analyze '%s' --backend openai -o '%s/out'",
+           getenv("FRAMEWISE_BIN"), clip, fwt_tmpdir());
     assert_int_equal(r.status, 2);
     assert_int_equal(fwt_lines(r.err), 1);
     assert_non_null(strstr(r.err, "--url"));
+    fwt_free(&r);
+    fwt_fw(&r, "analyze '%s' --backend magic -o '%s/out'", clip, fwt_tmpdir());
+    assert_int_equal(r.status, 2);
+    assert_int_equal(fwt_lines(r.err), 1);
+    assert_non_null(strstr(r.err, "'magic'"));
     fwt_free(&r);
     fwt_fw(&r, "analyze '%s' --url ftp://x -o '%s/out'", clip, fwt_tmpdir());
     assert_int_equal(r.status, 2);
@@ -460,7 +467,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(observations_in_time_order_match_frames, fwt_teardown),
         cmocka_unit_test_teardown(retries_recover_transient_errors, fwt_teardown),
-        cmocka_unit_test_teardown(frame_that_keeps_failing_is_recorded_and_job_goes_on, fwt_teardown),
+        cmocka_unit_test_teardown(frame_that_keeps_failing_is_recorded_and_job_goes_on,
+                                  fwt_teardown),
         cmocka_unit_test_teardown(timeout_is_retried, fwt_teardown),
         cmocka_unit_test_teardown(window_mode_splits_answers_per_frame, fwt_teardown),
         cmocka_unit_test_teardown(window_too_big_for_the_server_is_split, fwt_teardown),

@@ -84,9 +84,11 @@ static int has_start_near(const long *starts, int n, long frame, long tolerance)
 static void cuts_found_within_one_frame(void **state)
 {
     (void)state;
-    const char *v = fwt_video("cuts.mp4", SRC("smptebars=s=320x240:r=25:d=2") " " SRC(
-        "rgbtestsrc=s=320x240:r=25:d=2") " " SRC("color=c=0x336699:s=320x240:r=25:d=2")
-        " -filter_complex [0][1][2]concat=n=3:v=1 " X264);
+    const char *v = fwt_video(
+        "cuts.mp4",
+        SRC("smptebars=s=320x240:r=25:d=2") " " SRC("rgbtestsrc=s=320x240:r=25:d=2") " " SRC(
+            "color=c=0x336699:s=320x240:r=25:d=2") " -filter_complex "
+                                                   "[0][1][2]concat=n=3:v=1 " X264);
     long starts[16];
     int n = scene_starts(v, starts, NULL, 16);
     assert_int_equal(n, 3);
@@ -126,9 +128,11 @@ static void auto_keeps_frame_when_caption_appears(void **state)
 {
     (void)state;
     const char *v = fwt_video(
-        "caption.mp4", SRC("smptebars=s=640x360:r=25:d=6") " -vf \"drawtext=fontfile=" FWT_FONT
-                       ":text='Connection timed out':fontsize=22:fontcolor=white:box=1:boxcolor="
-                       "black:x=40:y=300:enable='gte(t,3)'\" " X264);
+        "caption.mp4",
+        SRC("smptebars=s=640x360:r=25:d=6") " -vf \"drawtext=fontfile=" FWT_FONT
+                                            ":text='Connection timed "
+                                            "out':fontsize=22:fontcolor=white:box=1:boxcolor="
+                                            "black:x=40:y=300:enable='gte(t,3)'\" " X264);
     json_t *j = keyframes_json(v, "");
     int found = 0;
     for (size_t i = 0; i < json_array_size(kf_list(j)); i++) {
@@ -167,9 +171,11 @@ static void vfr_timestamps_come_from_pts(void **state)
 {
     (void)state;
     const char *v = fwt_video(
-        "vfr.mp4", SRC("smptebars=s=320x240:r=25:d=0.8") " " SRC("rgbtestsrc=s=320x240:r=25:d=0.8")
-        " -filter_complex \"[0][1]concat=n=2:v=1,setpts='if(lt(N,10),N*0.04,0.4+(N-10)*0.2)/TB'\""
-        " -fps_mode passthrough " X264);
+        "vfr.mp4", SRC("smptebars=s=320x240:r=25:d=0.8") " " SRC(
+                       "rgbtestsrc=s=320x240:r=25:d=0.8") " -filter_complex "
+                                                          "\"[0][1]concat=n=2:v=1,setpts='if(lt(N,"
+                                                          "10),N*0.04,0.4+(N-10)*0.2)/TB'\""
+                                                          " -fps_mode passthrough " X264);
     long starts[8];
     double times[8];
     int n = scene_starts(v, starts, times, 8);
@@ -208,8 +214,10 @@ static void grey_thumb(const char *path, unsigned char out[24 * 32])
     char raw[600];
     snprintf(raw, sizeof raw, "%s/thumb.raw", fwt_tmpdir());
     fwt_run r;
-    fwt_sh(&r, "ffmpeg -nostdin -v error -i '%s' -frames:v 1 -vf scale=24:32 -f rawvideo "
-               "-pix_fmt gray -y '%s'", path, raw);
+    fwt_sh(&r,
+           "ffmpeg -nostdin -v error -i '%s' -frames:v 1 -vf scale=24:32 -f rawvideo "
+           "-pix_fmt gray -y '%s'",
+           path, raw);
     assert_int_equal(r.status, 0);
     fwt_free(&r);
     FILE *f = fopen(raw, "rb");
@@ -250,8 +258,9 @@ static void rotation_is_honoured(void **state)
 static void iframe_policy_keeps_stream_keyframes(void **state)
 {
     (void)state;
-    const char *v = fwt_video("gop.mp4", SRC("testsrc=s=320x240:r=25:d=4") " " X264
-                                         " -g 25 -keyint_min 25 -sc_threshold 0 -bf 2");
+    const char *v = fwt_video(
+        "gop.mp4",
+        SRC("testsrc=s=320x240:r=25:d=4") " " X264 " -g 25 -keyint_min 25 -sc_threshold 0 -bf 2");
     json_t *j = keyframes_json(v, "--policy iframe");
     assert_int_equal(json_array_size(kf_list(j)), 4);
     for (size_t i = 0; i < 4; i++) {
@@ -277,9 +286,12 @@ static void interval_policy_samples_by_time(void **state)
 static const char *four_states(void)
 {
     return fwt_video("states.mp4",
-                     SRC("smptebars=s=320x240:r=25:d=1.5") " " SRC("rgbtestsrc=s=320x240:r=25:d=1.5")
-                     " " SRC("pal75bars=s=320x240:r=25:d=1.5") " " SRC("color=c=orange:s=320x240:r=25:d=1.5")
-                     " -filter_complex [0][1][2][3]concat=n=4:v=1 " X264);
+                     SRC("smptebars=s=320x240:r=25:d=1.5") " " SRC("rgbtestsrc=s=320x240:r=25:d=1."
+                                                                   "5") " " SRC(
+                         "pal75bars=s=320x240:r=25:d=1.5") " " SRC("color=c=orange:s=320x240:r=25:"
+                                                                   "d=1.5") " -filter_complex "
+                                                                            "[0][1][2][3]concat=n="
+                                                                            "4:v=1 " X264);
 }
 
 static void budget_caps_keyframes_and_keeps_the_first(void **state)
@@ -395,7 +407,8 @@ static void usage_errors_exit_2_and_help_exits_0(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         fwt_run r;
         fwt_fw(&r, "%s", bad[i]);
-        if (r.status != 2 || (strncmp(r.err, "framewise: ", 11) != 0 && strncmp(r.err, "usage:", 6) != 0))
+        if (r.status != 2 ||
+            (strncmp(r.err, "framewise: ", 11) != 0 && strncmp(r.err, "usage:", 6) != 0))
             fail_msg("'%s': want exit 2 and a message; got %d: %s", bad[i], r.status, r.err);
         fwt_free(&r);
     }
@@ -459,9 +472,11 @@ static void real_clips_all_processed(void **state)
 {
     (void)state;
     static const char *const clips[] = {
-        "Megamind.avi", "vtest.avi", "tree.avi", "cockatoo.mp4", "tour.mp4", "message-board.ogv",
-        "mahjongg-video.ogv", "movie-hello.mp4", "pyscenedetect-testvideo.mp4", "vhs-tutorial.mp4",
-        "vhs-neofetch.webm", "pitivi-tears_of_steel.webm", "realshort.mp4"};
+        "Megamind.avi",       "vtest.avi",         "tree.avi",
+        "cockatoo.mp4",       "tour.mp4",          "message-board.ogv",
+        "mahjongg-video.ogv", "movie-hello.mp4",   "pyscenedetect-testvideo.mp4",
+        "vhs-tutorial.mp4",   "vhs-neofetch.webm", "pitivi-tears_of_steel.webm",
+        "realshort.mp4"};
     fwt_skip_without(fwt_real(clips[0]));
     for (size_t i = 0; i < sizeof clips / sizeof clips[0]; i++) {
         const char *v = fwt_real(clips[i]);

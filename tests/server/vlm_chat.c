@@ -14,10 +14,10 @@ typedef struct chat {
     vlm_image img[MAX_IMAGES];
     int n_img;
     size_t text_bytes;
-    int schema;   /* response_format json_schema */
+    int schema; /* response_format json_schema */
     int logprobs;
     char err[256];
-    int status;   /* of the validation error */
+    int status; /* of the validation error */
     const char *err_type;
 } chat;
 
@@ -69,8 +69,9 @@ static int check_messages(chat *ch, json_t *msgs)
     {
         const char *role = json_string_value(json_object_get(m, "role"));
         if (!role || (strcmp(role, "system") && strcmp(role, "user") && strcmp(role, "assistant")))
-            return bad(ch, 400, "invalid_request_error", "message role must be system, user "
-                                                         "or assistant");
+            return bad(ch, 400, "invalid_request_error",
+                       "message role must be system, user "
+                       "or assistant");
         json_t *content = json_object_get(m, "content");
         if (json_is_string(content)) {
             ch->text_bytes += json_string_length(content);
@@ -115,8 +116,8 @@ static int check_options(chat *ch, json_t *req)
     json_t *rf = json_object_get(req, "response_format");
     if (rf) {
         const char *type = json_string_value(json_object_get(rf, "type"));
-        if (!type || (strcmp(type, "text") && strcmp(type, "json_object") &&
-                      strcmp(type, "json_schema")))
+        if (!type ||
+            (strcmp(type, "text") && strcmp(type, "json_object") && strcmp(type, "json_schema")))
             return bad(ch, 400, "invalid_request_error", "response_format.type is unsupported");
         if (strcmp(type, "json_schema") == 0) {
             if (!json_is_object(json_object_get(json_object_get(rf, "json_schema"), "schema")))
@@ -150,15 +151,15 @@ static json_t *frame_answer(const vlm_image *im, int number)
     char desc[256];
     int dark = strcmp(im->colour, "black") == 0;
     if (dark)
-        snprintf(desc, sizeof desc, "A black %dx%d frame; I cannot tell what it shows.",
-                 im->width, im->height);
+        snprintf(desc, sizeof desc, "A black %dx%d frame; I cannot tell what it shows.", im->width,
+                 im->height);
     else
         snprintf(desc, sizeof desc, "A %dx%d frame, mostly %s%s.", im->width, im->height,
                  im->colour, im->flat ? " (one flat colour)" : "");
     char obj[64];
     snprintf(obj, sizeof obj, "%s area", im->colour);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:[s], s:b}", "description", desc, "actions", "",
-                          "text", "", "objects", obj, "uncertain", dark);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:[s], s:b}", "description", desc, "actions", "", "text",
+                          "", "objects", obj, "uncertain", dark);
     if (number > 0)
         json_object_set_new(o, "frame", json_integer(number));
     return o;
@@ -224,8 +225,8 @@ static void record(json_t *req, const chat *ch)
     S.schema_requests += ch->schema;
     S.logprob_requests += ch->logprobs;
     for (int i = 0; i < ch->n_img; i++) {
-        json_array_append_new(S.image_sizes, json_pack("[i, i]", ch->img[i].width,
-                                                       ch->img[i].height));
+        json_array_append_new(S.image_sizes,
+                              json_pack("[i, i]", ch->img[i].width, ch->img[i].height));
         json_array_append_new(S.colours, json_string(ch->img[i].colour));
     }
     json_decref(S.last_request);
@@ -277,12 +278,12 @@ static int answer(struct mg_connection *c, json_t *req, chat *ch)
                                "message", "role", "assistant", "content", text);
     if (ch->logprobs)
         json_object_set_new(choice, "logprobs", logprobs_of(text, unsure));
-    json_t *resp = json_pack("{s:s, s:s, s:I, s:s, s:[o], s:{s:i, s:i, s:i}, s:{s:f, s:f}}",
-                             "id", "chatcmpl-fwtest", "object", "chat.completion", "created",
-                             (json_int_t)time(NULL), "model", S.model, "choices", choice,
-                             "usage", "prompt_tokens", prompt, "completion_tokens", completion,
-                             "total_tokens", prompt + completion, "timings", "prompt_ms",
-                             (double)S.latency_ms / 2, "predicted_ms", (double)S.latency_ms / 2);
+    json_t *resp =
+        json_pack("{s:s, s:s, s:I, s:s, s:[o], s:{s:i, s:i, s:i}, s:{s:f, s:f}}", "id",
+                  "chatcmpl-fwtest", "object", "chat.completion", "created", (json_int_t)time(NULL),
+                  "model", S.model, "choices", choice, "usage", "prompt_tokens", prompt,
+                  "completion_tokens", completion, "total_tokens", prompt + completion, "timings",
+                  "prompt_ms", (double)S.latency_ms / 2, "predicted_ms", (double)S.latency_ms / 2);
     free(text);
     send_json(c, 200, resp);
     json_decref(resp);
@@ -335,9 +336,9 @@ int on_chat(struct mg_connection *c, void *cb)
         if (cf)
             status = act(c, cf) ? 200 : 1;
         else if (tokens > S.ctx) {
-            json_t *e = json_pack("{s:{s:i, s:s, s:s, s:i, s:i}}", "error", "code", 400,
-                                  "message", "the request exceeds the available context size, "
-                                             "try increasing it",
+            json_t *e = json_pack("{s:{s:i, s:s, s:s, s:i, s:i}}", "error", "code", 400, "message",
+                                  "the request exceeds the available context size, "
+                                  "try increasing it",
                                   "type", "exceed_context_size_error", "n_prompt_tokens", tokens,
                                   "n_ctx", S.ctx);
             send_json(c, 400, e);

@@ -28,7 +28,7 @@ int vlm_image_tokens(int w, int h)
 
 static int decode(const uint8_t *data, size_t size, AVFrame *frame)
 {
-    enum AVCodecID id = size > 4 && memcmp(data, "\x89PNG", 4) == 0 ? AV_CODEC_ID_PNG
+    enum AVCodecID id = size > 4 && memcmp(data, "\x89PNG", 4) == 0      ? AV_CODEC_ID_PNG
                         : size > 2 && data[0] == 0xFF && data[1] == 0xD8 ? AV_CODEC_ID_MJPEG
                                                                          : AV_CODEC_ID_NONE;
     const AVCodec *codec = id != AV_CODEC_ID_NONE ? avcodec_find_decoder(id) : NULL;

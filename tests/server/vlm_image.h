@@ -7,10 +7,10 @@
 
 typedef struct vlm_image {
     int width, height;
-    double r, g, b;     /* mean colour, 0..255 */
+    double r, g, b;      /* mean colour, 0..255 */
     double luma, spread; /* mean and standard deviation of luma */
-    const char *colour; /* the name of the dominant colour */
-    int flat;           /* one flat colour */
+    const char *colour;  /* the name of the dominant colour */
+    int flat;            /* one flat colour */
 } vlm_image;
 
 /* Decodes a base64 image; 0, or -1 when the base64 or the image is bad. */

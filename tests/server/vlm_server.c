@@ -54,8 +54,8 @@ void send_json(struct mg_connection *c, int status, json_t *body)
 
 void send_error(struct mg_connection *c, int status, const char *type, const char *msg)
 {
-    json_t *e = json_pack("{s:{s:i, s:s, s:s}}", "error", "code", status, "message", msg, "type",
-                          type);
+    json_t *e =
+        json_pack("{s:{s:i, s:s, s:s}}", "error", "code", status, "message", msg, "type", type);
     send_json(c, status, e);
     json_decref(e);
 }
@@ -106,8 +106,8 @@ static int on_models(struct mg_connection *c, void *cb)
 static int on_props(struct mg_connection *c, void *cb)
 {
     int slots = *(int *)cb;
-    json_t *b = json_pack("{s:i, s:{s:b, s:b, s:b}}", "total_slots", slots, "modalities",
-                          "vision", 1, "video", 0, "audio", 0);
+    json_t *b = json_pack("{s:i, s:{s:b, s:b, s:b}}", "total_slots", slots, "modalities", "vision",
+                          1, "video", 0, "audio", 0);
     send_json(c, 200, b);
     json_decref(b);
     return 200;
@@ -117,13 +117,13 @@ static int on_stats(struct mg_connection *c, void *cb)
 {
     (void)cb;
     pthread_mutex_lock(&S.mu);
-    json_t *b = json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:O, s:O, s:O, s:O}",
-                          "requests", S.requests, "chat_requests", S.chat, "answered",
-                          S.answered, "images", S.images, "max_inflight", S.max_inflight,
-                          "schema_requests", S.schema_requests, "logprob_requests",
-                          S.logprob_requests, "authorized", S.authorized, "by_status",
-                          S.by_status, "image_sizes", S.image_sizes, "colours", S.colours,
-                          "last_request", S.last_request ? S.last_request : json_null());
+    json_t *b =
+        json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:O, s:O, s:O, s:O}", "requests",
+                  S.requests, "chat_requests", S.chat, "answered", S.answered, "images", S.images,
+                  "max_inflight", S.max_inflight, "schema_requests", S.schema_requests,
+                  "logprob_requests", S.logprob_requests, "authorized", S.authorized, "by_status",
+                  S.by_status, "image_sizes", S.image_sizes, "colours", S.colours, "last_request",
+                  S.last_request ? S.last_request : json_null());
     pthread_mutex_unlock(&S.mu);
     send_json(c, 200, b);
     json_decref(b);
@@ -163,8 +163,7 @@ int act(struct mg_connection *c, const fault *f)
         pthread_mutex_unlock(&S.mu);
         return 429;
     }
-    if (strcmp(f->kind, "500") == 0 || strcmp(f->kind, "502") == 0 ||
-        strcmp(f->kind, "503") == 0) {
+    if (strcmp(f->kind, "500") == 0 || strcmp(f->kind, "502") == 0 || strcmp(f->kind, "503") == 0) {
         int status = atoi(f->kind);
         snprintf(msg, sizeof msg, "%s", status == 503 ? "Loading model" : "injected failure");
         send_error(c, status, status == 503 ? "unavailable_error" : "server_error", msg);
@@ -172,8 +171,9 @@ int act(struct mg_connection *c, const fault *f)
     }
     if (strcmp(f->kind, "malformed") == 0) {
         const char *body = "{\"choices\": [{\"message\": {\"content\": ";
-        mg_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                     "%zu\r\n\r\n%s",
+        mg_printf(c,
+                  "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                  "%zu\r\n\r\n%s",
                   strlen(body), body);
         pthread_mutex_lock(&S.mu);
         count_status(200);
@@ -182,8 +182,9 @@ int act(struct mg_connection *c, const fault *f)
     }
     if (strcmp(f->kind, "truncated") == 0) {
         const char *part = "{\"choices\": [{\"index\": 0, \"message\": {\"role\": \"assis";
-        mg_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-                     "Content-Length: 4000\r\n\r\n%s",
+        mg_printf(c,
+                  "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                  "Content-Length: 4000\r\n\r\n%s",
                   part);
         return 0;
     }
@@ -218,7 +219,8 @@ static int parse_fault(const char *spec)
     } else
         f->arg = strcmp(buf, "timeout") == 0 ? 30 : 1;
     snprintf(f->kind, sizeof f->kind, "%.15s", buf);
-    const char *kinds[] = {"429", "500", "502", "503", "timeout", "malformed", "truncated", "reset"};
+    const char *kinds[] = {"429",     "500",       "502",       "503",
+                           "timeout", "malformed", "truncated", "reset"};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(f->kind, kinds[i]) == 0)
             return 0;
@@ -241,24 +243,37 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define ARG(name) (strcmp(a, name) == 0 && v && ++i)
-        if (ARG("--port")) port = v;
-        else if (ARG("--port-file")) port_file = v;
-        else if (ARG("--model")) S.model = v;
-        else if (ARG("--api-key")) S.api_key = v;
-        else if (ARG("--slots")) slots = atoi(v);
-        else if (ARG("--latency")) S.latency_ms = atoi(v);
-        else if (ARG("--jitter")) S.jitter_ms = atoi(v);
-        else if (ARG("--ctx")) S.ctx = atoi(v);
-        else if (ARG("--max-images")) S.max_images = atoi(v);
+        if (ARG("--port"))
+            port = v;
+        else if (ARG("--port-file"))
+            port_file = v;
+        else if (ARG("--model"))
+            S.model = v;
+        else if (ARG("--api-key"))
+            S.api_key = v;
+        else if (ARG("--slots"))
+            slots = atoi(v);
+        else if (ARG("--latency"))
+            S.latency_ms = atoi(v);
+        else if (ARG("--jitter"))
+            S.jitter_ms = atoi(v);
+        else if (ARG("--ctx"))
+            S.ctx = atoi(v);
+        else if (ARG("--max-images"))
+            S.max_images = atoi(v);
         else if (ARG("--fault")) {
             if (parse_fault(v)) {
                 fprintf(stderr, "fwtest_vlm: bad --fault '%s'\n", v);
                 return 2;
             }
-        } else if (strcmp(a, "--no-schema") == 0) S.no_schema = 1;
-        else if (strcmp(a, "--prose") == 0) S.prose = 1;
-        else if (strcmp(a, "--strict-model") == 0) S.strict_model = 1;
-        else if (strcmp(a, "--hang") == 0) S.hang = 1;
+        } else if (strcmp(a, "--no-schema") == 0)
+            S.no_schema = 1;
+        else if (strcmp(a, "--prose") == 0)
+            S.prose = 1;
+        else if (strcmp(a, "--strict-model") == 0)
+            S.strict_model = 1;
+        else if (strcmp(a, "--hang") == 0)
+            S.hang = 1;
         else {
             fprintf(stderr, "fwtest_vlm: unknown argument '%s'\n", a);
             return 2;
@@ -277,8 +292,9 @@ int main(int argc, char **argv)
     char listen[64], threads[16];
     snprintf(listen, sizeof listen, "127.0.0.1:%s", port);
     snprintf(threads, sizeof threads, "%d", slots * 2 + 16);
-    const char *options[] = {"listening_ports", listen, "num_threads", threads,
-                             "request_timeout_ms", "600000", "enable_keep_alive", "yes", NULL};
+    const char *options[] = {
+        "listening_ports",   listen, "num_threads", threads, "request_timeout_ms", "600000",
+        "enable_keep_alive", "yes",  NULL};
     struct mg_callbacks callbacks = {0};
     struct mg_context *ctx = mg_start(&callbacks, NULL, options);
     if (!ctx) {

@@ -28,17 +28,16 @@ typedef struct vlm_server {
     sem_t slots;
     pthread_mutex_t mu;
     /* counters */
-    int requests, chat, answered, images, inflight, max_inflight, schema_requests,
-        logprob_requests, authorized;
-    json_t *by_status;   /* "200": n */
-    json_t *image_sizes; /* [[w, h], ...] of answered images */
-    json_t *colours;     /* dominant colour of every answered image, in answer order */
+    int requests, chat, answered, images, inflight, max_inflight, schema_requests, logprob_requests,
+        authorized;
+    json_t *by_status;    /* "200": n */
+    json_t *image_sizes;  /* [[w, h], ...] of answered images */
+    json_t *colours;      /* dominant colour of every answered image, in answer order */
     json_t *last_request; /* the last chat body, images replaced by their size */
     volatile sig_atomic_t stop;
 } vlm_server;
 
 extern vlm_server S;
-
 
 void send_json(struct mg_connection *c, int status, json_t *body);
 /* The error body llama-server sends: {"error":{"code","message","type"}}. */

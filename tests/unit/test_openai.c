@@ -18,8 +18,13 @@ static const uint8_t fake_jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 0xFF, 0xD9}
 
 static fw_task task_at(double t)
 {
-    fw_task k = {.time_s = t, .jpeg = (uint8_t *)fake_jpeg, .size = sizeof fake_jpeg,
-                 .width = 64, .height = 64, .image_tokens = 4, .blur = 500};
+    fw_task k = {.time_s = t,
+                 .jpeg = (uint8_t *)fake_jpeg,
+                 .size = sizeof fake_jpeg,
+                 .width = 64,
+                 .height = 64,
+                 .image_tokens = 4,
+                 .blur = 500};
     return k;
 }
 
@@ -55,7 +60,8 @@ static void request_has_the_openai_shape(void **state)
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "model")), "qwen");
     json_t *msgs = json_object_get(j, "messages");
-    assert_string_equal(json_string_value(json_object_get(json_array_get(msgs, 0), "role")), "system");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(msgs, 0), "role")),
+                        "system");
     json_t *content = json_object_get(json_array_get(msgs, 1), "content");
     assert_int_equal(json_array_size(content), 2);
     json_t *img = json_array_get(content, 1);
@@ -85,9 +91,9 @@ static void request_has_the_openai_shape(void **state)
 
 static void parse(const char *content, const fw_task *t, int n, fw_answer *out, const char *extra)
 {
-    json_t *root = json_pack("{s:[{s:{s:s}, s:s}], s:{s:i, s:i}}", "choices", "message",
-                             "content", content, "finish_reason", "stop", "usage",
-                             "prompt_tokens", 101, "completion_tokens", 20);
+    json_t *root =
+        json_pack("{s:[{s:{s:s}, s:s}], s:{s:i, s:i}}", "choices", "message", "content", content,
+                  "finish_reason", "stop", "usage", "prompt_tokens", 101, "completion_tokens", 20);
     if (extra)
         json_object_set_new(json_array_get(json_object_get(root, "choices"), 0), "logprobs",
                             json_loads(extra, 0, NULL));
@@ -142,7 +148,8 @@ static void answers_are_read_leniently(void **state)
     answer_free(a, 1);
     /* logprobs: exp(mean) */
     parse("{\"description\": \"x\"}", &t, 1, a,
-          "{\"content\": [{\"token\": \"a\", \"logprob\": -0.5}, {\"token\": \"b\", \"logprob\": -1.5}]}");
+          "{\"content\": [{\"token\": \"a\", \"logprob\": -0.5}, {\"token\": \"b\", \"logprob\": "
+          "-1.5}]}");
     assert_true(a[0].confidence > 0.367 && a[0].confidence < 0.368);
     answer_free(a, 1);
     /* a blurred frame is trusted less */
@@ -192,7 +199,8 @@ static void error_bodies_of_each_server(void **state)
     fw_oa_error(llama, strlen(llama), msg, sizeof msg, type, sizeof type);
     assert_string_equal(msg, "Failed to initialize samplers");
     assert_string_equal(type, "invalid_request_error");
-    const char *vllm_old = "{\"object\":\"error\",\"message\":\"At most 4 image(s)\",\"type\":\"BadRequestError\"}";
+    const char *vllm_old =
+        "{\"object\":\"error\",\"message\":\"At most 4 image(s)\",\"type\":\"BadRequestError\"}";
     fw_oa_error(vllm_old, strlen(vllm_old), msg, sizeof msg, type, sizeof type);
     assert_string_equal(msg, "At most 4 image(s)");
     const char *ollama = "{\"error\":\"model 'x' not found, try pulling it first\"}";

@@ -33,11 +33,12 @@ static void dhash_is_stable_and_discriminates(void **state)
     (void)state;
     uint8_t a[64 * 32], b[64 * 32];
     for (int i = 0; i < 64 * 32; i++) {
-        a[i] = (uint8_t)(i % 64 * 4);        /* left-to-right ramp */
-        b[i] = (uint8_t)(255 - i % 64 * 4);  /* right-to-left ramp */
+        a[i] = (uint8_t)(i % 64 * 4);       /* left-to-right ramp */
+        b[i] = (uint8_t)(255 - i % 64 * 4); /* right-to-left ramp */
     }
     assert_true(fw_score_dhash(a, 64, 32, 64) == fw_score_dhash(a, 64, 32, 64));
-    assert_true(fw_hash_distance(fw_score_dhash(a, 64, 32, 64), fw_score_dhash(b, 64, 32, 64)) >= 60);
+    assert_true(fw_hash_distance(fw_score_dhash(a, 64, 32, 64), fw_score_dhash(b, 64, 32, 64)) >=
+                60);
 }
 
 static void laplacian_is_zero_when_flat_and_high_when_sharp(void **state)

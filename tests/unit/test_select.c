@@ -19,7 +19,8 @@ static fw_frame_info frame_at(int n)
 
 static fw_scores calm(void)
 {
-    fw_scores s = {.delta = 1.0, .cut = 0.01, .motion = 1.0, .luma = 100, .spread = 40, .blur = 500};
+    fw_scores s = {
+        .delta = 1.0, .cut = 0.01, .motion = 1.0, .luma = 100, .spread = 40, .blur = 500};
     return s;
 }
 

@@ -1,0 +1,291 @@
+/* OCR with libtesseract's C API: sparse-text segmentation on a normalised picture,
+ * words filtered and joined into lines. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tesseract/capi.h>
+#include <unistd.h>
+
+#include "analyze/ocr.h"
+#include "core/error.h"
+
+/* Word and line filters, tuned on the generated dialogs and the real screen
+ * recordings (tests/cli/test_local.c): real words read at 80..96, icon and border
+ * junk mostly under 60. */
+#define WORD_MIN_CONF 45.0
+#define LINE_MIN_CONF 62.0
+#define MORPH_RADIUS 7 /* strokes up to ~14 px survive the top-hat */
+
+struct fw_ocr {
+    TessBaseAPI *api;
+    int trace; /* FW_OCR_TRACE=1: every word and its confidence on stderr, for tuning;
+                  FW_OCR_TRACE=DIR also saves each normalised picture there (PGM) */
+};
+
+const char *fw_ocr_version(void)
+{
+    static char v[64];
+    if (!v[0])
+        snprintf(v, sizeof v, "tesseract %s", TessVersion());
+    return v;
+}
+
+/* Every language of lang has its .traineddata where Tesseract looks ($TESSDATA_PREFIX,
+ * else Debian's directory). Checked first: a failing init prints on stderr. */
+static int have_data(const char *lang)
+{
+    const char *env = getenv("TESSDATA_PREFIX");
+    const char *dirs[] = {env, "/usr/share/tesseract-ocr/5/tessdata",
+                          "/usr/share/tesseract-ocr/4.00/tessdata", "/usr/share/tessdata"};
+    char one[64];
+    for (const char *p = lang; *p;) {
+        size_t n = strcspn(p, "+");
+        if (n == 0 || n >= sizeof one)
+            return 0;
+        memcpy(one, p, n);
+        one[n] = '\0';
+        int found = 0;
+        for (size_t d = env ? 0 : 1; d < sizeof dirs / sizeof *dirs && !found; d++) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s.traineddata", dirs[d], one);
+            found = access(path, R_OK) == 0;
+            if (env)
+                break; /* Tesseract looks only there */
+        }
+        if (!found)
+            return 0;
+        p += n + (p[n] == '+');
+    }
+    return 1;
+}
+
+int fw_ocr_open(fw_ocr **out, const char *lang, fw_error *err)
+{
+    *out = NULL;
+    if (!lang || !*lang)
+        lang = FW_OCR_DEFAULT_LANG;
+    for (const char *c = lang; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || *c == '_' || *c == '+' ||
+              (*c >= '0' && *c <= '9')))
+            return fw_error_set(err, FW_EINVAL, "--ocr-lang: '%s' is not a list of Tesseract "
+                                "languages such as eng+chi_sim", lang);
+    if (!have_data(lang))
+        return fw_error_set(err, FW_EINVAL,
+                            "--ocr-lang: no Tesseract data for '%s' (Debian packages "
+                            "tesseract-ocr-LANG, e.g. tesseract-ocr-eng tesseract-ocr-chi-sim)",
+                            lang);
+    fw_ocr *o = calloc(1, sizeof *o);
+    if (!o || !(o->api = TessBaseAPICreate())) {
+        free(o);
+        return fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
+    }
+    /* Tesseract prints warnings (resolution, missing data) on stderr: keep them out */
+    char *vars[] = {"debug_file"}, *vals[] = {"/dev/null"};
+    if (TessBaseAPIInit4(o->api, NULL, lang, OEM_LSTM_ONLY, NULL, 0, vars, vals, 1, 0) != 0) {
+        fw_ocr_close(o);
+        return fw_error_set(err, FW_EINVAL,
+                            "--ocr-lang: no Tesseract data for '%s' (Debian packages "
+                            "tesseract-ocr-LANG, e.g. tesseract-ocr-eng tesseract-ocr-chi-sim)",
+                            lang);
+    }
+    TessBaseAPISetPageSegMode(o->api, PSM_SPARSE_TEXT);
+    o->trace = getenv("FW_OCR_TRACE") != NULL;
+    *out = o;
+    return 0;
+}
+
+void fw_ocr_close(fw_ocr *o)
+{
+    if (!o)
+        return;
+    if (o->api) {
+        TessBaseAPIEnd(o->api);
+        TessBaseAPIDelete(o->api);
+    }
+    free(o);
+}
+
+void fw_ocr_result_free(fw_ocr_result *r)
+{
+    for (int i = 0; i < r->n; i++)
+        free(r->lines[i].text);
+    free(r->lines);
+    memset(r, 0, sizeof *r);
+}
+
+/* The code point starting at s (0 at the end); *len gets its byte length. */
+static unsigned utf8_cp(const char *s, int *len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (u[0] < 0x80) {
+        *len = u[0] ? 1 : 0;
+        return u[0];
+    }
+    int n = u[0] >= 0xf0 ? 4 : u[0] >= 0xe0 ? 3 : 2;
+    unsigned cp = u[0] & (0x3f >> (n - 1));
+    for (int i = 1; i < n; i++) {
+        if ((u[i] & 0xc0) != 0x80) {
+            *len = 1;
+            return 0xfffd;
+        }
+        cp = cp << 6 | (u[i] & 0x3f);
+    }
+    *len = n;
+    return cp;
+}
+
+static int is_cjk(unsigned cp)
+{
+    return (cp >= 0x2e80 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) ||
+           (cp >= 0xff00 && cp <= 0xffef) || (cp >= 0x20000 && cp <= 0x2fa1f);
+}
+
+static int is_alnum_cp(unsigned cp)
+{
+    return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+           (cp >= 0xc0 && cp < 0x2000 && cp != 0xd7 && cp != 0xf7);
+}
+
+static unsigned last_cp(const char *s)
+{
+    unsigned cp = 0;
+    int len;
+    while (*s) {
+        cp = utf8_cp(s, &len);
+        s += len;
+    }
+    return cp;
+}
+
+typedef struct line_acc {
+    char text[1024];
+    size_t len;
+    double conf_sum, weight;
+    int x0, y0, x1, y1;
+    int alnum, cjk;
+} line_acc;
+
+static void acc_word(line_acc *l, const char *word, double conf, int x0, int y0, int x1, int y1)
+{
+    int len, alnum = 0, cjk = 0, chars = 0;
+    unsigned first = utf8_cp(word, &len);
+    for (const char *s = word; *s; s += len) {
+        unsigned cp = utf8_cp(s, &len);
+        alnum += is_alnum_cp(cp);
+        cjk += is_cjk(cp);
+        chars++;
+    }
+    if (!alnum && !cjk && (l->len == 0 || conf < 80)) /* stray punctuation: borders, icons */
+        return;
+    size_t wl = strlen(word);
+    if (l->len + wl + 2 >= sizeof l->text)
+        return;
+    if (l->len) {
+        /* Tesseract spaces every Chinese character; the text had none between them */
+        if (!(is_cjk(last_cp(l->text)) && is_cjk(first)))
+            l->text[l->len++] = ' ';
+    } else {
+        l->x0 = x0, l->y0 = y0, l->x1 = x1, l->y1 = y1;
+    }
+    memcpy(l->text + l->len, word, wl + 1);
+    l->len += wl;
+    l->conf_sum += conf * chars;
+    l->weight += chars;
+    l->alnum += alnum;
+    l->cjk += cjk;
+    l->x0 = x0 < l->x0 ? x0 : l->x0;
+    l->y0 = y0 < l->y0 ? y0 : l->y0;
+    l->x1 = x1 > l->x1 ? x1 : l->x1;
+    l->y1 = y1 > l->y1 ? y1 : l->y1;
+}
+
+/* Keeps the line when it is confident and has something to read. */
+static int flush_line(line_acc *l, int scale, fw_ocr_result *out, int *cap)
+{
+    double conf = l->weight > 0 ? l->conf_sum / l->weight : 0;
+    int keep = l->len > 0 && conf >= LINE_MIN_CONF && (l->alnum >= 2 || l->cjk >= 1);
+    if (keep) {
+        if (out->n == *cap) {
+            int n = *cap ? *cap * 2 : 16;
+            fw_ocr_line *nl = realloc(out->lines, (size_t)n * sizeof *nl);
+            if (!nl)
+                return FW_ENOMEM;
+            out->lines = nl;
+            *cap = n;
+        }
+        fw_ocr_line *d = &out->lines[out->n];
+        if (!(d->text = strdup(l->text)))
+            return FW_ENOMEM;
+        d->conf = conf;
+        d->x = l->x0 / scale;
+        d->y = l->y0 / scale;
+        d->w = (l->x1 - l->x0) / scale;
+        d->h = (l->y1 - l->y0) / scale;
+        out->n++;
+    }
+    memset(l, 0, sizeof *l);
+    return 0;
+}
+
+int fw_ocr_read(fw_ocr *o, const uint8_t *grey, int w, int h, int stride, int scale,
+                fw_ocr_result *out, fw_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->scale = scale;
+    uint8_t *norm = malloc((size_t)w * h);
+    if (!norm || fw_ocr_normalise(grey, w, h, stride, MORPH_RADIUS, norm)) {
+        free(norm);
+        return fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
+    }
+    if (o->trace) {
+        const char *dir = getenv("FW_OCR_TRACE");
+        static int seq;
+        char path[512];
+        snprintf(path, sizeof path, "%s/ocr-%03d.pgm", dir, __atomic_fetch_add(&seq, 1, 0));
+        FILE *f = dir[0] == '/' ? fopen(path, "wb") : NULL;
+        if (f) {
+            fprintf(f, "P5\n%d %d\n255\n", w, h);
+            fwrite(norm, 1, (size_t)w * h, f);
+            fclose(f);
+        }
+    }
+    TessBaseAPISetImage(o->api, norm, w, h, 1, w);
+    int rc = 0;
+    if (TessBaseAPIRecognize(o->api, NULL) != 0) {
+        rc = fw_error_set(err, FW_EINTERNAL, "ocr: Tesseract could not read the picture");
+        goto done;
+    }
+    TessResultIterator *ri = TessBaseAPIGetIterator(o->api);
+    if (!ri) /* nothing on the page */
+        goto done;
+    const TessPageIterator *pi = TessResultIteratorGetPageIteratorConst(ri);
+    line_acc line = {0};
+    int cap = 0;
+    do {
+        if (TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE) && line.len &&
+            (rc = flush_line(&line, scale, out, &cap)))
+            break;
+        char *word = TessResultIteratorGetUTF8Text(ri, RIL_WORD);
+        int x0, y0, x1, y1;
+        if (word && TessPageIteratorBoundingBox(pi, RIL_WORD, &x0, &y0, &x1, &y1)) {
+            double conf = TessResultIteratorConfidence(ri, RIL_WORD);
+            if (o->trace)
+                fprintf(stderr, "ocr: %5.1f %s%s\n", conf, word,
+                        TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE) ? "  (line)" : "");
+            if (conf >= WORD_MIN_CONF && word[0])
+                acc_word(&line, word, conf, x0, y0, x1, y1);
+        }
+        TessDeleteText(word);
+    } while (TessResultIteratorNext(ri, RIL_WORD));
+    if (!rc)
+        rc = flush_line(&line, scale, out, &cap);
+    TessResultIteratorDelete(ri);
+    if (rc)
+        rc = fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
+done:
+    TessBaseAPIClear(o->api);
+    free(norm);
+    if (rc)
+        fw_ocr_result_free(out);
+    return rc;
+}

@@ -1,0 +1,200 @@
+/* analyze/local pieces on fixed inputs: line similarity and the text timeline,
+ * colour names and descriptors, the screen normalisation before OCR, and Tesseract
+ * on a picture drawn here (a white-on-dark and a dark-on-light word). */
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "analyze/local.h"
+#include "analyze/ocr.h"
+
+static void similarity_tolerates_ocr_noise_not_new_text(void **state)
+{
+    (void)state;
+    assert_true(fw_text_similarity("Connection timed out", "Connection timed out") == 1.0);
+    /* case, spacing, punctuation and look-alikes are OCR noise */
+    assert_true(fw_text_similarity("Connection timed out:", "connection  timed out") == 1.0);
+    assert_true(fw_text_similarity("Order 4471", "Order 447l") == 1.0);
+    assert_true(fw_text_similarity("登录 失败", "登录失败") == 1.0);
+    assert_true(fw_text_similarity("ＯＫ", "OK") == 1.0);
+    /* a different line is different */
+    assert_true(fw_text_similarity("Sign in", "Connection timed out") < 0.5);
+    assert_true(fw_text_similarity("登录失败", "订单已发货") < 0.5);
+    assert_true(fw_text_similarity("", "") == 1.0);
+}
+
+static json_t *diff(const char *const *prev, int np, const char *const *cur, int nc)
+{
+    json_t *f = json_object();
+    fw_text_diff(prev, np, cur, nc, f);
+    return f;
+}
+
+static const char *item(json_t *f, const char *key, size_t i)
+{
+    return json_string_value(json_array_get(json_object_get(f, key), i));
+}
+
+static void timeline_finds_added_removed_and_edited_lines(void **state)
+{
+    (void)state;
+    const char *prev[] = {"Sign in to continue", "Email", "Hello wor"};
+    const char *cur[] = {"Sign in t0 continue", "Hello world", "Connection timed out"};
+    json_t *f = diff(prev, 3, cur, 3);
+    /* the misread line is the same line; the typed one was edited; Email went */
+    assert_int_equal(json_array_size(json_object_get(f, "text_added")), 1);
+    assert_string_equal(item(f, "text_added", 0), "Connection timed out");
+    assert_int_equal(json_array_size(json_object_get(f, "text_removed")), 1);
+    assert_string_equal(item(f, "text_removed", 0), "Email");
+    json_t *ch = json_object_get(f, "text_changed");
+    assert_int_equal(json_array_size(ch), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ch, 0), "from")),
+                        "Hello wor");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(ch, 0), "to")),
+                        "Hello world");
+    json_decref(f);
+    /* the first keyframe: everything is new; nothing after: everything went */
+    f = diff(NULL, 0, cur, 3);
+    assert_int_equal(json_array_size(json_object_get(f, "text_added")), 3);
+    assert_int_equal(json_array_size(json_object_get(f, "text_removed")), 0);
+    json_decref(f);
+    f = diff(cur, 3, NULL, 0);
+    assert_int_equal(json_array_size(json_object_get(f, "text_removed")), 3);
+    assert_int_equal(json_array_size(json_object_get(f, "text_changed")), 0);
+    json_decref(f);
+    /* the same screen twice: no change at all */
+    f = diff(prev, 3, prev, 3);
+    assert_int_equal(json_array_size(json_object_get(f, "text_added")) +
+                         json_array_size(json_object_get(f, "text_removed")) +
+                         json_array_size(json_object_get(f, "text_changed")),
+                     0);
+    json_decref(f);
+}
+
+static void colours_have_plain_names(void **state)
+{
+    (void)state;
+    assert_string_equal(fw_colour_name(0, 0, 0), "black");
+    assert_string_equal(fw_colour_name(255, 255, 255), "white");
+    assert_string_equal(fw_colour_name(0xdd, 0xdd, 0xdd), "grey");
+    assert_string_equal(fw_colour_name(0x80, 0x80, 0x80), "grey");
+    assert_string_equal(fw_colour_name(220, 30, 30), "red");
+    assert_string_equal(fw_colour_name(255, 140, 0), "orange");
+    assert_string_equal(fw_colour_name(120, 70, 20), "brown");
+    assert_string_equal(fw_colour_name(240, 230, 40), "yellow");
+    assert_string_equal(fw_colour_name(0, 255, 0), "green");
+    assert_string_equal(fw_colour_name(0, 230, 230), "cyan");
+    assert_string_equal(fw_colour_name(0x3c, 0x6e, 0xb4), "blue");
+    assert_string_equal(fw_colour_name(128, 0, 200), "purple");
+    assert_string_equal(fw_colour_name(255, 105, 180), "pink");
+}
+
+static void describe_names_the_main_colours(void **state)
+{
+    (void)state;
+    /* 10x10: 70% grey, 30% blue, sharp, kept after a cut */
+    uint8_t rgb[10 * 10 * 3];
+    for (int i = 0; i < 100; i++) {
+        uint8_t *p = rgb + i * 3;
+        int blue = i >= 70;
+        p[0] = blue ? 0x3c : 0xdd;
+        p[1] = blue ? 0x6e : 0xdd;
+        p[2] = blue ? 0xb4 : 0xdd;
+    }
+    fw_look look = {.blur = 500, .motion = 40, .reason = "cut"};
+    json_t *f = json_object();
+    char phrase[128];
+    fw_describe(rgb, 10, 10, &look, f, phrase, sizeof phrase);
+    assert_string_equal(phrase, "mostly grey, bright, sharp, after a cut");
+    json_t *c = json_object_get(f, "colours");
+    assert_int_equal(json_array_size(c), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(c, 1), "name")), "blue");
+    assert_true(json_is_true(json_object_get(f, "sharp")));
+    json_decref(f);
+    /* black, flat and blurred frames say so */
+    memset(rgb, 0, sizeof rgb);
+    look = (fw_look){.blur = 0, .flat = 1, .black = 1, .reason = "first"};
+    f = json_object();
+    fw_describe(rgb, 10, 10, &look, f, phrase, sizeof phrase);
+    assert_string_equal(phrase, "a black frame");
+    json_decref(f);
+    memset(rgb, 200, sizeof rgb);
+    for (int i = 0; i < 50; i++)
+        rgb[i * 3] = rgb[i * 3 + 1] = rgb[i * 3 + 2] = 90;
+    look = (fw_look){.blur = 5, .reason = "change"};
+    f = json_object();
+    fw_describe(rgb, 10, 10, &look, f, phrase, sizeof phrase);
+    assert_string_equal(phrase, "mostly grey, blurry");
+    assert_true(json_is_false(json_object_get(f, "sharp")));
+    json_decref(f);
+}
+
+/* A 200x120 picture: light grey ground, a 50-px dark blue title bar (rows 10..59)
+ * with a light 4-px stroke, and a dark 4-px stroke on the grey (rows 90..93). */
+static void draw(uint8_t *p)
+{
+    memset(p, 220, 200 * 120);
+    for (int y = 10; y < 60; y++)
+        memset(p + y * 200 + 20, 100, 160);
+    for (int y = 33; y < 37; y++)
+        memset(p + y * 200 + 40, 250, 60);
+    for (int y = 90; y < 94; y++)
+        memset(p + y * 200 + 40, 30, 60);
+}
+
+static void normalise_makes_both_polarities_dark_on_white(void **state)
+{
+    (void)state;
+    uint8_t *src = malloc(200 * 120), *dst = malloc(200 * 120);
+    draw(src);
+    assert_int_equal(fw_ocr_normalise(src, 200, 120, 200, 7, dst), 0);
+    /* strokes of either polarity are dark */
+    assert_true(dst[35 * 200 + 70] < 80);
+    assert_true(dst[91 * 200 + 70] < 80);
+    /* grounds and the bar itself are white, its edges too (not a stroke) */
+    assert_true(dst[5 * 200 + 5] > 230);
+    assert_true(dst[25 * 200 + 150] > 230);
+    assert_true(dst[10 * 200 + 150] > 200);
+    assert_true(dst[110 * 200 + 100] > 230);
+    free(src);
+    free(dst);
+}
+
+static void ocr_of_a_blank_picture_is_empty_not_an_error(void **state)
+{
+    (void)state;
+    fw_ocr *o;
+    fw_error err = {0};
+    assert_int_equal(fw_ocr_open(&o, NULL, &err), 0);
+    uint8_t *p = malloc(320 * 240);
+    memset(p, 200, 320 * 240);
+    fw_ocr_result r;
+    assert_int_equal(fw_ocr_read(o, p, 320, 240, 320, 1, &r, &err), 0);
+    assert_int_equal(r.n, 0);
+    fw_ocr_result_free(&r);
+    /* a missing language is named */
+    fw_ocr *bad;
+    assert_int_not_equal(fw_ocr_open(&bad, "xyz_nope", &err), 0);
+    assert_non_null(strstr(err.message, "xyz_nope"));
+    fw_ocr_close(o);
+    free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(similarity_tolerates_ocr_noise_not_new_text),
+        cmocka_unit_test(timeline_finds_added_removed_and_edited_lines),
+        cmocka_unit_test(colours_have_plain_names),
+        cmocka_unit_test(describe_names_the_main_colours),
+        cmocka_unit_test(normalise_makes_both_polarities_dark_on_white),
+        cmocka_unit_test(ocr_of_a_blank_picture_is_empty_not_an_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
