@@ -40,6 +40,7 @@ bench:
 	@$(MAKE) --no-print-directory build
 	@bash bench/keyframes.sh
 	@bash bench/analyze.sh
+	@bash bench/ocr.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -9,7 +9,7 @@
 #define BLUR_LOW 40.0 /* as the openai backend: below this the thumbnail is blurred */
 
 enum { BLACK, WHITE, GREY, RED, ORANGE, BROWN, YELLOW, GREEN, CYAN, BLUE, PURPLE, PINK, NCOL };
-static const char *const names[NCOL] = {"black", "white",  "grey", "red",  "orange", "brown",
+static const char *const names[NCOL] = {"black",  "white", "grey", "red",  "orange", "brown",
                                         "yellow", "green", "cyan", "blue", "purple", "pink"};
 
 static int colour_index(int r, int g, int b)

@@ -136,8 +136,8 @@ static void compose(const fw_task *t, const fw_ocr_result *r, const worker *w, i
     for (int i = 0; i < r->n; i++) {
         const fw_ocr_line *l = &r->lines[i];
         json_array_append_new(lines, json_pack("{s:s,s:f,s:[i,i,i,i]}", "text", l->text, "conf",
-                                               (double)(int)(l->conf * 10) / 10, "box", l->x,
-                                               l->y, l->w, l->h));
+                                               (double)(int)(l->conf * 10) / 10, "box", l->x, l->y,
+                                               l->w, l->h));
         cap += strlen(l->text) + 4;
         conf += l->conf;
     }
@@ -147,10 +147,13 @@ static void compose(const fw_task *t, const fw_ocr_result *r, const worker *w, i
         strcat(joined, r->lines[i].text);
         if (i + 1 < r->n)
             strcat(joined, "\n");
-        len += (size_t)snprintf(quoted + len, cap - len, "%s\"%s\"", i ? " " : "",
-                                r->lines[i].text);
+        len +=
+            (size_t)snprintf(quoted + len, cap - len, "%s\"%s\"", i ? " " : "", r->lines[i].text);
     }
-    fw_look look = {.blur = t->blur, .motion = t->motion, .flat = t->flat, .black = t->black,
+    fw_look look = {.blur = t->blur,
+                    .motion = t->motion,
+                    .flat = t->flat,
+                    .black = t->black,
                     .reason = t->reason};
     char phrase[256];
     fw_describe(w->thumb, tw, th, &look, fields, phrase, sizeof phrase);
@@ -306,8 +309,7 @@ static void local_ordered(void *state, fw_answer *ans)
         const char *text = json_string_value(json_object_get(json_array_get(lines, i), "text"));
         cur[i] = strdup(text ? text : "");
     }
-    fw_text_diff((const char *const *)s->prev, s->n_prev, (const char *const *)cur, (int)n,
-                 fields);
+    fw_text_diff((const char *const *)s->prev, s->n_prev, (const char *const *)cur, (int)n, fields);
     char *out = json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(fields);
     if (out) {

@@ -11,8 +11,8 @@
 
 /* What the selector knew about the frame. */
 typedef struct fw_look {
-    double blur;        /* Laplacian variance of the thumbnail */
-    double motion;      /* mean abs luma difference vs the last kept frame */
+    double blur;   /* Laplacian variance of the thumbnail */
+    double motion; /* mean abs luma difference vs the last kept frame */
     int flat, black;
     const char *reason; /* why it was kept (first, cut, change, ...) */
 } fw_look;

@@ -14,6 +14,9 @@
  * junk mostly under 60. */
 #define WORD_MIN_CONF 45.0
 #define LINE_MIN_CONF 62.0
+#define SHORT_MIN_CONF                                                                             \
+    85.0               /* a line of under 4 letters/digits and under 2 Chinese characters:         \
+                          junk below this */
 #define MORPH_RADIUS 7 /* strokes up to ~14 px survive the top-hat */
 
 struct fw_ocr {
@@ -67,8 +70,10 @@ int fw_ocr_open(fw_ocr **out, const char *lang, fw_error *err)
     for (const char *c = lang; *c; c++)
         if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || *c == '_' || *c == '+' ||
               (*c >= '0' && *c <= '9')))
-            return fw_error_set(err, FW_EINVAL, "--ocr-lang: '%s' is not a list of Tesseract "
-                                "languages such as eng+chi_sim", lang);
+            return fw_error_set(err, FW_EINVAL,
+                                "--ocr-lang: '%s' is not a list of Tesseract "
+                                "languages such as eng+chi_sim",
+                                lang);
     if (!have_data(lang))
         return fw_error_set(err, FW_EINVAL,
                             "--ocr-lang: no Tesseract data for '%s' (Debian packages "
@@ -146,6 +151,14 @@ static int is_alnum_cp(unsigned cp)
            (cp >= 0xc0 && cp < 0x2000 && cp != 0xd7 && cp != 0xf7);
 }
 
+/* Chinese characters that are single strokes: what edges, rails and horizons in a
+ * natural scene are read as ("一", "二", "丨", ...). A line of only these is junk. */
+static int is_stroke(unsigned cp)
+{
+    return cp == 0x4e00 || cp == 0x4e8c || cp == 0x4e09 || cp == 0x4e28 || cp == 0x4e3f ||
+           cp == 0x4e36 || cp == 0x5341 || cp == 0x4e85;
+}
+
 static unsigned last_cp(const char *s)
 {
     unsigned cp = 0;
@@ -162,17 +175,18 @@ typedef struct line_acc {
     size_t len;
     double conf_sum, weight;
     int x0, y0, x1, y1;
-    int alnum, cjk;
+    int alnum, cjk, strokes;
 } line_acc;
 
 static void acc_word(line_acc *l, const char *word, double conf, int x0, int y0, int x1, int y1)
 {
-    int len, alnum = 0, cjk = 0, chars = 0;
+    int len, alnum = 0, cjk = 0, strokes = 0, chars = 0;
     unsigned first = utf8_cp(word, &len);
     for (const char *s = word; *s; s += len) {
         unsigned cp = utf8_cp(s, &len);
         alnum += is_alnum_cp(cp);
         cjk += is_cjk(cp);
+        strokes += is_stroke(cp);
         chars++;
     }
     if (!alnum && !cjk && (l->len == 0 || conf < 80)) /* stray punctuation: borders, icons */
@@ -193,6 +207,7 @@ static void acc_word(line_acc *l, const char *word, double conf, int x0, int y0,
     l->weight += chars;
     l->alnum += alnum;
     l->cjk += cjk;
+    l->strokes += strokes;
     l->x0 = x0 < l->x0 ? x0 : l->x0;
     l->y0 = y0 < l->y0 ? y0 : l->y0;
     l->x1 = x1 > l->x1 ? x1 : l->x1;
@@ -204,6 +219,11 @@ static int flush_line(line_acc *l, int scale, fw_ocr_result *out, int *cap)
 {
     double conf = l->weight > 0 ? l->conf_sum / l->weight : 0;
     int keep = l->len > 0 && conf >= LINE_MIN_CONF && (l->alnum >= 2 || l->cjk >= 1);
+    /* what texture and edges are read as: a few letters, or stroke-like characters */
+    if (l->cjk < 2 && l->alnum < 4 && conf < SHORT_MIN_CONF)
+        keep = 0;
+    if (l->cjk > 0 && l->cjk == l->strokes && l->alnum < 4)
+        keep = 0;
     if (keep) {
         if (out->n == *cap) {
             int n = *cap ? *cap * 2 : 16;

@@ -23,15 +23,15 @@
 typedef struct fw_ocr fw_ocr;
 
 typedef struct fw_ocr_line {
-    char *text;       /* UTF-8, one line */
-    double conf;      /* mean word confidence, 0..100 */
-    int x, y, w, h;   /* box in the unscaled picture */
+    char *text;     /* UTF-8, one line */
+    double conf;    /* mean word confidence, 0..100 */
+    int x, y, w, h; /* box in the unscaled picture */
 } fw_ocr_line;
 
 typedef struct fw_ocr_result {
     fw_ocr_line *lines; /* top to bottom, as Tesseract found them */
     int n;
-    int scale;          /* the enlargement used (1 or 2) */
+    int scale; /* the enlargement used (1 or 2) */
 } fw_ocr_result;
 
 /* lang: Tesseract languages joined by '+' (NULL: FW_OCR_DEFAULT_LANG). Fails with

@@ -9,8 +9,8 @@
 #include "analyze/ocr.h"
 #include "core/error.h"
 
-#define CELL 8   /* polarity is decided per 8x8 cell ... */
-#define MODE_R 4 /* ... from the usual grey of the 72x72 pixels around it */
+#define CELL 8        /* polarity is decided per 8x8 cell ... */
+#define MODE_R 4      /* ... from the usual grey of the 72x72 pixels around it */
 #define MIN_RANGE 128 /* contrast below this is not stretched to full black */
 
 static inline uint8_t max8(uint8_t a, uint8_t b)
@@ -26,16 +26,15 @@ static inline uint8_t min8(uint8_t a, uint8_t b)
 /* van Herk / Gil-Werman: the max (or min) over a window of k = 2r+1 in O(1) per
  * element. x holds n + 2r values (the input padded with the identity on both sides);
  * out[i] is the extremum of x[i .. i+2r]. g and h are scratch of n + 2r. */
-static void vhgw(const uint8_t *x, int n, int r, int is_max, uint8_t *g, uint8_t *h,
-                 uint8_t *out)
+static void vhgw(const uint8_t *x, int n, int r, int is_max, uint8_t *g, uint8_t *h, uint8_t *out)
 {
     int k = 2 * r + 1, len = n + 2 * r;
     for (int i = 0; i < len; i++)
         g[i] = i % k == 0 ? x[i] : is_max ? max8(g[i - 1], x[i]) : min8(g[i - 1], x[i]);
     for (int i = len - 1; i >= 0; i--)
         h[i] = (i % k == k - 1 || i == len - 1) ? x[i]
-               : is_max                       ? max8(h[i + 1], x[i])
-                                              : min8(h[i + 1], x[i]);
+               : is_max                         ? max8(h[i + 1], x[i])
+                                                : min8(h[i + 1], x[i]);
     for (int i = 0; i < n; i++)
         out[i] = is_max ? max8(h[i], g[i + 2 * r]) : min8(h[i], g[i + 2 * r]);
 }
@@ -43,13 +42,12 @@ static void vhgw(const uint8_t *x, int n, int r, int is_max, uint8_t *g, uint8_t
 /* Dilation (is_max) or erosion of a w x h picture with a square (2r+1) window.
  * The vertical pass works on whole rows so it streams through memory. */
 typedef struct morph_buf {
-    uint8_t *line, *g, *h; /* w + 2r */
+    uint8_t *line, *g, *h;          /* w + 2r */
     uint8_t *rows_g, *rows_h, *pad; /* (h + 2r) x w */
     uint8_t *tmp;                   /* w x h */
 } morph_buf;
 
-static void morph(const uint8_t *src, int w, int h, int r, int is_max, morph_buf *b,
-                  uint8_t *dst)
+static void morph(const uint8_t *src, int w, int h, int r, int is_max, morph_buf *b, uint8_t *dst)
 {
     uint8_t fill = is_max ? 0 : 255;
     for (int y = 0; y < h; y++) {

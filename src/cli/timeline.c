@@ -43,16 +43,15 @@ void report_timeline_print(json_t *timeline, FILE *out)
     json_array_foreach(timeline, i, e)
     {
         char clock[32];
-        const char *t = report_clock(json_real_value(json_object_get(e, "time")), clock,
-                                     sizeof clock);
+        const char *t =
+            report_clock(json_real_value(json_object_get(e, "time")), clock, sizeof clock);
         int first = 1;
 #define LEAD (first ? (first = 0, t) : "         ")
         json_array_foreach(json_object_get(e, "added"), j, s)
             fprintf(out, "  %s  + \"%s\"\n", LEAD, json_string_value(s));
-        json_array_foreach(json_object_get(e, "changed"), j, s)
-            fprintf(out, "  %s  ~ \"%s\" -> \"%s\"\n", LEAD,
-                    json_string_value(json_object_get(s, "from")),
-                    json_string_value(json_object_get(s, "to")));
+        json_array_foreach(json_object_get(e, "changed"), j, s) fprintf(
+            out, "  %s  ~ \"%s\" -> \"%s\"\n", LEAD, json_string_value(json_object_get(s, "from")),
+            json_string_value(json_object_get(s, "to")));
         json_array_foreach(json_object_get(e, "removed"), j, s)
             fprintf(out, "  %s  - \"%s\"\n", LEAD, json_string_value(s));
 #undef LEAD

@@ -285,10 +285,11 @@ static void interval_policy_samples_by_time(void **state)
 
 static const char *four_states(void)
 {
-    return fwt_video("states.mp4",
-                     SRC("smptebars=s=320x240:r=25:d=1.5") " " SRC("rgbtestsrc=s=320x240:r=25:d=1."
-                                                                   "5") " " SRC(
-                         "pal75bars=s=320x240:r=25:d=1.5") " " SRC("color=c=orange:s=320x240:r=25:"
+    return fwt_video(
+        "states.mp4",
+        SRC("smptebars=s=320x240:r=25:d=1.5") " " SRC(
+            "rgbtestsrc=s=320x240:r=25:d=1."
+            "5") " " SRC("pal75bars=s=320x240:r=25:d=1.5") " " SRC("color=c=orange:s=320x240:r=25:"
                                                                    "d=1.5") " -filter_complex "
                                                                             "[0][1][2][3]concat=n="
                                                                             "4:v=1 " X264);

@@ -25,11 +25,9 @@ typedef struct shown {
 } shown;
 
 static const shown screen[] = {
-    {"Welcome back", 1, 0},
-    {"Connection timed out", 3, 6}, /* white on dark red: the other polarity */
-    {"登录失败，请重试", 5, 0},
-    {"Order 4471 shipped", 7, 0},
-    {"订单已发货", 9, 0},
+    {"Welcome back", 1, 0},     {"Connection timed out", 3, 6}, /* white on dark red: the other
+                                                                   polarity */
+    {"登录失败，请重试", 5, 0}, {"Order 4471 shipped", 7, 0},   {"订单已发货", 9, 0},
 };
 #define N_SHOWN 5
 
@@ -51,8 +49,8 @@ static const char *screen_clip(void)
              "drawtext=fontfile=%s:text='%s':x=360:y=230:fontsize=30:fontcolor=black:"
              "enable='gte(t,%g)'\" -c:v libx264 -preset ultrafast -pix_fmt yuv420p",
              FWT_FONT, screen[0].text, screen[0].from, FWT_FONT, screen[1].text, screen[1].from,
-             screen[1].to, FWT_FONT_CJK, screen[2].text, screen[2].from, FWT_FONT,
-             screen[3].text, screen[3].from, FWT_FONT_CJK, screen[4].text, screen[4].from);
+             screen[1].to, FWT_FONT_CJK, screen[2].text, screen[2].from, FWT_FONT, screen[3].text,
+             screen[3].from, FWT_FONT_CJK, screen[4].text, screen[4].from);
     return fwt_video("screen.mp4", args);
 }
 
@@ -111,9 +109,8 @@ static void strings_found_within_one_keyframe_in_both_languages(void **state)
     for (int k = 0; k < N_SHOWN; k++) {
         /* the first keyframe at or after the string's appearance, or the next one */
         size_t i = 0;
-        while (i < n &&
-               json_real_value(json_object_get(json_array_get(obs, i), "time")) <
-                   screen[k].from - 0.05)
+        while (i < n && json_real_value(json_object_get(json_array_get(obs, i), "time")) <
+                            screen[k].from - 0.05)
             i++;
         assert_true(i < n);
         int found = -1;
@@ -121,8 +118,8 @@ static void strings_found_within_one_keyframe_in_both_languages(void **state)
             if (has_text(ocr_text(json_array_get(obs, j)), screen[k].text))
                 found = (int)j;
         if (found < 0)
-            fail_msg("'%s' (from %.1f s) not read at keyframe %zu (%s) or the next",
-                     screen[k].text, screen[k].from, i, ocr_text(json_array_get(obs, i)));
+            fail_msg("'%s' (from %.1f s) not read at keyframe %zu (%s) or the next", screen[k].text,
+                     screen[k].from, i, ocr_text(json_array_get(obs, i)));
         /* the timeline says it appeared there */
         json_t *f = json_object_get(json_array_get(obs, (size_t)found), "fields");
         assert_true(in_list(json_object_get(f, "text_added"), screen[k].text));
@@ -189,10 +186,11 @@ static void frame_without_text_is_an_observation_without_text(void **state)
 static void ocr_never_holds_up_decoding(void **state)
 {
     (void)state;
-    const char *clip = fwt_video(
-        "counter.mp4", "-f lavfi -i color=c=white:s=640x360:r=10:d=16 -vf \"drawtext=fontfile="
-                       FWT_FONT ":text='Step %{eif\\:floor(t/0.4)\\:d}':x=40:y=40:fontsize=40:"
-                       "fontcolor=black\" -c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+    const char *clip =
+        fwt_video("counter.mp4",
+                  "-f lavfi -i color=c=white:s=640x360:r=10:d=16 -vf \"drawtext=fontfile=" FWT_FONT
+                  ":text='Step %{eif\\:floor(t/0.4)\\:d}':x=40:y=40:fontsize=40:"
+                  "fontcolor=black\" -c:v libx264 -preset ultrafast -pix_fmt yuv420p");
     json_t *rep = run_analyze(clip, "--ocr-threads 1 --policy interval --fps 2.5");
     json_t *st = json_object_get(rep, "stats");
     json_t *sec = json_object_get(st, "seconds");
@@ -260,9 +258,9 @@ static void openai_plus_local_attaches_the_ocr(void **state)
     }
     assert_true(welcome >= 1);
     /* the timeline comes from the OCR part */
-    assert_true(in_list(json_object_get(json_array_get(json_object_get(rep, "timeline"), 0),
-                                        "added"),
-                        screen[0].text));
+    assert_true(
+        in_list(json_object_get(json_array_get(json_object_get(rep, "timeline"), 0), "added"),
+                screen[0].text));
     json_decref(rep);
 }
 
@@ -316,8 +314,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(strings_found_within_one_keyframe_in_both_languages,
                                   fwt_teardown),
-        cmocka_unit_test_teardown(frame_without_text_is_an_observation_without_text,
-                                  fwt_teardown),
+        cmocka_unit_test_teardown(frame_without_text_is_an_observation_without_text, fwt_teardown),
         cmocka_unit_test_teardown(ocr_never_holds_up_decoding, fwt_teardown),
         cmocka_unit_test_teardown(openai_plus_local_attaches_the_ocr, fwt_teardown),
         cmocka_unit_test_teardown(missing_ocr_language_is_one_line, fwt_teardown),

@@ -1,0 +1,120 @@
+/* OCR time per keyframe on the local backend's path (grey, x2 under 720 px high,
+ * screen normalisation, Tesseract sparse text, filtering): N reads of one picture by
+ * THREADS workers, one engine each, as `framewise analyze --ocr-threads THREADS` runs.
+ * Run with OMP_THREAD_LIMIT=1, as the CLI does.
+ *
+ *   fwbench_ocr PICTURE [N] [THREADS] [LANG]
+ * Prints: median ms of one read, wall ms per keyframe (wall / N), lines, then the lines.
+ */
+#include <libavutil/log.h>
+#include <libswscale/swscale.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analyze/ocr.h"
+#include "source/source.h"
+
+typedef struct job {
+    const uint8_t *grey;
+    int w, h, scale, n;
+    fw_ocr *ocr; /* opened before the clock starts */
+    double *ms;  /* n */
+    fw_ocr_result first;
+} job;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static void *work(void *arg)
+{
+    job *j = arg;
+    fw_ocr *o = j->ocr;
+    fw_error err = {0};
+    for (int i = 0; i < j->n; i++) {
+        fw_ocr_result r;
+        double t0 = now_ms();
+        if (fw_ocr_read(o, j->grey, j->w, j->h, j->w, j->scale, &r, &err)) {
+            fprintf(stderr, "fwbench_ocr: %s\n", err.message);
+            exit(1);
+        }
+        j->ms[i] = now_ms() - t0;
+        if (i == 0)
+            j->first = r;
+        else
+            fw_ocr_result_free(&r);
+    }
+    return NULL;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: fwbench_ocr PICTURE [N] [THREADS] [LANG]\n");
+        return 2;
+    }
+    av_log_set_level(AV_LOG_ERROR);
+    int n = argc > 2 ? atoi(argv[2]) : 6, threads = argc > 3 ? atoi(argv[3]) : 1;
+    const char *lang = argc > 4 ? argv[4] : NULL;
+    if (n < 1 || threads < 1 || threads > 16 || n % threads) {
+        fprintf(stderr, "fwbench_ocr: N must be a multiple of THREADS (1..16)\n");
+        return 2;
+    }
+    fw_error err = {0};
+    fw_source *src;
+    AVFrame *f;
+    fw_frame_info fi;
+    if (fw_source_open(&src, argv[1], 1, &err) || fw_source_next(src, &f, &fi, &err) != 1) {
+        fprintf(stderr, "fwbench_ocr: %s\n", err.message);
+        return 1;
+    }
+    int scale = f->height < 720 ? 2 : 1, w = f->width * scale, h = f->height * scale;
+    uint8_t *grey = malloc((size_t)w * h);
+    struct SwsContext *sws = sws_getContext(f->width, f->height, f->format, w, h,
+                                            AV_PIX_FMT_GRAY8, SWS_BICUBIC, NULL, NULL, NULL);
+    uint8_t *dst[4] = {grey};
+    int ls[4] = {w};
+    sws_scale(sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, ls);
+    double *ms = calloc((size_t)n, sizeof *ms);
+    job jobs[16];
+    pthread_t th[16];
+    for (int t = 0; t < threads; t++) {
+        jobs[t] = (job){.grey = grey, .w = w, .h = h, .scale = scale, .n = n / threads,
+                        .ms = ms + t * (n / threads)};
+        if (fw_ocr_open(&jobs[t].ocr, lang, &err)) {
+            fprintf(stderr, "fwbench_ocr: %s\n", err.message);
+            return 1;
+        }
+    }
+    double t0 = now_ms();
+    for (int t = 0; t < threads; t++)
+        pthread_create(&th[t], NULL, work, &jobs[t]);
+    for (int t = 0; t < threads; t++)
+        pthread_join(th[t], NULL);
+    double wall = now_ms() - t0;
+    qsort(ms, (size_t)n, sizeof *ms, cmp);
+    printf("%.1f %.1f %d\n", ms[n / 2], wall / n, jobs[0].first.n);
+    for (int i = 0; i < jobs[0].first.n; i++)
+        printf("%s\n", jobs[0].first.lines[i].text);
+    for (int t = 0; t < threads; t++) {
+        fw_ocr_result_free(&jobs[t].first);
+        fw_ocr_close(jobs[t].ocr);
+    }
+    free(ms);
+    free(grey);
+    sws_freeContext(sws);
+    fw_source_close(src);
+    return 0;
+}
