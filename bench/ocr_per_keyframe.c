@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "analyze/ocr.h"
+#include "core/clock.h"
 #include "source/source.h"
 
 typedef struct job {
@@ -25,13 +25,6 @@ typedef struct job {
     fw_ocr_result first;
 } job;
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static void *work(void *arg)
 {
     job *j = arg;
@@ -39,12 +32,12 @@ static void *work(void *arg)
     fw_error err = {0};
     for (int i = 0; i < j->n; i++) {
         fw_ocr_result r;
-        double t0 = now_ms();
+        double t0 = fw_now_s() * 1e3;
         if (fw_ocr_read(o, j->grey, j->w, j->h, j->w, j->scale, &r, &err)) {
             fprintf(stderr, "fwbench_ocr: %s\n", err.message);
             exit(1);
         }
-        j->ms[i] = now_ms() - t0;
+        j->ms[i] = fw_now_s() * 1e3 - t0;
         if (i == 0)
             j->first = r;
         else
@@ -82,8 +75,8 @@ int main(int argc, char **argv)
     }
     int scale = f->height < 720 ? 2 : 1, w = f->width * scale, h = f->height * scale;
     uint8_t *grey = malloc((size_t)w * h);
-    struct SwsContext *sws = sws_getContext(f->width, f->height, f->format, w, h,
-                                            AV_PIX_FMT_GRAY8, SWS_BICUBIC, NULL, NULL, NULL);
+    struct SwsContext *sws = sws_getContext(f->width, f->height, f->format, w, h, AV_PIX_FMT_GRAY8,
+                                            SWS_BICUBIC, NULL, NULL, NULL);
     uint8_t *dst[4] = {grey};
     int ls[4] = {w};
     sws_scale(sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, ls);
@@ -91,19 +84,23 @@ int main(int argc, char **argv)
     job jobs[16];
     pthread_t th[16];
     for (int t = 0; t < threads; t++) {
-        jobs[t] = (job){.grey = grey, .w = w, .h = h, .scale = scale, .n = n / threads,
+        jobs[t] = (job){.grey = grey,
+                        .w = w,
+                        .h = h,
+                        .scale = scale,
+                        .n = n / threads,
                         .ms = ms + t * (n / threads)};
         if (fw_ocr_open(&jobs[t].ocr, lang, &err)) {
             fprintf(stderr, "fwbench_ocr: %s\n", err.message);
             return 1;
         }
     }
-    double t0 = now_ms();
+    double t0 = fw_now_s() * 1e3;
     for (int t = 0; t < threads; t++)
         pthread_create(&th[t], NULL, work, &jobs[t]);
     for (int t = 0; t < threads; t++)
         pthread_join(th[t], NULL);
-    double wall = now_ms() - t0;
+    double wall = fw_now_s() * 1e3 - t0;
     qsort(ms, (size_t)n, sizeof *ms, cmp);
     printf("%.1f %.1f %d\n", ms[n / 2], wall / n, jobs[0].first.n);
     for (int i = 0; i < jobs[0].first.n; i++)

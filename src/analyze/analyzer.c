@@ -3,12 +3,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 #include <stdio.h>
 
 #include "analyze/backend.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 const char *const fw_obs_flag_names[FW_OBS_NFLAGS] = {
@@ -45,7 +45,6 @@ struct fw_analyzer {
     pthread_mutex_t mu;
     pthread_cond_t changed; /* queue space, deliveries, the end */
     int input_over, stopping;
-    int running; /* lane threads not yet ended */
     int submitted;
     /* answers by keyframe index, from `next` on */
     slot *slots;
@@ -58,20 +57,12 @@ struct fw_analyzer {
     fw_error err;
 };
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void *lane_main(void *arg)
 {
     fw_lane *l = arg;
     fw_analyzer *a = l->a;
     l->ops->run(l->state);
     pthread_mutex_lock(&a->mu);
-    a->running--;
     /* frames never taken (the analyzer stopped): drop them */
     for (; l->count > 0; l->count--) {
         free(l->q[l->head].jpeg);
@@ -126,12 +117,8 @@ int fw_analyzer_open(fw_analyzer **out, const fw_params *p, fw_observation_fn fn
         fw_lane *l = &a->lanes[i];
         if (pthread_create(&l->thread, NULL, lane_main, l) != 0)
             rc = fw_error_set(err, FW_EINTERNAL, "analyzer: cannot start its thread");
-        else {
+        else
             l->started = 1;
-            pthread_mutex_lock(&a->mu);
-            a->running++;
-            pthread_mutex_unlock(&a->mu);
-        }
     }
     if (rc) {
         fw_analyzer_close(a);
@@ -144,6 +131,15 @@ int fw_analyzer_open(fw_analyzer **out, const fw_params *p, fw_observation_fn fn
 const char *fw_analyzer_backend(const fw_analyzer *a)
 {
     return a->name;
+}
+
+void fw_answer_confidence(fw_answer *ans, const fw_task *t, double c)
+{
+    if (!t->flat && t->blur < FW_BLUR_LOW) {
+        ans->flags |= FW_OBS_BLURRY;
+        c *= 0.8;
+    }
+    ans->confidence = c < 0 ? 0 : c > 1 ? 1 : c;
 }
 
 int fw_analyzer_reads_text(const fw_analyzer *a)
@@ -304,7 +300,7 @@ int fw_analyzer_take(fw_lane *l, fw_task *out, int n)
         }
         l->count -= got;
         if (!a->t_first)
-            a->t_first = now_s();
+            a->t_first = fw_now_s();
         pthread_cond_broadcast(&a->changed);
     } else
         got = a->input_over ? -1 : 0;
@@ -402,7 +398,7 @@ void fw_analyzer_post(fw_lane *l, fw_task *t, fw_answer *ans)
     free(t->jpeg);
     t->jpeg = NULL;
     pthread_mutex_lock(&a->mu);
-    a->t_last = now_s();
+    a->t_last = fw_now_s();
     int i = t->keyframe;
     if (i >= a->n_slots) {
         int n = a->n_slots ? a->n_slots : 64;

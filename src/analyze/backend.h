@@ -41,6 +41,10 @@ enum {
 };
 extern const char *const fw_obs_flag_names[FW_OBS_NFLAGS];
 
+/* Below this Laplacian variance of its thumbnail, a frame that is not one flat colour
+ * is blurred: what any backend says about it deserves less trust. */
+#define FW_BLUR_LOW 40.0
+
 /* A backend's answer for one frame; the analyzer takes the malloc'd strings. */
 typedef struct fw_answer {
     char *text;   /* description (NULL: "") */
@@ -74,6 +78,10 @@ typedef struct fw_backend_ops {
 
 extern const fw_backend_ops fw_backend_openai;
 extern const fw_backend_ops fw_backend_local;
+
+/* Sets ans->confidence to c (clamped to 0..1), lowered x0.8 and flagged blurry when
+ * the task's frame is blurred. */
+void fw_answer_confidence(fw_answer *ans, const fw_task *t, double c);
 
 /* Takes up to n frames into out when n are queued, or fewer once input is over.
  * Returns how many, 0 when it should wait (wake() comes), -1 at the end (input over

@@ -4,9 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analyze/backend.h"
 #include "analyze/local.h"
-
-#define BLUR_LOW 40.0 /* as the openai backend: below this the thumbnail is blurred */
 
 enum { BLACK, WHITE, GREY, RED, ORANGE, BROWN, YELLOW, GREEN, CYAN, BLUE, PURPLE, PINK, NCOL };
 static const char *const names[NCOL] = {"black",  "white", "grey", "red",  "orange", "brown",
@@ -90,7 +89,7 @@ void fw_describe(const uint8_t *rgb, int w, int h, const fw_look *look, json_t *
                                                  round(share * 100) / 100));
         shown++;
     }
-    int sharp = look->flat || look->blur >= BLUR_LOW;
+    int sharp = look->flat || look->blur >= FW_BLUR_LOW;
     json_object_set_new(fields, "colours", colours);
     json_object_set_new(fields, "brightness", json_real(round(luma * 10) / 10));
     json_object_set_new(fields, "sharp", json_boolean(sharp));

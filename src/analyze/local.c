@@ -8,18 +8,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "analyze/backend.h"
 #include "analyze/local.h"
 #include "analyze/ocr.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #define MAX_WORKERS 64
 #define SMALL_FRAME_H 720 /* under this height the picture is enlarged x2 for OCR */
 #define THUMB_W 64        /* colour thumbnail for the descriptors */
-#define BLUR_LOW 40.0
 
 typedef struct local local;
 
@@ -49,13 +48,6 @@ struct local {
     char **prev;
     int n_prev;
 };
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void worker_free(worker *w)
 {
@@ -175,17 +167,12 @@ static void compose(const fw_task *t, const fw_ocr_result *r, const worker *w, i
     free(joined);
     free(quoted);
     /* text: how sure Tesseract is; no text: the descriptors are measurements */
-    double c = r->n ? conf / r->n / 100.0 : 1.0;
-    if (!t->flat && t->blur < BLUR_LOW) {
-        ans->flags |= FW_OBS_BLURRY;
-        c *= 0.8;
-    }
-    ans->confidence = c < 0 ? 0 : c > 1 ? 1 : c;
+    fw_answer_confidence(ans, t, r->n ? conf / r->n / 100.0 : 1.0);
 }
 
 static void analyse(worker *w, fw_task *t)
 {
-    double t0 = now_ms();
+    double t0 = fw_now_s() * 1e3;
     fw_answer ans = {.attempts = 1};
     fw_error err = {0};
     int gw, gh, scale, tw, th;
@@ -195,13 +182,13 @@ static void analyse(worker *w, fw_task *t)
     } else if (pictures(w, &gw, &gh, &scale, &tw, &th) != 0) {
         fw_error_set(&err, FW_ENOMEM, "keyframe %d: out of memory", t->keyframe);
     } else if (fw_ocr_read(w->ocr, w->grey, gw, gh, gw, scale, &r, &err) == 0) {
-        compose(t, &r, w, tw, th, now_ms() - t0, &ans);
+        compose(t, &r, w, tw, th, fw_now_s() * 1e3 - t0, &ans);
         fw_ocr_result_free(&r);
     }
     av_frame_unref(w->frame);
     if (err.code)
         ans.error = strdup(err.message);
-    ans.latency_ms = now_ms() - t0;
+    ans.latency_ms = fw_now_s() * 1e3 - t0;
     fw_analyzer_post(w->s->lane, t, &ans);
 }
 

@@ -8,6 +8,7 @@
 
 #include "analyze/ocr.h"
 #include "core/error.h"
+#include "core/utf8.h"
 
 /* Word and line filters, tuned on the generated dialogs and the real screen
  * recordings (tests/cli/test_local.c): real words read at 80..96, icon and border
@@ -118,27 +119,6 @@ void fw_ocr_result_free(fw_ocr_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* The code point starting at s (0 at the end); *len gets its byte length. */
-static unsigned utf8_cp(const char *s, int *len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    if (u[0] < 0x80) {
-        *len = u[0] ? 1 : 0;
-        return u[0];
-    }
-    int n = u[0] >= 0xf0 ? 4 : u[0] >= 0xe0 ? 3 : 2;
-    unsigned cp = u[0] & (0x3f >> (n - 1));
-    for (int i = 1; i < n; i++) {
-        if ((u[i] & 0xc0) != 0x80) {
-            *len = 1;
-            return 0xfffd;
-        }
-        cp = cp << 6 | (u[i] & 0x3f);
-    }
-    *len = n;
-    return cp;
-}
-
 static int is_cjk(unsigned cp)
 {
     return (cp >= 0x2e80 && cp <= 0x9fff) || (cp >= 0xf900 && cp <= 0xfaff) ||
@@ -162,11 +142,8 @@ static int is_stroke(unsigned cp)
 static unsigned last_cp(const char *s)
 {
     unsigned cp = 0;
-    int len;
-    while (*s) {
-        cp = utf8_cp(s, &len);
-        s += len;
-    }
+    while (*s)
+        cp = fw_utf8_next(&s);
     return cp;
 }
 
@@ -180,10 +157,12 @@ typedef struct line_acc {
 
 static void acc_word(line_acc *l, const char *word, double conf, int x0, int y0, int x1, int y1)
 {
-    int len, alnum = 0, cjk = 0, strokes = 0, chars = 0;
-    unsigned first = utf8_cp(word, &len);
-    for (const char *s = word; *s; s += len) {
-        unsigned cp = utf8_cp(s, &len);
+    int alnum = 0, cjk = 0, strokes = 0, chars = 0;
+    unsigned first = 0;
+    for (const char *s = word; *s;) {
+        unsigned cp = fw_utf8_next(&s);
+        if (!chars)
+            first = cp;
         alnum += is_alnum_cp(cp);
         cjk += is_cjk(cp);
         strokes += is_stroke(cp);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "analyze/openai_msg.h"
+#include "core/clock.h"
 #include "core/error.h"
 
 #define MAX_WINDOW 16
@@ -53,13 +54,6 @@ typedef struct oa {
     int inflight;
     unsigned rng;
 } oa;
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 {
@@ -152,7 +146,7 @@ static int probe(oa *s, fw_error *err)
     long status = 0;
     char url[1200];
     snprintf(url, sizeof url, "%s/models", s->base);
-    double t0 = now_s();
+    double t0 = fw_now_s();
     CURLcode cc = get(s, url, PROBE_TIMEOUT_MS, &status, &buf);
     int rc = 0;
     if (cc != CURLE_OK) {
@@ -181,7 +175,7 @@ static int probe(oa *s, fw_error *err)
         if (len > 3 && strcmp(origin + len - 3, "/v1") == 0)
             origin[len - 3] = '\0';
         snprintf(url, sizeof url, "%s/props", origin);
-        long left = PROBE_TIMEOUT_MS - (long)((now_s() - t0) * 1000);
+        long left = PROBE_TIMEOUT_MS - (long)((fw_now_s() - t0) * 1000);
         if (left > 200 && get(s, url, left, &status, &buf) == CURLE_OK && status == 200) {
             json_t *root = json_loadb(buf.resp ? buf.resp : "", buf.resp_len, 0, NULL);
             json_int_t slots = json_integer_value(json_object_get(root, "total_slots"));
@@ -325,7 +319,7 @@ static int start(oa *s, request *r, fw_error *err)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
     r->attempts++;
-    r->started = now_s();
+    r->started = fw_now_s();
     if (curl_multi_add_handle(s->multi, e) != CURLM_OK)
         return fw_error_set(err, FW_EINTERNAL, "analyzer: libcurl refused a request");
     r->active = s->active;
@@ -372,7 +366,7 @@ static void retry_or_fail(oa *s, request *r, double latency_ms, const char *why)
         delay *= 0.5 + 0.5 * (rand_r(&s->rng) / (double)RAND_MAX);
     }
     fw_analyzer_count(s->a, 0, 1, 0, 0);
-    wait_list_add(s, r, now_s() + delay);
+    wait_list_add(s, r, fw_now_s() + delay);
 }
 
 /* Splits a window the server cannot take into one request per frame. */
@@ -495,7 +489,7 @@ static void done(oa *s, request *r, CURLcode cc)
     r->active = NULL;
     s->inflight--;
     fw_analyzer_count(s->a, 1, 0, 0, 0);
-    double latency_ms = (now_s() - r->started) * 1000;
+    double latency_ms = (fw_now_s() - r->started) * 1000;
     long status = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
     if (cc == CURLE_OPERATION_TIMEDOUT) {
@@ -519,7 +513,7 @@ static void oa_run(void *state)
     int input_over = 0;
     fw_error err = {0};
     while (!fw_analyzer_stopping(s->a)) {
-        double now = now_s(), due = 0;
+        double now = fw_now_s(), due = 0;
         while (s->inflight < s->concurrency) {
             request *r = wait_list_pop(s, now, &due);
             if (!r && !input_over) {
@@ -559,7 +553,7 @@ static void oa_run(void *state)
             continue; /* slots came free: fill them (or end) before waiting */
         int timeout_ms = 1000;
         if (due > 0) {
-            int ms = (int)ceil((due - now_s()) * 1000);
+            int ms = (int)ceil((due - fw_now_s()) * 1000);
             timeout_ms = ms < 0 ? 0 : ms < timeout_ms ? ms : timeout_ms;
         }
         curl_multi_poll(s->multi, NULL, 0, timeout_ms, NULL);

@@ -8,10 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A keyframe whose thumbnail has less Laplacian variance than this (and is not one
- * flat colour) is blurred: a model's answer about it deserves less trust. */
-#define FW_BLUR_LOW 40.0
-
 static const char default_system[] =
     "You are the eyes of a video-understanding system. You see keyframes taken from one "
     "video and report only what is visible in them. Answer with one JSON object and nothing "
@@ -240,11 +236,7 @@ static void fill(fw_answer *a, json_t *obj, const char *raw, const fw_task *t, d
             c *= 0.6;
         }
     }
-    if (!t->flat && t->blur < FW_BLUR_LOW) {
-        a->flags |= FW_OBS_BLURRY;
-        c *= 0.8;
-    }
-    a->confidence = c < 0 ? 0 : c > 1 ? 1 : c;
+    fw_answer_confidence(a, t, c);
 }
 
 /* exp(mean logprob) of the answer's tokens, or 1 when the server sent none. */

@@ -101,7 +101,7 @@ static json_t *stats_json(const fw_stats *s, double duration_s)
 }
 
 static json_t *build_report(const state *st, const fw_video_info *vi, const fw_stats *s,
-                            const char *error)
+                            json_t *timeline, const char *error)
 {
     json_t *kfs = json_array();
     for (int i = 0; i < st->kfs.n; i++)
@@ -110,7 +110,7 @@ static json_t *build_report(const state *st, const fw_video_info *vi, const fw_s
                              "framewise", FW_VERSION, "video", report_video(vi), "settings",
                              report_params(&st->o->params), "keyframes", kfs, "observations",
                              st->obs, "stats", stats_json(s, vi->duration_s));
-    json_object_set_new(root, "timeline", report_timeline(st->obs));
+    json_object_set(root, "timeline", timeline);
     if (error)
         json_object_set_new(root, "error", json_string(error));
     return root;
@@ -145,7 +145,7 @@ static void print_cut(const char *s, size_t max)
 }
 
 static void print_summary(const state *st, const fw_video_info *vi, const fw_stats *s,
-                          const char *report)
+                          json_t *timeline, const char *report)
 {
     printf("%s: %d keyframes of %" PRId64 " frames, %d observations (%d failed)\n", vi->path,
            s->keyframes, s->frames_decoded, s->observations, s->failed);
@@ -163,12 +163,10 @@ static void print_summary(const state *st, const fw_video_info *vi, const fw_sta
         } else
             print_cut(json_string_value(json_object_get(o, "text")), 100);
     }
-    json_t *timeline = report_timeline(st->obs);
     if (json_array_size(timeline)) {
         printf("text timeline:\n");
         report_timeline_print(timeline, stdout);
     }
-    json_decref(timeline);
     if (s->requests)
         printf("requests %d (%d retries); image tokens %" PRId64 " (%.0f per keyframe); "
                "prompt %" PRId64 ", completion %" PRId64 " tokens\n",
@@ -259,15 +257,17 @@ int cmd_analyze(int argc, char **argv)
     const fw_video_info *vi = fw_job_video(job);
     char path[4200];
     int wrote = 0;
+    json_t *timeline = report_timeline(st.obs);
     if (!rc || st.kfs.n > 0) { /* partial results are kept */
-        json_t *root = build_report(&st, vi, &stats, error);
+        json_t *root = build_report(&st, vi, &stats, timeline, error);
         wrote = write_report(o.out_dir, root, path, sizeof path) == 0;
         if (o.json)
             report_print(root);
         json_decref(root);
     }
     if (!o.json && !o.quiet && (!rc || st.kfs.n > 0))
-        print_summary(&st, vi, &stats, wrote ? path : NULL);
+        print_summary(&st, vi, &stats, timeline, wrote ? path : NULL);
+    json_decref(timeline);
     fw_job_close(job);
     json_decref(st.obs);
     cli_kflist_free(&st.kfs);

@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "analyze/analyze.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "pipeline/writer.h"
 #include "score/score.h"
@@ -180,13 +180,6 @@ static int step(fw_job *job, const fw_callbacks *cb, const AVFrame *frame, const
     return 0;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* The writer's callback: the caller's on_keyframe, then the analyzer. */
 static int job_on_keyframe(void *user, const fw_keyframe *kf, const fw_image *full)
 {
@@ -236,7 +229,7 @@ int fw_job_run(fw_job *job, const fw_callbacks *cb_in, fw_error *err)
         return fw_error_set(err, FW_EINVAL, "%s: a job runs once", vi->path);
     job->ran = 1;
     job->cb = *cb;
-    double t0 = now_s();
+    double t0 = fw_now_s();
     int rc = 0;
     if (cb->on_observation &&
         (rc = fw_analyzer_open(&job->analyzer, &job->p, cb->on_observation, cb->user, err)))
@@ -247,7 +240,7 @@ int fw_job_run(fw_job *job, const fw_callbacks *cb_in, fw_error *err)
                              err)))
         return rc;
     rc = decode_all(job, cb, err);
-    job->st.decode_s = now_s() - t0;
+    job->st.decode_s = fw_now_s() - t0;
     if (job->analyzer) {
         /* the analyzer's own error explains a stop better than the writer's */
         fw_error aerr = {0};
@@ -258,7 +251,7 @@ int fw_job_run(fw_job *job, const fw_callbacks *cb_in, fw_error *err)
         }
         fw_analyzer_stats(job->analyzer, &job->st);
     }
-    job->st.total_s = now_s() - t0;
+    job->st.total_s = fw_now_s() - t0;
     return rc;
 }
 
