@@ -14,6 +14,7 @@
 #include "analyze/openai_msg.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/http.h"
 
 #define MAX_WINDOW 16
 #define MAX_ANSWER (16 << 20)  /* bytes of one response body */
@@ -79,39 +80,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
 {
-    request *r = user;
-    size_t n = size * nmemb;
-    static const char name[] = "retry-after:";
-    if (n > sizeof name && strncasecmp(data, name, sizeof name - 1) == 0) {
-        char v[128];
-        size_t len = n - (sizeof name - 1) < sizeof v - 1 ? n - (sizeof name - 1) : sizeof v - 1;
-        memcpy(v, data + sizeof name - 1, len);
-        v[len] = '\0';
-        char *end;
-        double secs = strtod(v, &end);
-        if (end != v && secs >= 0)
-            r->retry_after = secs;
-        else {
-            time_t when = curl_getdate(v, NULL); /* an HTTP date */
-            if (when > 0)
-                r->retry_after = difftime(when, time(NULL)) > 0 ? difftime(when, time(NULL)) : 0;
-        }
-    }
-    return n;
+    double secs = fw_http_retry_after(data, size * nmemb);
+    if (secs >= 0)
+        ((request *)user)->retry_after = secs;
+    return size * nmemb;
 }
 
 /* ---- set-up: the URL, the start-up check ---- */
-
-static void normalise_base(const char *url, char *out, size_t n)
-{
-    snprintf(out, n, "%s", url);
-    size_t len = strlen(out);
-    while (len > 0 && out[len - 1] == '/')
-        out[--len] = '\0';
-    const char *host = strstr(out, "://");
-    if (host && !strchr(host + 3, '/') && len + 3 < n)
-        strcat(out, "/v1"); /* a bare server address: the API lives under /v1 */
-}
 
 /* A GET with a short timeout; fills status and the body. 0 or the curl error. */
 static CURLcode get(oa *s, const char *url, long timeout_ms, long *status, request *buf)
@@ -154,7 +129,8 @@ static int probe(oa *s, fw_error *err)
                           curl_why(cc, buf.errbuf));
     } else if (status == 401 || status == 403) {
         char msg[256], type[64];
-        fw_oa_error(buf.resp ? buf.resp : "", buf.resp_len, msg, sizeof msg, type, sizeof type);
+        fw_http_error_text(buf.resp ? buf.resp : "", buf.resp_len, msg, sizeof msg, type,
+                           sizeof type);
         rc = fw_error_set(err, FW_ENET,
                           "%s: the server refused the API key: %ld %s (set --api-key or "
                           "FRAMEWISE_API_KEY)",
@@ -214,7 +190,7 @@ static int oa_open(void **state, const fw_params *p, fw_lane *a, fw_error *err)
     s->schema = 1;
     s->concurrency = p->concurrency;
     s->rng = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)s;
-    normalise_base(p->url, s->base, sizeof s->base);
+    fw_http_api_base(p->url, s->base, sizeof s->base);
     snprintf(s->chat, sizeof s->chat, "%s/chat/completions", s->base);
     s->headers = curl_slist_append(NULL, "Content-Type: application/json");
     s->headers = curl_slist_append(s->headers, "Expect:"); /* no 100-continue round trip */
@@ -417,7 +393,7 @@ static void answered(oa *s, request *r, double latency_ms)
 static void http_error(oa *s, request *r, long status, double latency_ms)
 {
     char msg[256], type[64], why[400];
-    fw_oa_error(r->resp ? r->resp : "", r->resp_len, msg, sizeof msg, type, sizeof type);
+    fw_http_error_text(r->resp ? r->resp : "", r->resp_len, msg, sizeof msg, type, sizeof type);
     snprintf(why, sizeof why, "HTTP %ld%s%s", status, msg[0] ? ": " : "", msg);
     if (status == 401 || status == 403) {
         fw_error e;

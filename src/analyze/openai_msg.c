@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/http.h"
+
 static const char default_system[] =
     "You are the eyes of a video-understanding system. You see keyframes taken from one "
     "video and report only what is visible in them. Answer with one JSON object and nothing "
@@ -189,19 +191,6 @@ int fw_oa_hedged(const char *text)
     return hit;
 }
 
-/* The first JSON object in text: after ``` fences, prose, or nothing. */
-static json_t *first_object(const char *text)
-{
-    int tries = 0;
-    for (const char *c = strchr(text, '{'); c && tries < 64; c = strchr(c + 1, '{'), tries++) {
-        json_t *v = json_loads(c, JSON_DISABLE_EOF_CHECK, NULL);
-        if (json_is_object(v))
-            return v;
-        json_decref(v);
-    }
-    return NULL;
-}
-
 static const char *str_of(json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -307,7 +296,7 @@ int fw_oa_parse(const char *body, size_t len, const fw_task *tasks, int n, fw_an
     *completion_tokens = (int)json_integer_value(json_object_get(usage, "completion_tokens"));
     double base = logprob_confidence(choice);
     int truncated = strcmp(str_of(choice, "finish_reason"), "length") == 0;
-    json_t *obj = first_object(content);
+    json_t *obj = fw_json_first_object(content);
     if (n == 1)
         fill(&out[0], obj, content, &tasks[0], base);
     else
@@ -321,32 +310,4 @@ int fw_oa_parse(const char *body, size_t len, const fw_task *tasks, int n, fw_an
     json_decref(obj);
     json_decref(root);
     return 0;
-}
-
-static void one_line(const char *in, size_t len, char *out, size_t n)
-{
-    size_t j = 0;
-    for (size_t i = 0; i < len && in[i] && j + 1 < n; i++)
-        out[j++] = in[i] == '\n' || in[i] == '\r' || in[i] == '\t' ? ' ' : in[i];
-    while (j > 0 && out[j - 1] == ' ')
-        j--;
-    out[j] = '\0';
-}
-
-void fw_oa_error(const char *body, size_t len, char *msg, size_t msg_n, char *type, size_t type_n)
-{
-    msg[0] = type[0] = '\0';
-    json_t *root = json_loadb(body, len, 0, NULL);
-    json_t *e = json_object_get(root, "error");
-    json_t *holder = json_is_object(e) ? e : root;
-    const char *m = json_is_string(e) ? json_string_value(e)
-                                      : json_string_value(json_object_get(holder, "message"));
-    const char *t = json_string_value(json_object_get(holder, "type"));
-    if (m)
-        one_line(m, strlen(m), msg, msg_n);
-    else
-        one_line(body, len, msg, msg_n);
-    if (t)
-        one_line(t, strlen(t), type, type_n);
-    json_decref(root);
 }

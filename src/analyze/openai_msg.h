@@ -18,10 +18,6 @@ char *fw_oa_request(const fw_params *p, const char *model, const fw_task *tasks,
 int fw_oa_parse(const char *body, size_t len, const fw_task *tasks, int n, fw_answer *out,
                 int *prompt_tokens, int *completion_tokens, char *why, size_t why_n);
 
-/* The message and type of an error body ({"error":{"message","type"}}, {"error":"..."},
- * {"message","type"} or plain text), cut to one line. */
-void fw_oa_error(const char *body, size_t len, char *msg, size_t msg_n, char *type, size_t type_n);
-
 /* 1 when text says that the model cannot tell ("cannot tell", "unclear", "无法判断",
  * "图像内容不清", "看不清", ...). */
 int fw_oa_hedged(const char *text);

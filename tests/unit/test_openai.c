@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "analyze/openai_msg.h"
+#include "core/http.h"
 #include "encode/encode.h"
 
 static const uint8_t fake_jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3, 0xFF, 0xD9};
@@ -196,19 +197,19 @@ static void error_bodies_of_each_server(void **state)
     char msg[128], type[64];
     const char *llama = "{\"error\":{\"code\":400,\"message\":\"Failed to initialize samplers\","
                         "\"type\":\"invalid_request_error\"}}";
-    fw_oa_error(llama, strlen(llama), msg, sizeof msg, type, sizeof type);
+    fw_http_error_text(llama, strlen(llama), msg, sizeof msg, type, sizeof type);
     assert_string_equal(msg, "Failed to initialize samplers");
     assert_string_equal(type, "invalid_request_error");
     const char *vllm_old =
         "{\"object\":\"error\",\"message\":\"At most 4 image(s)\",\"type\":\"BadRequestError\"}";
-    fw_oa_error(vllm_old, strlen(vllm_old), msg, sizeof msg, type, sizeof type);
+    fw_http_error_text(vllm_old, strlen(vllm_old), msg, sizeof msg, type, sizeof type);
     assert_string_equal(msg, "At most 4 image(s)");
     const char *ollama = "{\"error\":\"model 'x' not found, try pulling it first\"}";
-    fw_oa_error(ollama, strlen(ollama), msg, sizeof msg, type, sizeof type);
+    fw_http_error_text(ollama, strlen(ollama), msg, sizeof msg, type, sizeof type);
     assert_string_equal(msg, "model 'x' not found, try pulling it first");
-    fw_oa_error("Bad Gateway\n<html>", 18, msg, sizeof msg, type, sizeof type);
+    fw_http_error_text("Bad Gateway\n<html>", 18, msg, sizeof msg, type, sizeof type);
     assert_string_equal(msg, "Bad Gateway <html>");
-    fw_oa_error("", 0, msg, sizeof msg, type, sizeof type);
+    fw_http_error_text("", 0, msg, sizeof msg, type, sizeof type);
     assert_string_equal(msg, "");
 }
 

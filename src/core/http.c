@@ -1,0 +1,229 @@
+#include "core/http.h"
+
+#include <curl/curl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/error.h"
+
+#define MAX_BODY (16 << 20)
+#define BACKOFF_BASE_S 0.5
+#define BACKOFF_MAX_S 30.0
+#define RETRY_AFTER_MAX_S 120.0
+
+typedef struct buf {
+    char *p;
+    size_t len, cap;
+    double retry_after; /* -1: none */
+} buf;
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
+{
+    buf *b = user;
+    size_t n = size * nmemb;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 16384;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = cap <= MAX_BODY ? realloc(b->p, cap) : NULL;
+        if (!p)
+            return 0; /* aborts the transfer */
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return n;
+}
+
+double fw_http_retry_after(const char *line, size_t n)
+{
+    static const char name[] = "retry-after:";
+    if (n <= sizeof name || strncasecmp(line, name, sizeof name - 1) != 0)
+        return -1;
+    char v[128];
+    size_t len = n - (sizeof name - 1) < sizeof v - 1 ? n - (sizeof name - 1) : sizeof v - 1;
+    memcpy(v, line + sizeof name - 1, len);
+    v[len] = '\0';
+    char *end;
+    double secs = strtod(v, &end);
+    if (end != v && secs >= 0)
+        return secs;
+    time_t when = curl_getdate(v, NULL); /* an HTTP date */
+    if (when <= 0)
+        return -1;
+    return difftime(when, time(NULL)) > 0 ? difftime(when, time(NULL)) : 0;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
+{
+    buf *b = user;
+    double secs = fw_http_retry_after(data, size * nmemb);
+    if (secs >= 0)
+        b->retry_after = secs;
+    return size * nmemb;
+}
+
+static void one_line(const char *in, size_t len, char *out, size_t n)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < len && in[i] && j + 1 < n; i++)
+        out[j++] = in[i] == '\n' || in[i] == '\r' || in[i] == '\t' ? ' ' : in[i];
+    while (j > 0 && out[j - 1] == ' ')
+        j--;
+    out[j] = '\0';
+}
+
+void fw_http_error_text(const char *body, size_t len, char *msg, size_t msg_n, char *type,
+                        size_t type_n)
+{
+    msg[0] = type[0] = '\0';
+    json_t *root = json_loadb(body, len, 0, NULL);
+    json_t *e = json_object_get(root, "error");
+    json_t *holder = json_is_object(e) ? e : root;
+    const char *m = json_is_string(e) ? json_string_value(e)
+                                      : json_string_value(json_object_get(holder, "message"));
+    const char *t = json_string_value(json_object_get(holder, "type"));
+    if (m)
+        one_line(m, strlen(m), msg, msg_n);
+    else
+        one_line(body, len, msg, msg_n);
+    if (t)
+        one_line(t, strlen(t), type, type_n);
+    json_decref(root);
+}
+
+void fw_http_api_base(const char *url, char *out, size_t n)
+{
+    snprintf(out, n, "%s", url);
+    size_t len = strlen(out);
+    while (len > 0 && out[len - 1] == '/')
+        out[--len] = '\0';
+    const char *host = strstr(out, "://");
+    if (host && !strchr(host + 3, '/') && len + 3 < n)
+        strcat(out, "/v1"); /* a bare server address: the API lives under /v1 */
+}
+
+json_t *fw_json_first_object(const char *text)
+{
+    int tries = 0;
+    for (const char *c = strchr(text, '{'); c && tries < 64; c = strchr(c + 1, '{'), tries++) {
+        json_t *v = json_loads(c, JSON_DISABLE_EOF_CHECK, NULL);
+        if (json_is_object(v))
+            return v;
+        json_decref(v);
+    }
+    return NULL;
+}
+
+int fw_http_too_big(const fw_http_result *r)
+{
+    return (r->status == 400 || r->status == 413 || r->status == 500) &&
+           (strcasestr(r->type, "exceed_context") || strcasestr(r->message, "context length") ||
+            strcasestr(r->message, "context size") || strcasestr(r->message, "too large") ||
+            strcasestr(r->message, "maximum context"));
+}
+
+/* One attempt; fills res and, on a 200, b. */
+static CURLcode attempt(CURL *e, buf *b, fw_http_result *res)
+{
+    b->len = 0;
+    b->retry_after = -1;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+    CURLcode cc = curl_easy_perform(e);
+    res->attempts++;
+    res->status = 0;
+    res->type[0] = res->message[0] = '\0';
+    if (cc != CURLE_OK) {
+        snprintf(res->message, sizeof res->message, "%s",
+                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        return cc;
+    }
+    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res->status);
+    if (res->status != 200)
+        fw_http_error_text(b->p ? b->p : "", b->len, res->message, sizeof res->message, res->type,
+                           sizeof res->type);
+    return cc;
+}
+
+static int transient(const fw_http_result *r, const char *last_500)
+{
+    if (r->status == 0)
+        return 1;
+    if (r->status == 500)
+        return strcmp(r->message, last_500) != 0 && !fw_http_too_big(r);
+    return r->status == 429 || r->status == 502 || r->status == 503 || r->status == 504;
+}
+
+int fw_http_post_json(const fw_http_params *p, const char *url, json_t *body, json_t **out,
+                      fw_http_result *res, fw_error *err)
+{
+    *out = NULL;
+    memset(res, 0, sizeof *res);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : strdup("");
+    CURL *e = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    char auth[1100];
+    if (p->api_key) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", p->api_key);
+        h = curl_slist_append(h, auth);
+    }
+    if (!text || !e || !h) {
+        free(text);
+        curl_easy_cleanup(e);
+        curl_slist_free_all(h);
+        return fw_error_set(err, FW_ENOMEM, "%s: out of memory", url);
+    }
+    buf b = {0};
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    if (body)
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, text);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)(p->timeout_s * 1000));
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &b);
+    char last_500[256] = "";
+    unsigned rng = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)&b;
+    int rc = 0;
+    for (;;) {
+        CURLcode cc = attempt(e, &b, res);
+        if (cc == CURLE_OK && res->status == 200) {
+            json_t *v = json_loadb(b.p ? b.p : "", b.len, 0, NULL);
+            if (json_is_object(v)) {
+                *out = v;
+                break;
+            }
+            json_decref(v);
+            res->status = 0; /* a garbled 200 (a proxy, a cut body): worth a retry */
+            snprintf(res->message, sizeof res->message, "the answer is not a JSON object");
+        }
+        if (!transient(res, last_500) || res->attempts > p->retries) {
+            rc = fw_error_set(err, FW_ENET, "%s: %s%.0ld%s%s%s", url, res->status ? "HTTP " : "",
+                              res->status, res->status ? ": " : "", res->message,
+                              res->attempts > 1 ? " (after retries)" : "");
+            break;
+        }
+        if (res->status == 500)
+            snprintf(last_500, sizeof last_500, "%s", res->message);
+        double delay = BACKOFF_BASE_S * pow(2, res->attempts - 1);
+        delay = delay > BACKOFF_MAX_S ? BACKOFF_MAX_S : delay;
+        delay *= 0.5 + 0.5 * (rand_r(&rng) / (double)RAND_MAX);
+        if (b.retry_after >= 0)
+            delay = b.retry_after < RETRY_AFTER_MAX_S ? b.retry_after : RETRY_AFTER_MAX_S;
+        usleep((useconds_t)(delay * 1e6));
+    }
+    free(b.p);
+    free(text);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(e);
+    return rc;
+}

@@ -1,0 +1,52 @@
+/* A small synchronous client for OpenAI-compatible JSON endpoints (embeddings, text-only
+ * chat), with the retry rules of the openai backend: 429, 5xx, timeouts and network
+ * errors are retried with exponential backoff and jitter, Retry-After is honoured (up to
+ * 120 s), and the same 500 twice is not transient. Plus the pieces both clients share:
+ * the API base of a server URL, the message of an error body, lenient JSON.
+ * Thread-safe (one curl easy handle per call). */
+#ifndef FW_CORE_HTTP_H
+#define FW_CORE_HTTP_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "framewise.h"
+
+typedef struct fw_http_params {
+    const char *api_key; /* "Authorization: Bearer"; NULL: none */
+    double timeout_s;    /* per attempt */
+    int retries;         /* retries after the first attempt */
+} fw_http_params;
+
+/* What the last attempt of a call gave. */
+typedef struct fw_http_result {
+    long status;       /* HTTP status, 0 when no answer came */
+    char type[64];     /* the error body's type ("exceed_context_size_error", ...) */
+    char message[256]; /* the error body's message, or the network error, one line */
+    int attempts;
+} fw_http_result;
+
+/* POSTs body to url (body NULL: GETs url). On a 200 with a JSON object, *out owns it and 0 is
+ * returned; otherwise FW_ENET with err naming url, the status and the server's message (res has
+ * them apart, e.g. to split an input that exceeds the context). */
+int fw_http_post_json(const fw_http_params *p, const char *url, json_t *body, json_t **out,
+                      fw_http_result *res, fw_error *err);
+
+/* url without trailing slashes, with "/v1" added to a bare http://host:port. */
+void fw_http_api_base(const char *url, char *out, size_t n);
+
+/* The message and type of an error body ({"error":{"message","type"}}, {"error":"..."},
+ * {"message","type"} or plain text), cut to one line. */
+void fw_http_error_text(const char *body, size_t len, char *msg, size_t msg_n, char *type,
+                        size_t type_n);
+
+/* The first JSON object in text: after ``` fences, prose, or nothing (NULL: none). */
+json_t *fw_json_first_object(const char *text);
+
+/* The seconds of a "Retry-After:" header line (a number or an HTTP date), else -1. */
+double fw_http_retry_after(const char *line, size_t n);
+
+/* 1 when the error says that the input does not fit the model's context or batch. */
+int fw_http_too_big(const fw_http_result *r);
+
+#endif
