@@ -158,20 +158,27 @@ static json_t *frame_answer(const vlm_image *im, int number)
                  im->colour, im->flat ? " (one flat colour)" : "");
     char obj[64];
     snprintf(obj, sizeof obj, "%s area", im->colour);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:[s], s:b}", "description", desc, "actions", "", "text",
-                          "", "objects", obj, "uncertain", dark);
+    const char *inject = S.inject_text ? S.inject_text : "";
+    size_t n = strlen(desc) + strlen(inject) + 2;
+    char *full = malloc(n);
+    snprintf(full, n, "%s%s%s", desc, *inject ? " " : "", inject);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:[s], s:b}", "description", full, "actions", "", "text",
+                          inject, "objects", obj, "uncertain", dark);
+    free(full);
     if (number > 0)
         json_object_set_new(o, "frame", json_integer(number));
     return o;
 }
 
-static char *answer_text(const chat *ch)
+/* The model's text: the answer JSON as is (json_schema), in a fenced block after a
+ * prose line, or prose only (--prose). A text-only request is a summary request. */
+static char *answer_text(const chat *ch, json_t *messages)
 {
     json_t *ans;
-    if (ch->n_img <= 1) {
-        ans = ch->n_img ? frame_answer(&ch->img[0], 0)
-                        : json_pack("{s:s, s:s, s:s, s:[], s:b}", "description", "No image.",
-                                    "actions", "", "text", "", "objects", "uncertain", 1);
+    if (ch->n_img == 0) {
+        ans = summary_answer(messages);
+    } else if (ch->n_img == 1) {
+        ans = frame_answer(&ch->img[0], 0);
     } else {
         json_t *frames = json_array();
         char changes[512] = "";
@@ -187,16 +194,21 @@ static char *answer_text(const chat *ch)
                         changes[0] ? changes : "nothing changes");
     }
     char *json = json_dumps(ans, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(ans);
-    if (ch->schema)
+    if (ch->schema) {
+        json_decref(ans);
         return json;
+    }
     size_t n = strlen(json) + 256;
     char *text = malloc(n);
-    if (S.prose) /* a model that ignores the format: no JSON at all */
+    if (S.prose && ch->n_img == 0) /* a model that ignores the format: no JSON at all */
+        snprintf(text, n, "%s", json_string_value(json_object_get(ans, "summary")));
+    else if (S.prose)
         snprintf(text, n, "I see %d image(s); the first is mostly %s.", ch->n_img,
-                 ch->n_img ? ch->img[0].colour : "nothing");
+                 ch->img[0].colour);
     else /* what models do without a grammar: prose around a fenced block */
-        snprintf(text, n, "Here is what I see:\n```json\n%s\n```\n", json);
+        snprintf(text, n, "Here is %s:\n```json\n%s\n```\n",
+                 ch->n_img ? "what I see" : "the summary", json);
+    json_decref(ans);
     free(json);
     return text;
 }
@@ -231,27 +243,12 @@ static void record(json_t *req, const chat *ch)
     }
     json_decref(S.last_request);
     S.last_request = json_incref(req);
-    pthread_mutex_unlock(&S.mu);
-}
-
-static char *read_body(struct mg_connection *c, long long *len)
-{
-    const struct mg_request_info *ri = mg_get_request_info(c);
-    *len = ri->content_length;
-    if (*len < 0 || *len > MAX_BODY)
-        return NULL;
-    char *body = malloc((size_t)*len + 1);
-    long long got = 0;
-    while (body && got < *len) {
-        int n = mg_read(c, body + got, (size_t)(*len - got));
-        if (n <= 0)
-            break;
-        got += n;
+    if (ch->n_img == 0) {
+        S.summary_requests++;
+        json_decref(S.last_summary_request);
+        S.last_summary_request = json_incref(req);
     }
-    if (body)
-        body[got] = '\0';
-    *len = got;
-    return body;
+    pthread_mutex_unlock(&S.mu);
 }
 
 static int answer(struct mg_connection *c, json_t *req, chat *ch)
@@ -259,17 +256,8 @@ static int answer(struct mg_connection *c, json_t *req, chat *ch)
     int unsure = 0;
     for (int i = 0; i < ch->n_img; i++)
         unsure |= strcmp(ch->img[i].colour, "black") == 0;
-    sem_wait(&S.slots); /* like llama-server: excess requests queue for a slot */
-    pthread_mutex_lock(&S.mu);
-    if (++S.inflight > S.max_inflight)
-        S.max_inflight = S.inflight;
-    pthread_mutex_unlock(&S.mu);
-    sleep_ms(S.latency_ms + (S.jitter_ms > 0 ? rand() % (S.jitter_ms + 1) : 0));
-    pthread_mutex_lock(&S.mu);
-    S.inflight--;
-    pthread_mutex_unlock(&S.mu);
-    sem_post(&S.slots);
-    char *text = answer_text(ch);
+    hold_slot();
+    char *text = answer_text(ch, json_object_get(req, "messages"));
     int image_tokens = 0;
     for (int i = 0; i < ch->n_img; i++)
         image_tokens += vlm_image_tokens(ch->img[i].width, ch->img[i].height);
@@ -297,7 +285,8 @@ int on_chat(struct mg_connection *c, void *cb)
     const struct mg_request_info *ri = mg_get_request_info(c);
     pthread_mutex_lock(&S.mu);
     S.requests++;
-    int chat_no = ++S.chat;
+    S.chat++;
+    int seq = ++S.seq;
     pthread_mutex_unlock(&S.mu);
     if (strcmp(ri->request_method, "POST") != 0) {
         send_error(c, 405, "invalid_request_error", "use POST");
@@ -308,7 +297,7 @@ int on_chat(struct mg_connection *c, void *cb)
     pthread_mutex_lock(&S.mu);
     S.authorized++;
     pthread_mutex_unlock(&S.mu);
-    fault *f = match_fault(chat_no, NULL);
+    fault *f = match_fault(seq, NULL);
     if (f && strcmp(f->kind, "timeout") == 0)
         sleep_ms((int)(f->arg * 1000)); /* then answer, too late for the client */
     else if (f)
@@ -332,7 +321,7 @@ int on_chat(struct mg_connection *c, void *cb)
         int tokens = (int)(ch->text_bytes / 4);
         for (int i = 0; i < ch->n_img; i++)
             tokens += vlm_image_tokens(ch->img[i].width, ch->img[i].height);
-        fault *cf = ch->n_img ? match_fault(chat_no, ch->img[0].colour) : NULL;
+        fault *cf = ch->n_img ? match_fault(seq, ch->img[0].colour) : NULL;
         if (cf)
             status = act(c, cf) ? 200 : 1;
         else if (tokens > S.ctx) {

@@ -1,18 +1,9 @@
 /* fwtest_vlm: the project's OpenAI-compatible model-server double, for tests and
  * benchmarks only. It validates requests as strictly as llama-server and vLLM do
  * (see ../shared/SERVERS.md), really decodes the images it gets and answers from
- * their pixels (size, colour, flatness), counts requests, and injects faults.
- *
- *   fwtest_vlm [--port N] [--port-file F] [--model M] [--api-key K] [--slots N]
- *              [--latency MS] [--jitter MS] [--ctx N] [--max-images N] [--no-schema]
- *              [--prose] [--strict-model] [--hang]
- *              [--fault KIND[:ARG][@first=N|@every=N|@colour=C]]...
- *
- * --hang: every endpoint accepts the connection and never answers (a wedged server).
- *
- * Faults: 429 (ARG: Retry-After seconds), 500, 502, 503, timeout (ARG: seconds to hang),
- * malformed (a 200 that is not JSON), truncated (a body cut short), reset (the
- * connection closed with no answer). GET /_stats gives the counters as JSON.
+ * their pixels (size, colour, flatness), summarises text-only requests from their
+ * timestamped lines, embeds text (--embeddings), counts requests, and injects faults.
+ * The usage text is USAGE below (fwtest_vlm --help).
  */
 #include <civetweb.h>
 #include <jansson.h>
@@ -28,6 +19,34 @@
 #include "vlm_server.h"
 
 vlm_server S;
+
+static const char USAGE[] =
+    "usage: fwtest_vlm [--port N] [--port-file F] [--model M] [--api-key K] [--slots N]\n"
+    "                  [--latency MS] [--jitter MS] [--ctx N] [--max-images N] [--no-schema]\n"
+    "                  [--prose] [--strict-model] [--hang] [--inject-text TEXT]\n"
+    "                  [--embeddings] [--ubatch N]\n"
+    "                  [--fault KIND[:ARG][@first=N|@every=N|@colour=C]]...\n"
+    "\n"
+    "POST /v1/chat/completions: answers images from their pixels; a request without images\n"
+    "  is a summary request, answered from the timestamped lines (mm:ss, h:mm:ss, .mmm,\n"
+    "  ranges) of its last user message: {\"summary\", \"key_moments\": [{\"time\", \"text\"}]}.\n"
+    "  --ctx N: more than N prompt tokens (text bytes/4 + image tokens) is a 400\n"
+    "  exceed_context_size_error. --inject-text TEXT: TEXT is appended to every frame\n"
+    "  description and is its \"text\" (to test escaping of hostile model output).\n"
+    "POST /v1/embeddings: 501 unless --embeddings (like llama-server); 256-dim vectors from\n"
+    "  words and character trigrams. --ubatch N (default 512): an input of more than N\n"
+    "  tokens (bytes/4) is a 500 \"input is too large to process\".\n"
+    "--latency/--jitter/--slots apply to both endpoints.\n"
+    "--hang: /v1/models and /v1/embeddings accept the connection and never answer.\n"
+    "\n"
+    "Faults: 429 (ARG: Retry-After seconds), 500, 502, 503, timeout (ARG: seconds to hang,\n"
+    "then answer), malformed (a 200 that is not JSON), truncated (a body cut short), reset\n"
+    "(the connection closed with no answer). They apply to chat and embedding requests,\n"
+    "which share one request sequence: @first=N and @every=N count both (@every=N hits\n"
+    "request N, 2N, ... of that sequence); @colour=C only matches chats with images.\n"
+    "\n"
+    "GET /_stats: the counters as JSON (requests, chat_requests, answered, summary_requests,\n"
+    "embedding_requests, embedding_inputs, by_status, last_request, last_summary_request...).\n";
 
 static void count_status(int status)
 {
@@ -81,6 +100,40 @@ int authorized(struct mg_connection *c)
     return 0;
 }
 
+char *read_body(struct mg_connection *c, long long *len)
+{
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    *len = ri->content_length;
+    if (*len < 0 || *len > MAX_BODY)
+        return NULL;
+    char *body = malloc((size_t)*len + 1);
+    long long got = 0;
+    while (body && got < *len) {
+        int n = mg_read(c, body + got, (size_t)(*len - got));
+        if (n <= 0)
+            break;
+        got += n;
+    }
+    if (body)
+        body[got] = '\0';
+    *len = got;
+    return body;
+}
+
+void hold_slot(void)
+{
+    sem_wait(&S.slots); /* like llama-server: excess requests queue for a slot */
+    pthread_mutex_lock(&S.mu);
+    if (++S.inflight > S.max_inflight)
+        S.max_inflight = S.inflight;
+    pthread_mutex_unlock(&S.mu);
+    sleep_ms(S.latency_ms + (S.jitter_ms > 0 ? rand() % (S.jitter_ms + 1) : 0));
+    pthread_mutex_lock(&S.mu);
+    S.inflight--;
+    pthread_mutex_unlock(&S.mu);
+    sem_post(&S.slots);
+}
+
 static int on_health(struct mg_connection *c, void *cb)
 {
     (void)cb;
@@ -124,20 +177,25 @@ static int on_stats(struct mg_connection *c, void *cb)
                   "logprob_requests", S.logprob_requests, "authorized", S.authorized, "by_status",
                   S.by_status, "image_sizes", S.image_sizes, "colours", S.colours, "last_request",
                   S.last_request ? S.last_request : json_null());
+    json_object_set_new(b, "summary_requests", json_integer(S.summary_requests));
+    json_object_set_new(b, "embedding_requests", json_integer(S.embedding_requests));
+    json_object_set_new(b, "embedding_inputs", json_integer(S.embedding_inputs));
+    json_object_set(b, "last_summary_request",
+                    S.last_summary_request ? S.last_summary_request : json_null());
     pthread_mutex_unlock(&S.mu);
     send_json(c, 200, b);
     json_decref(b);
     return 200;
 }
 
-fault *match_fault(int chat_no, const char *colour)
+fault *match_fault(int seq, const char *colour)
 {
     fault *hit = NULL;
     pthread_mutex_lock(&S.mu);
     for (int i = 0; i < S.n_faults && !hit; i++) {
         fault *f = &S.faults[i];
         int m = f->sel == SEL_ALL || (f->sel == SEL_FIRST && f->hits < f->n) ||
-                (f->sel == SEL_EVERY && chat_no % f->n == 0) ||
+                (f->sel == SEL_EVERY && seq % f->n == 0) ||
                 (f->sel == SEL_COLOUR && colour && strcmp(colour, f->colour) == 0);
         if (m && (f->sel == SEL_COLOUR) == (colour != NULL)) {
             f->hits++;
@@ -240,6 +298,7 @@ int main(int argc, char **argv)
     S.model = "fwtest-vl";
     S.ctx = 1 << 20;
     S.max_images = 64;
+    S.ubatch = 512;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define ARG(name) (strcmp(a, name) == 0 && v && ++i)
@@ -261,6 +320,10 @@ int main(int argc, char **argv)
             S.ctx = atoi(v);
         else if (ARG("--max-images"))
             S.max_images = atoi(v);
+        else if (ARG("--ubatch"))
+            S.ubatch = atoi(v);
+        else if (ARG("--inject-text"))
+            S.inject_text = v;
         else if (ARG("--fault")) {
             if (parse_fault(v)) {
                 fprintf(stderr, "fwtest_vlm: bad --fault '%s'\n", v);
@@ -274,8 +337,13 @@ int main(int argc, char **argv)
             S.strict_model = 1;
         else if (strcmp(a, "--hang") == 0)
             S.hang = 1;
-        else {
-            fprintf(stderr, "fwtest_vlm: unknown argument '%s'\n", a);
+        else if (strcmp(a, "--embeddings") == 0)
+            S.embeddings = 1;
+        else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(USAGE, stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "fwtest_vlm: unknown argument '%s'\n%s", a, USAGE);
             return 2;
         }
 #undef ARG
@@ -308,6 +376,8 @@ int main(int argc, char **argv)
     mg_set_request_handler(ctx, "/_stats$", on_stats, NULL);
     mg_set_request_handler(ctx, "/v1/chat/completions$", on_chat, NULL);
     mg_set_request_handler(ctx, "/chat/completions$", on_chat, NULL);
+    mg_set_request_handler(ctx, "/v1/embeddings$", on_embeddings, NULL);
+    mg_set_request_handler(ctx, "/embeddings$", on_embeddings, NULL);
     struct mg_server_port ports[4];
     int n = mg_get_server_ports(ctx, 4, ports);
     if (n < 1) {

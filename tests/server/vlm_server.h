@@ -22,7 +22,9 @@ typedef struct fault {
 
 typedef struct vlm_server {
     const char *model, *api_key;
+    const char *inject_text; /* --inject-text: appended to every frame answer */
     int latency_ms, jitter_ms, ctx, max_images, no_schema, prose, strict_model, hang;
+    int embeddings, ubatch; /* --embeddings, --ubatch N */
     fault faults[MAX_FAULTS];
     int n_faults;
     sem_t slots;
@@ -30,10 +32,13 @@ typedef struct vlm_server {
     /* counters */
     int requests, chat, answered, images, inflight, max_inflight, schema_requests, logprob_requests,
         authorized;
-    json_t *by_status;    /* "200": n */
-    json_t *image_sizes;  /* [[w, h], ...] of answered images */
-    json_t *colours;      /* dominant colour of every answered image, in answer order */
-    json_t *last_request; /* the last chat body, images replaced by their size */
+    int seq; /* chat and embedding requests in arrival order: what faults count */
+    int summary_requests, embedding_requests, embedding_inputs;
+    json_t *by_status;            /* "200": n */
+    json_t *image_sizes;          /* [[w, h], ...] of answered images */
+    json_t *colours;              /* dominant colour of every answered image, in answer order */
+    json_t *last_request;         /* the last chat body, images replaced by their size */
+    json_t *last_summary_request; /* the last text-only chat body */
     volatile sig_atomic_t stop;
 } vlm_server;
 
@@ -45,12 +50,21 @@ void send_error(struct mg_connection *c, int status, const char *type, const cha
 void sleep_ms(int ms);
 /* 1, or 0 after answering 401. */
 int authorized(struct mg_connection *c);
-/* The first fault that applies to chat request number chat_no; with colour, only the
- * faults that select by colour. */
-fault *match_fault(int chat_no, const char *colour);
+/* The first fault that applies to request number seq (chat and embedding requests
+ * share one sequence, S.seq); with colour, only the faults that select by colour. */
+fault *match_fault(int seq, const char *colour);
 /* Acts out a fault; returns the status sent (0: the connection was cut). */
 int act(struct mg_connection *c, const fault *f);
+/* The request body (NUL-terminated, *len its length), or NULL when too large. */
+char *read_body(struct mg_connection *c, long long *len);
+/* Waits for a free slot, holds it for --latency (+ --jitter) ms, then frees it. */
+void hold_slot(void);
 /* POST /v1/chat/completions (vlm_chat.c). */
 int on_chat(struct mg_connection *c, void *cb);
+/* The answer to a text-only chat, from the moments in its last user message
+ * (vlm_summary.c): {"summary": S, "key_moments": [{"time", "text"}]}. */
+json_t *summary_answer(json_t *messages);
+/* POST /v1/embeddings (vlm_embed.c). */
+int on_embeddings(struct mg_connection *c, void *cb);
 
 #endif
