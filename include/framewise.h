@@ -95,6 +95,18 @@ typedef struct fw_params {
     int max_tokens;            /* answer length limit per request */
     double temperature;
     int logprobs; /* 1: ask for token logprobs to estimate confidence */
+    /* the story (fw_story_*): segments, events, summary, review */
+    double min_confidence;      /* observations below it are kept but left out of fusion */
+    double segment_threshold;   /* cosine of texts that keeps adjacent observations together */
+    const char *embed_url;      /* /v1/embeddings server (NULL: built-in n-gram vectors) */
+    const char *embed_model;    /* NULL: the embeddings server's first model */
+    const char *events;         /* events file (JSON; NULL: none) */
+    const char *lexicon;        /* safety lexicon files, comma-separated (NULL: none) */
+    const char *summary;        /* "auto" (NULL), "llm", "extractive" or "none" */
+    const char *llm_url;        /* chat server of the summary (NULL: url, the VLM's) */
+    const char *llm_model;      /* NULL: model when llm_url is unset, else the server's first */
+    const char *summary_prompt; /* what the summary is for (NULL: a general instruction) */
+    int summary_window;         /* tokens of observations per summary request (map-reduce) */
 } fw_params;
 
 fw_params fw_params_default(void);
@@ -227,6 +239,34 @@ int fw_job_run(fw_job *job, const fw_callbacks *cb, fw_error *err);
 void fw_job_stats(const fw_job *job, fw_stats *out);
 /* Frees the job; accepts NULL. */
 void fw_job_close(fw_job *job);
+
+/* The story of a run: observations fused over time.
+ * - the confidence gate: failed, empty and low-confidence (min_confidence) observations
+ *   are kept by the caller but left out of fusion;
+ * - segments: adjacent observations with similar texts (text embeddings: embed_url, or
+ *   built-in character n-grams) merged, with start, end, text and keyframes;
+ * - events (the events file): single phrases and ordered multi-step flows, with times,
+ *   scores and evidence;
+ * - summary: an LLM's (llm_url, else url), map-reduced over windows of the timestamped
+ *   observations, or an extractive one from the segments;
+ * - review: safety lexicons matched on every text output (observations, summary).
+ * Ownership: the caller owns the story (open/close) and the strings it gets (free()). */
+typedef struct fw_story fw_story;
+
+/* Loads the events and lexicon files (FW_EOPEN / FW_EINVAL naming the file) and, with
+ * embed_url, learns the embeddings model (FW_ENET). */
+int fw_story_open(fw_story **out, const fw_params *p, fw_error *err);
+/* Adds an observation (in keyframe order; what is needed is copied). *gate: why it is
+ * left out of fusion ("failed", "empty", "low_confidence"; a static string) or NULL.
+ * *events: the single events it fires, as a JSON array text (caller frees), or NULL. */
+int fw_story_add(fw_story *s, const fw_observation *obs, const char **gate, char **events,
+                 fw_error *err);
+/* Fuses everything added: a JSON object text {segments, events, summary, review, fusion}
+ * (caller frees; docs/analyze.md). duration_s: the video's end (< 0: unknown). A summary
+ * server that fails does not fail the story: the summary is extractive, with "error". */
+int fw_story_finish(fw_story *s, double duration_s, char **json, fw_error *err);
+/* Accepts NULL. */
+void fw_story_close(fw_story *s);
 
 /* Verbosity of libav* messages on stderr: 0 quiet (default), 1 warnings, 2 all. */
 void fw_set_log_level(int level);

@@ -68,6 +68,30 @@ const fw_setting fw_settings[] = {
     {"temperature", FW_SET_DOUBLE, F(temperature), 0.2, 0, 2, "T", "sampling temperature", 0},
     {"logprobs", FW_SET_INT, F(logprobs), 1, 0, 1, "0|1",
      "ask for token logprobs (confidence); 0 for servers that reject them", 0},
+    {"min-confidence", FW_SET_DOUBLE, F(min_confidence), 0.3, 0, 1, "C",
+     "observations less confident are kept but left out of segments, events and summary", 0},
+    {"segment-threshold", FW_SET_DOUBLE, F(segment_threshold), 0.7, 0, 1, "S",
+     "text similarity (cosine) that keeps adjacent observations in one segment (model "
+     "embeddings score higher than the built-in n-grams: try 0.85)",
+     0},
+    {"embed-url", FW_SET_STRING, F(embed_url), 0, 0, 0, "URL",
+     "/v1/embeddings server for text similarity (default: built-in character n-grams)", 0},
+    {"embed-model", FW_SET_STRING, F(embed_model), 0, 0, 0, "NAME",
+     "embeddings model (default: the server's first)", 0},
+    {"events", FW_SET_STRING, F(events), 0, 0, 0, "F",
+     "events file: [{\"name\", \"phrases\": [..] | \"steps\": [..], \"threshold\"}] (see docs)", 0},
+    {"lexicon", FW_SET_STRING, F(lexicon), 0, 0, 0, "F",
+     "safety lexicon files (comma-separated), added to the preset's", 0},
+    {"summary", FW_SET_STRING, F(summary), 0, 0, 0, "M",
+     "auto (llm with a server, else extractive), llm, extractive or none", 0},
+    {"llm-url", FW_SET_STRING, F(llm_url), 0, 0, 0, "URL",
+     "chat server for the summary (default: --url, the VLM's)", 0},
+    {"llm-model", FW_SET_STRING, F(llm_model), 0, 0, 0, "NAME",
+     "summary model (default: --model, or the --llm-url server's first)", 0},
+    {"summary-prompt", FW_SET_STRING, F(summary_prompt), 0, 0, 0, "TEXT",
+     "what the summary is for (default: the preset's)", 0},
+    {"summary-window", FW_SET_INT, F(summary_window), 3000, 200, 1000000, "T",
+     "tokens of observations per summary request; longer videos are map-reduced", 0},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, 0},
 };
 
@@ -121,10 +145,23 @@ static int check_range(const fw_setting *s, double v, fw_error *err)
     return 0;
 }
 
-static int check_url(const char *url, fw_error *err)
+static int check_url(const char *name, const char *url, fw_error *err)
 {
     if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-        return fw_error_set(err, FW_EINVAL, "--url: '%s' is not an http:// or https:// URL", url);
+        return fw_error_set(err, FW_EINVAL, "--%s: '%s' is not an http:// or https:// URL", name,
+                            url);
+    return 0;
+}
+
+static int check_summary(const char *m, fw_error *err)
+{
+    static const char *const names[] = {"auto", "llm", "extractive", "none"};
+    for (size_t i = 0; m && i < sizeof names / sizeof *names; i++)
+        if (strcmp(m, names[i]) == 0)
+            return 0;
+    if (m)
+        return fw_error_set(err, FW_EINVAL,
+                            "--summary: unknown method '%s' (auto, llm, extractive, none)", m);
     return 0;
 }
 
@@ -142,7 +179,9 @@ static int check_backend(const char *b, fw_error *err)
 
 int fw_params_validate(const fw_params *p, fw_error *err)
 {
-    if (check_url(p->url, err) || check_backend(p->backend, err))
+    if (check_url("url", p->url, err) || check_url("embed-url", p->embed_url, err) ||
+        check_url("llm-url", p->llm_url, err) || check_backend(p->backend, err) ||
+        check_summary(p->summary, err))
         return FW_EINVAL;
     for (const fw_setting *s = fw_settings; s->name; s++) {
         if (s->type == FW_SET_STRING || s->type == FW_SET_TOKENS)
@@ -161,8 +200,9 @@ int fw_setting_parse(const fw_setting *s, fw_params *p, const char *text, fw_err
 {
     char *field = (char *)p + s->offset;
     if (s->type == FW_SET_STRING) {
-        if ((strcmp(s->name, "url") == 0 && check_url(text, err)) ||
-            (strcmp(s->name, "backend") == 0 && check_backend(text, err)))
+        if ((strstr(s->name, "url") && check_url(s->name, text, err)) ||
+            (strcmp(s->name, "backend") == 0 && check_backend(text, err)) ||
+            (strcmp(s->name, "summary") == 0 && check_summary(text, err)))
             return FW_EINVAL;
         *(const char **)field = text;
         return 0;
