@@ -33,8 +33,8 @@ echo "== framewise scenes $clip"
 "$bin" scenes "$clip" -q | tee "$out/scenes.csv"
 echo
 echo
-echo "== framewise analyze $clip  (backend local: Tesseract OCR + descriptors, no server)"
-"$bin" analyze "$clip" -o "$out/analyze"
+echo "== framewise analyze $clip --preset support  (backend local: Tesseract OCR + descriptors, no server)"
+"$bin" analyze "$clip" -o "$out/analyze" --preset support
 echo
 frames=$(grep -o '"frames_decoded": [0-9]*' "$out/keyframes.json" | grep -o '[0-9]*$')
 kept=$(($(wc -l < "$out/keyframes.csv") - 1))
@@ -44,5 +44,9 @@ echo "demo: results are in $out/:"
 echo "      keyframes/kf_*.jpg   the kept frames"
 echo "      keyframes.json       the list with times, reasons and scores (keyframes.csv: the same as CSV)"
 echo "      scenes.csv           the shot list"
-echo "      analyze/report.json  observations (on-screen text, colours, sharpness) and the text timeline"
+echo "      analyze/report.html  the report to open in a browser: summary, timeline with thumbnails,"
+echo "                           segments, events, review"
+echo "      analyze/report.json  everything (schema framewise.report/1): observations, text timeline,"
+echo "                           segments, events, summary, review; report.jsonl: the same as a stream"
+echo "      analyze/captions.vtt analyze/captions.srt  captions from the segments; analyze/report.md"
 echo "demo: with a vision-language model server: $bin analyze $clip --url http://HOST:PORT/v1"

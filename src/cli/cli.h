@@ -2,12 +2,15 @@
 #ifndef FW_CLI_H
 #define FW_CLI_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "framewise.h"
 
 /* Exit codes. */
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+#define CLI_MAX_EXTRAS 8
 
 /* Options every subcommand shares, plus its own settings from the table. */
 typedef struct cli_opts {
@@ -16,7 +19,17 @@ typedef struct cli_opts {
     const char *out_dir;
     const char *prompt_file;
     int json, csv, quiet, verbose;
+    const char *extra[CLI_MAX_EXTRAS]; /* a command's own options, in its extras order:
+                                          the value, "" for a flag given, NULL when absent */
+    unsigned char given[96]; /* 1 for each of the command's settings given on the command line */
 } cli_opts;
+
+/* A command's own option that is not a job setting. */
+typedef struct cli_extra {
+    const char *name; /* long option */
+    const char *arg;  /* placeholder of the value, or NULL for a flag */
+    const char *help; /* one line */
+} cli_extra;
 
 /* A subcommand's description: its name, usage line, the settings it accepts
  * (NULL-terminated names from the settings table) and whether it writes files. */
@@ -27,6 +40,7 @@ typedef struct cli_command {
     const char *const *settings;
     int has_out_dir, has_csv, has_prompt_file;
     void (*defaults)(fw_params *p); /* this command's own defaults, or NULL */
+    const cli_extra *extras;        /* NULL-name terminated, at most CLI_MAX_EXTRAS; or NULL */
 } cli_command;
 
 /* Parses argv; returns -1 to go on, else an exit code (help printed, bad usage). */
@@ -70,6 +84,24 @@ typedef struct cli_kflist {
 /* Writes the keyframe's JPEG and appends it; 0, or 1 with err set (stop the job). */
 int cli_kflist_add(cli_kflist *l, const fw_keyframe *kf);
 void cli_kflist_free(cli_kflist *l);
+
+/* Presets (presets/NAME.json): a scenario's settings (frame prompt, keyframe thresholds,
+ * summary instruction, gate), events and lexicons, as data. Found in $FRAMEWISE_PRESETS,
+ * next to the program (../presets, ../share/framewise/presets) or the source tree. */
+typedef struct cli_preset {
+    char name[64];
+    char dir[4096];
+    json_t *root;  /* the parsed file; its strings back the settings */
+    char *events;  /* comma-separated files: the preset's, then --events */
+    char *lexicon; /* comma-separated files: the preset's, then --lexicon */
+} cli_preset;
+/* Loads NAME (or a path to a .json file; "none": nothing) and applies it to o: its
+ * settings unless given on the command line, its events and lexicons before the user's.
+ * Returns -1 to go on, or EXIT_USAGE after a one-line error. */
+int cli_preset_apply(cli_preset *p, const char *name, const cli_command *cmd, cli_opts *o);
+void cli_preset_free(cli_preset *p);
+/* The presets found, one "  name  description" line each. */
+void cli_preset_list(FILE *to);
 
 int cmd_keyframes(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);

@@ -8,17 +8,60 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/outputs.h"
 #include "cli/report.h"
 
-static const char *const settings[] = {
-    "backend",        "ocr-lang",     "ocr-threads", "url",
-    "model",          "api-key",      "prompt",      "system-prompt",
-    "concurrency",    "window",       "max-pixels",  "max-image-tokens",
-    "retries",        "timeout",      "max-tokens",  "temperature",
-    "logprobs",       "policy",       "fps",         "motion-threshold",
-    "area-threshold", "max-gap",      "min-gap",     "min-scene",
-    "cut-threshold",  "settle",       "dup-bits",    "budget",
-    "threads",        "jpeg-quality", NULL};
+static const char *const settings[] = {"backend",
+                                       "ocr-lang",
+                                       "ocr-threads",
+                                       "url",
+                                       "model",
+                                       "api-key",
+                                       "prompt",
+                                       "system-prompt",
+                                       "concurrency",
+                                       "window",
+                                       "max-pixels",
+                                       "max-image-tokens",
+                                       "retries",
+                                       "timeout",
+                                       "max-tokens",
+                                       "temperature",
+                                       "logprobs",
+                                       "policy",
+                                       "fps",
+                                       "motion-threshold",
+                                       "area-threshold",
+                                       "max-gap",
+                                       "min-gap",
+                                       "min-scene",
+                                       "cut-threshold",
+                                       "settle",
+                                       "dup-bits",
+                                       "budget",
+                                       "threads",
+                                       "jpeg-quality",
+                                       "min-confidence",
+                                       "segment-threshold",
+                                       "embed-url",
+                                       "embed-model",
+                                       "events",
+                                       "lexicon",
+                                       "summary",
+                                       "llm-url",
+                                       "llm-model",
+                                       "summary-prompt",
+                                       "summary-window",
+                                       NULL};
+
+enum { X_PRESET, X_FORMAT, X_JSONL };
+static const cli_extra extras[] = {
+    {"preset", "NAME",
+     "scenario: general (default), ecommerce, support, moderation, accessibility, none, "
+     "or a preset .json file"},
+    {"format", "LIST", "what -o DIR gets: json,jsonl,vtt,srt,md,html or all (default)"},
+    {"jsonl", NULL, "stream keyframe, observation and event records to stdout as JSON lines"},
+    {NULL, NULL, NULL}};
 
 /* Qwen3-VL's budget the seed overspends: 0.45 MP, 896x504 for 16:9, ~440 tokens. */
 static void analyze_defaults(fw_params *p)
@@ -28,9 +71,10 @@ static void analyze_defaults(fw_params *p)
 
 static const cli_command command = {
     .name = "analyze",
-    .usage = "analyze VIDEO [-o DIR] [--backend local|openai|openai+local] [--ocr-lang L]\n"
-             "       [--url URL --model NAME] [--prompt TEXT | --prompt-file F]\n"
-             "       [--concurrency N] [--window K] [--max-pixels P] [options] [--json]",
+    .usage = "analyze VIDEO [-o DIR] [--preset NAME] [--backend local|openai|openai+local]\n"
+             "       [--url URL --model NAME] [--prompt TEXT | --prompt-file F] [--events F]\n"
+             "       [--lexicon F] [--llm-url URL] [--embed-url URL] [--format LIST]\n"
+             "       [options] [--json | --jsonl]",
     .summary = "Keeps the frames of VIDEO that carry new information (see 'framewise keyframes')\n"
                "and, while decoding goes on, says what is in each:\n"
                "  local   (the default without --url) reads the on-screen text with Tesseract and\n"
@@ -39,26 +83,59 @@ static const cli_command command = {
                "  openai  (the default with --url) asks a vision-language model on an OpenAI-\n"
                "          compatible server (llama-server, vLLM, SGLang, Ollama /v1, LM Studio).\n"
                "  openai+local  both: the OCR is attached to the model's observation.\n"
-               "Writes DIR/report.json (schema framewise.report/1) and the keyframes as they were\n"
-               "sent. Prints a short summary and the text timeline, or the report with --json. A\n"
-               "frame that still fails after its retries is kept in the report with its error.",
+               "Then tells the story: segments (adjacent observations that say the same thing),\n"
+               "events (the preset's and --events', with times and evidence), a summary (from an\n"
+               "LLM: --llm-url, else the --url server; else extractive) and a review flag when a\n"
+               "safety lexicon term appears in any text.\n"
+               "Writes into DIR: report.json (schema framewise.report/1), report.jsonl (records\n"
+               "as they happen), captions.vtt, captions.srt, report.md, report.html, and the\n"
+               "keyframes. Prints a short summary, or the report with --json. A frame that still\n"
+               "fails after its retries is kept in the report with its error.",
     .settings = settings,
     .has_out_dir = 1,
     .has_prompt_file = 1,
     .defaults = analyze_defaults,
+    .extras = extras,
 };
 
 typedef struct state {
     cli_progress progress; /* first: the shared callbacks take the state as one */
     const cli_opts *o;
     cli_kflist kfs;
-    json_t *obs; /* array, filled on the analyzer thread, read after the run */
+    json_t *obs;     /* array, filled on the analyzer thread, read after the run */
+    fw_story *story; /* fusion: observations go in as they come */
+    cli_jsonl jsonl;
+    fw_error story_err; /* the first failure of the story (an embeddings server) */
 } state;
 _Static_assert(offsetof(state, progress) == 0, "cli_progress_cb takes the state");
 
 static int on_keyframe(void *user, const fw_keyframe *kf)
 {
-    return cli_kflist_add(&((state *)user)->kfs, kf);
+    state *st = user;
+    if (cli_kflist_add(&st->kfs, kf))
+        return 1;
+    json_t *k = report_keyframe(kf, st->kfs.list[st->kfs.n - 1].file);
+    cli_jsonl_record(&st->jsonl, "keyframe", k);
+    json_decref(k);
+    return 0;
+}
+
+/* Fusion sees the observation; the stream gets it and the events it fires. */
+static int tell_story(state *st, const fw_observation *ob, json_t *o)
+{
+    const char *gate = NULL;
+    char *events = NULL;
+    if (fw_story_add(st->story, ob, &gate, &events, &st->story_err))
+        return 1;
+    if (gate)
+        json_object_set_new(o, "gated", json_string(gate));
+    cli_jsonl_record(&st->jsonl, "observation", o);
+    json_t *fired = events ? json_loads(events, 0, NULL) : NULL, *e;
+    size_t i;
+    json_array_foreach(fired, i, e) cli_jsonl_record(&st->jsonl, "event", e);
+    json_decref(fired);
+    free(events);
+    return 0;
 }
 
 static int on_observation(void *user, const fw_observation *ob)
@@ -82,7 +159,7 @@ static int on_observation(void *user, const fw_observation *ob)
     if (ob->error)
         json_object_set_new(o, "error", json_string(ob->error));
     json_array_append_new(st->obs, o);
-    return 0;
+    return tell_story(st, ob, o);
 }
 
 static json_t *stats_json(const fw_stats *s, double duration_s)
@@ -101,7 +178,7 @@ static json_t *stats_json(const fw_stats *s, double duration_s)
 }
 
 static json_t *build_report(const state *st, const fw_video_info *vi, const fw_stats *s,
-                            json_t *timeline, const char *error)
+                            json_t *timeline, json_t *story, const char *error)
 {
     json_t *kfs = json_array();
     for (int i = 0; i < st->kfs.n; i++)
@@ -111,23 +188,11 @@ static json_t *build_report(const state *st, const fw_video_info *vi, const fw_s
                              report_params(&st->o->params), "keyframes", kfs, "observations",
                              st->obs, "stats", stats_json(s, vi->duration_s));
     json_object_set(root, "timeline", timeline);
+    if (story)
+        json_object_update(root, story);
     if (error)
         json_object_set_new(root, "error", json_string(error));
     return root;
-}
-
-/* Writes DIR/report.json through a temporary file, so a reader never sees half. */
-static int write_report(const char *dir, json_t *root, char *path, size_t n)
-{
-    char tmp[4400];
-    snprintf(path, n, "%s/report.json", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    if (json_dump_file(root, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) || rename(tmp, path)) {
-        cli_error("%s: cannot write: %s", path, strerror(errno));
-        remove(tmp);
-        return -1;
-    }
-    return 0;
 }
 
 /* At most max bytes of s on one line, cut at a UTF-8 character boundary. */
@@ -144,8 +209,55 @@ static void print_cut(const char *s, size_t max)
     fputs(s[n] ? "...\n" : "\n", stdout);
 }
 
-static void print_summary(const state *st, const fw_video_info *vi, const fw_stats *s,
-                          json_t *timeline, const char *report)
+static void print_story(json_t *root)
+{
+    size_t i;
+    json_t *v;
+    char a[32], b[32];
+    json_t *segs = json_object_get(root, "segments");
+    if (json_array_size(segs))
+        printf("segments: %zu\n", json_array_size(segs));
+    json_array_foreach(segs, i, v)
+    {
+        printf("  %s-%s  ", report_clock(json_real_value(json_object_get(v, "start")), a, sizeof a),
+               report_clock(json_real_value(json_object_get(v, "end")), b, sizeof b));
+        print_cut(json_string_value(json_object_get(v, "text")), 90);
+    }
+    json_t *events = json_object_get(root, "events");
+    if (json_array_size(events))
+        printf("events:\n");
+    json_array_foreach(events, i, v)
+    {
+        printf("  %s  %s (%.2f): ",
+               report_clock(json_real_value(json_object_get(v, "time")), a, sizeof a),
+               json_string_value(json_object_get(v, "name")),
+               json_real_value(json_object_get(v, "score")));
+        print_cut(json_string_value(json_object_get(v, "evidence")), 80);
+    }
+    json_t *sum = json_object_get(root, "summary");
+    const char *text = json_string_value(json_object_get(sum, "text"));
+    if (text && *text) {
+        printf("summary (%s):\n  ", json_string_value(json_object_get(sum, "method")));
+        for (const char *c = text; *c; c++) /* indent every line */
+            fputs(*c == '\n' ? "\n  " : (char[2]){*c, 0}, stdout);
+        putchar('\n');
+    }
+    json_t *review = json_object_get(root, "review");
+    if (json_is_true(json_object_get(review, "required"))) {
+        printf("review required:\n");
+        json_array_foreach(json_object_get(review, "reasons"), i, v)
+        {
+            printf("  %s  \"%s\" (%s) in: ",
+                   report_clock(json_real_value(json_object_get(v, "time")), a, sizeof a),
+                   json_string_value(json_object_get(v, "term")),
+                   json_string_value(json_object_get(v, "category")));
+            print_cut(json_string_value(json_object_get(v, "text")), 70);
+        }
+    }
+}
+
+static void print_summary(const state *st, const fw_video_info *vi, const fw_stats *s, json_t *root,
+                          json_t *written)
 {
     printf("%s: %d keyframes of %" PRId64 " frames, %d observations (%d failed)\n", vi->path,
            s->keyframes, s->frames_decoded, s->observations, s->failed);
@@ -163,18 +275,21 @@ static void print_summary(const state *st, const fw_video_info *vi, const fw_sta
         } else
             print_cut(json_string_value(json_object_get(o, "text")), 100);
     }
+    json_t *timeline = json_object_get(root, "timeline");
     if (json_array_size(timeline)) {
         printf("text timeline:\n");
         report_timeline_print(timeline, stdout);
     }
+    print_story(root);
     if (s->requests)
         printf("requests %d (%d retries); image tokens %" PRId64 " (%.0f per keyframe); "
                "prompt %" PRId64 ", completion %" PRId64 " tokens\n",
                s->requests, s->retries, s->image_tokens,
                s->keyframes ? (double)s->image_tokens / s->keyframes : 0.0, s->prompt_tokens,
                s->completion_tokens);
-    printf("decode %.2f s, analyze %.2f s, total %.2f s -> %s\n", s->decode_s, s->analyze_s,
-           s->total_s, report ? report : "(no report)");
+    printf("decode %.2f s, analyze %.2f s, total %.2f s\n", s->decode_s, s->analyze_s, s->total_s);
+    json_array_foreach(written, i, o)
+        printf("%s %s\n", i ? "     " : "wrote", json_string_value(o));
 }
 
 static char *read_text(const char *path)
@@ -218,6 +333,59 @@ static int resolve(cli_opts *o, char **prompt)
     return -1;
 }
 
+/* The story's part of the report, or NULL after a warning. */
+static json_t *finish_story(state *st, double duration_s)
+{
+    char *text = NULL;
+    fw_error err = {0};
+    if (st->story_err.code) {
+        cli_error("%s", st->story_err.message);
+        return NULL;
+    }
+    if (fw_story_finish(st->story, duration_s, &text, &err)) {
+        cli_error("%s", err.message);
+        return NULL;
+    }
+    json_t *story = json_loads(text, 0, NULL);
+    free(text);
+    const char *why =
+        json_string_value(json_object_get(json_object_get(story, "summary"), "error"));
+    if (why && !st->o->quiet)
+        fprintf(stderr, "framewise: warning: the summary is extractive: %s\n", why);
+    size_t i;
+    json_t *v;
+    static const char *const parts[] = {"segments", "events"};
+    for (int p = 0; p < 2; p++)
+        json_array_foreach(json_object_get(story, parts[p]), i, v)
+            cli_jsonl_record(&st->jsonl, p ? "event" : "segment", v);
+    cli_jsonl_record(&st->jsonl, "summary", json_object_get(story, "summary"));
+    cli_jsonl_record(&st->jsonl, "review", json_object_get(story, "review"));
+    return story;
+}
+
+static int start(state *st, cli_opts *o, unsigned *formats)
+{
+    if (cli_formats_parse(o->extra[X_FORMAT] ? o->extra[X_FORMAT] : "all", formats))
+        return EXIT_USAGE;
+    if (o->json && o->extra[X_JSONL]) {
+        cli_error("analyze: --json and --jsonl exclude each other");
+        return EXIT_USAGE;
+    }
+    fw_error err = {0};
+    int rc = fw_story_open(&st->story, &o->params, &err);
+    if (rc) {
+        cli_error("%s", err.message);
+        return cli_exit_code(rc);
+    }
+    if (cli_mkdirs(o->out_dir)) {
+        cli_error("%s: cannot create output directory: %s", o->out_dir, strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    if (cli_jsonl_open(&st->jsonl, o->out_dir, *formats & OUT_JSONL, o->extra[X_JSONL] != NULL))
+        return EXIT_RUNTIME;
+    return -1;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     cli_opts o;
@@ -225,22 +393,33 @@ int cmd_analyze(int argc, char **argv)
     if (rc >= 0)
         return rc;
     char *prompt = NULL;
-    if ((rc = resolve(&o, &prompt)) >= 0)
+    cli_preset preset;
+    if ((rc = cli_preset_apply(&preset, o.extra[X_PRESET], &command, &o)) >= 0 ||
+        (rc = resolve(&o, &prompt)) >= 0) {
+        cli_preset_free(&preset);
         return rc;
+    }
+    if (o.extra[X_JSONL])
+        o.quiet = 1; /* stdout is the stream */
     fw_error err = {0};
     fw_job *job = NULL;
-    if ((rc = fw_job_open(&job, o.input, &o.params, &err))) {
-        cli_error("%s", err.message);
-        free(prompt);
-        return cli_exit_code(rc);
-    }
-    if (cli_mkdirs(o.out_dir)) {
-        cli_error("%s: cannot create output directory: %s", o.out_dir, strerror(errno));
-        fw_job_close(job);
-        free(prompt);
-        return EXIT_RUNTIME;
-    }
+    unsigned formats = 0;
     state st = {.o = &o, .kfs = {.dir = o.out_dir}, .obs = json_array()};
+    if ((rc = fw_params_validate(&o.params, &err) ? EXIT_USAGE : -1) >= 0)
+        cli_error("%s", err.message);
+    else if ((rc = fw_job_open(&job, o.input, &o.params, &err)))
+        cli_error("%s", err.message), rc = cli_exit_code(rc);
+    else
+        rc = start(&st, &o, &formats);
+    if (rc >= 0) {
+        fw_story_close(st.story);
+        cli_jsonl_close(&st.jsonl);
+        fw_job_close(job);
+        json_decref(st.obs);
+        cli_preset_free(&preset);
+        free(prompt);
+        return rc;
+    }
     cli_progress_init(&st.progress, o.quiet, "analyze");
     fw_callbacks cb = {.on_keyframe = on_keyframe,
                        .on_observation = on_observation,
@@ -249,28 +428,39 @@ int cmd_analyze(int argc, char **argv)
                        .user = &st};
     rc = fw_job_run(job, &cb, &err);
     cli_progress_done(&st.progress);
-    const char *error = rc ? (st.kfs.err.code ? st.kfs.err.message : err.message) : NULL;
+    const char *error = rc ? (st.kfs.err.code     ? st.kfs.err.message
+                              : st.story_err.code ? st.story_err.message
+                                                  : err.message)
+                           : NULL;
     if (error)
         cli_error("%s", error);
     fw_stats stats;
     fw_job_stats(job, &stats);
     const fw_video_info *vi = fw_job_video(job);
-    char path[4200];
     int wrote = 0;
-    json_t *timeline = report_timeline(st.obs);
+    json_t *written = json_array();
     if (!rc || st.kfs.n > 0) { /* partial results are kept */
-        json_t *root = build_report(&st, vi, &stats, timeline, error);
-        wrote = write_report(o.out_dir, root, path, sizeof path) == 0;
+        json_t *timeline = report_timeline(st.obs);
+        json_t *story = finish_story(&st, vi->duration_s);
+        json_t *root = build_report(&st, vi, &stats, timeline, story, error);
+        if (cli_jsonl_close(&st.jsonl) == 0 && (formats & OUT_JSONL))
+            json_array_append_new(written, json_string(st.jsonl.path));
+        wrote = cli_outputs_write(root, o.out_dir, formats, written) == 0 && (rc || story);
         if (o.json)
             report_print(root);
+        if (!o.json && !o.quiet)
+            print_summary(&st, vi, &stats, root, written);
         json_decref(root);
+        json_decref(story);
+        json_decref(timeline);
     }
-    if (!o.json && !o.quiet && (!rc || st.kfs.n > 0))
-        print_summary(&st, vi, &stats, timeline, wrote ? path : NULL);
-    json_decref(timeline);
+    cli_jsonl_close(&st.jsonl);
+    json_decref(written);
+    fw_story_close(st.story);
     fw_job_close(job);
     json_decref(st.obs);
     cli_kflist_free(&st.kfs);
+    cli_preset_free(&preset);
     free(prompt);
     if (rc)
         return cli_exit_code(st.kfs.err.code ? st.kfs.err.code : rc);

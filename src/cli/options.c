@@ -8,7 +8,7 @@
 #include "cli/cli.h"
 #include "core/settings.h"
 
-enum { OPT_JSON = 1000, OPT_CSV, OPT_PROMPT_FILE, OPT_SETTING = 2000 };
+enum { OPT_JSON = 1000, OPT_CSV, OPT_PROMPT_FILE, OPT_EXTRA = 1500, OPT_SETTING = 2000 };
 
 void cli_error(const char *fmt, ...)
 {
@@ -79,6 +79,11 @@ void cli_help(const cli_command *cmd, FILE *to)
         fprintf(to, "      --csv                 print CSV\n");
     if (cmd->has_prompt_file)
         fprintf(to, "      --prompt-file F       read --prompt from file F\n");
+    for (const cli_extra *x = cmd->extras; x && x->name; x++) {
+        char left[64];
+        snprintf(left, sizeof left, "--%s%s%s", x->name, x->arg ? " " : "", x->arg ? x->arg : "");
+        fprintf(to, "      %-20s  %s\n", left, x->help);
+    }
     fprintf(to, "  -q, --quiet               no progress bar, no summary\n"
                 "  -v, --verbose             show FFmpeg's messages (twice: all of them)\n"
                 "  -h, --help                this help\n");
@@ -111,7 +116,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
     if (cmd->defaults)
         cmd->defaults(&o->params);
     o->out_dir = "framewise-out";
-    struct option longopts[64];
+    struct option longopts[80];
     int n = 0;
     longopts[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
     if (cmd->has_csv)
@@ -120,10 +125,14 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
         longopts[n++] = (struct option){"output", required_argument, NULL, 'o'};
     if (cmd->has_prompt_file)
         longopts[n++] = (struct option){"prompt-file", required_argument, NULL, OPT_PROMPT_FILE};
+    for (int i = 0; cmd->extras && cmd->extras[i].name && i < CLI_MAX_EXTRAS; i++)
+        longopts[n++] = (struct option){cmd->extras[i].name,
+                                        cmd->extras[i].arg ? required_argument : no_argument, NULL,
+                                        OPT_EXTRA + i};
     longopts[n++] = (struct option){"quiet", no_argument, NULL, 'q'};
     longopts[n++] = (struct option){"verbose", no_argument, NULL, 'v'};
     longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
-    for (int i = 0; cmd->settings[i] && n < 62; i++)
+    for (int i = 0; cmd->settings[i] && n < 78; i++)
         longopts[n++] = (struct option){cmd->settings[i], required_argument, NULL, OPT_SETTING + i};
     longopts[n] = (struct option){0, 0, 0, 0};
 
@@ -151,6 +160,12 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
                           argv[optind - 1]);
             return EXIT_USAGE;
         default:
+            if (c >= OPT_EXTRA && c < OPT_EXTRA + CLI_MAX_EXTRAS) {
+                o->extra[c - OPT_EXTRA] = optarg ? optarg : "";
+                break;
+            }
+            if ((size_t)(c - OPT_SETTING) < sizeof o->given)
+                o->given[c - OPT_SETTING] = 1;
             if (fw_setting_parse(setting_at(cmd, c - OPT_SETTING), &o->params, optarg, &err)) {
                 cli_error("%s: %s", cmd->name, err.message);
                 return EXIT_USAGE;

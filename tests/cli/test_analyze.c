@@ -43,11 +43,13 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Runs analyze with the server's URL; returns report.json (asserts exit 0). */
+/* Runs analyze with the server's URL; returns report.json (asserts exit 0). The summary
+ * is extractive: these tests count the frames' requests (test_story covers the LLM's). */
 static json_t *analyze(const fwt_vlm *s, const char *video, const char *opts)
 {
     fwt_run r;
-    fwt_fw(&r, "analyze '%s' --url %s -o '%s/out' -q %s", video, s->url, fwt_tmpdir(), opts);
+    fwt_fw(&r, "analyze '%s' --url %s -o '%s/out' -q --summary extractive %s", video, s->url,
+           fwt_tmpdir(), opts);
     if (r.status != 0)
         fail_msg("analyze exited %d: %s", r.status, r.err);
     fwt_free(&r);
@@ -292,7 +294,8 @@ static void api_key_is_sent_and_never_printed(void **state)
     fwt_vlm_start(&s, "--api-key s3cret-key");
     const char *clip = colour_clip("320x240");
     fwt_run r;
-    fwt_fw(&r, "analyze '%s' --url %s -o '%s/out' --json", clip, s.url, fwt_tmpdir());
+    fwt_fw(&r, "analyze '%s' --url %s -o '%s/out' --json --summary extractive", clip, s.url,
+           fwt_tmpdir());
     assert_int_not_equal(r.status, 0); /* no key: refused */
     assert_int_equal(r.status, 1);
     assert_int_equal(fwt_lines(r.err), 1);
@@ -316,7 +319,9 @@ static void api_key_is_sent_and_never_printed(void **state)
     assert_int_equal(r.status, 0);
     fwt_free(&r);
     json_t *st = fwt_vlm_stats(&s);
-    assert_int_equal(json_integer_value(json_object_get(st, "authorized")), 2 * N_COLOURS);
+    /* every frame, and each run's summary request: the key goes to the LLM too */
+    assert_int_equal(json_integer_value(json_object_get(st, "authorized")), 2 * N_COLOURS + 2);
+    assert_int_equal(json_integer_value(json_object_get(st, "summary_requests")), 2);
     json_decref(st);
     fwt_vlm_stop(&s);
 }

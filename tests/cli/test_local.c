@@ -232,7 +232,7 @@ static void openai_plus_local_attaches_the_ocr(void **state)
     fwt_vlm s;
     fwt_vlm_start(&s, "%s", "");
     char opts[256];
-    snprintf(opts, sizeof opts, "--backend openai+local --url %s", s.url);
+    snprintf(opts, sizeof opts, "--backend openai+local --url %s --summary extractive", s.url);
     json_t *rep = run_analyze(screen_clip(), opts);
     json_t *obs = json_object_get(rep, "observations");
     size_t n = json_array_size(obs);
