@@ -41,6 +41,7 @@ bench:
 	@bash bench/keyframes.sh
 	@bash bench/analyze.sh
 	@bash bench/ocr.sh
+	@bash bench/story.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -59,23 +59,7 @@ typedef struct oa {
 static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 {
     request *r = user;
-    size_t n = size * nmemb;
-    if (r->resp_len + n + 1 > r->resp_cap) {
-        size_t cap = r->resp_cap ? r->resp_cap : 16384;
-        while (cap < r->resp_len + n + 1)
-            cap *= 2;
-        if (cap > MAX_ANSWER)
-            return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
-        char *b = realloc(r->resp, cap);
-        if (!b)
-            return 0;
-        r->resp = b;
-        r->resp_cap = cap;
-    }
-    memcpy(r->resp + r->resp_len, data, n);
-    r->resp_len += n;
-    r->resp[r->resp_len] = '\0';
-    return n;
+    return fw_http_append(&r->resp, &r->resp_len, &r->resp_cap, data, size * nmemb, MAX_ANSWER);
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *user)

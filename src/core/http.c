@@ -21,24 +21,28 @@ typedef struct buf {
     double retry_after; /* -1: none */
 } buf;
 
+size_t fw_http_append(char **p, size_t *len, size_t *cap, const char *data, size_t n, size_t max)
+{
+    if (*len + n + 1 > *cap) {
+        size_t c = *cap ? *cap : 16384;
+        while (c < *len + n + 1)
+            c *= 2;
+        char *q = c <= max ? realloc(*p, c) : NULL;
+        if (!q)
+            return 0;
+        *p = q;
+        *cap = c;
+    }
+    memcpy(*p + *len, data, n);
+    *len += n;
+    (*p)[*len] = '\0';
+    return n;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 {
     buf *b = user;
-    size_t n = size * nmemb;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 16384;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = cap <= MAX_BODY ? realloc(b->p, cap) : NULL;
-        if (!p)
-            return 0; /* aborts the transfer */
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return n;
+    return fw_http_append(&b->p, &b->len, &b->cap, data, size * nmemb, MAX_BODY);
 }
 
 double fw_http_retry_after(const char *line, size_t n)

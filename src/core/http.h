@@ -43,6 +43,11 @@ void fw_http_error_text(const char *body, size_t len, char *msg, size_t msg_n, c
 /* The first JSON object in text: after ``` fences, prose, or nothing (NULL: none). */
 json_t *fw_json_first_object(const char *text);
 
+/* Appends data[0..n) to the NUL-terminated buffer *p (length *len, capacity *cap),
+ * growing it up to max bytes. n, or 0 when it would pass max or memory runs out (a curl
+ * write callback's way to abort the transfer). */
+size_t fw_http_append(char **p, size_t *len, size_t *cap, const char *data, size_t n, size_t max);
+
 /* The seconds of a "Retry-After:" header line (a number or an HTTP date), else -1. */
 double fw_http_retry_after(const char *line, size_t n);
 

@@ -153,28 +153,29 @@ static int check_url(const char *name, const char *url, fw_error *err)
     return 0;
 }
 
+/* value (when set) must be one of names (NULL-terminated); the error lists them. */
+static int check_name(const char *setting, const char *value, const char *const *names,
+                      const char *listed, fw_error *err)
+{
+    for (int i = 0; value && names[i]; i++)
+        if (strcmp(value, names[i]) == 0)
+            return 0;
+    if (value)
+        return fw_error_set(err, FW_EINVAL, "--%s: unknown %s '%s' (%s)", setting,
+                            strcmp(setting, "summary") == 0 ? "method" : setting, value, listed);
+    return 0;
+}
+
 static int check_summary(const char *m, fw_error *err)
 {
-    static const char *const names[] = {"auto", "llm", "extractive", "none"};
-    for (size_t i = 0; m && i < sizeof names / sizeof *names; i++)
-        if (strcmp(m, names[i]) == 0)
-            return 0;
-    if (m)
-        return fw_error_set(err, FW_EINVAL,
-                            "--summary: unknown method '%s' (auto, llm, extractive, none)", m);
-    return 0;
+    static const char *const names[] = {"auto", "llm", "extractive", "none", NULL};
+    return check_name("summary", m, names, "auto, llm, extractive, none", err);
 }
 
 static int check_backend(const char *b, fw_error *err)
 {
-    static const char *const names[] = {"local", "openai", "openai+local", "local+openai"};
-    for (size_t i = 0; b && i < sizeof names / sizeof *names; i++)
-        if (strcmp(b, names[i]) == 0)
-            return 0;
-    if (b)
-        return fw_error_set(err, FW_EINVAL,
-                            "--backend: unknown backend '%s' (local, openai, openai+local)", b);
-    return 0;
+    static const char *const names[] = {"local", "openai", "openai+local", "local+openai", NULL};
+    return check_name("backend", b, names, "local, openai, openai+local", err);
 }
 
 int fw_params_validate(const fw_params *p, fw_error *err)

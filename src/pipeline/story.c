@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/utf8.h"
 #include "fuse/fuse.h"
@@ -30,6 +31,7 @@ struct fw_story {
     int n_phrases, dim;
     obs *o;
     int n, cap;
+    double add_s; /* time spent in fw_story_add (embedding, streaming events) */
 };
 
 void fw_story_close(fw_story *s)
@@ -186,11 +188,23 @@ static char *fusion_text(const fw_observation *ob, json_t *fields)
     return t;
 }
 
+static int story_add(fw_story *s, const fw_observation *ob, const char **gate, char **events,
+                     fw_error *err);
+
 int fw_story_add(fw_story *s, const fw_observation *ob, const char **gate, char **events,
                  fw_error *err)
 {
     *gate = NULL;
     *events = NULL;
+    double t0 = fw_now_s();
+    int rc = story_add(s, ob, gate, events, err);
+    s->add_s += fw_now_s() - t0;
+    return rc;
+}
+
+static int story_add(fw_story *s, const fw_observation *ob, const char **gate, char **events,
+                     fw_error *err)
+{
     if (s->n == s->cap) {
         int cap = s->cap ? s->cap * 2 : 64;
         obs *o = realloc(s->o, (size_t)cap * sizeof *o);
@@ -354,6 +368,7 @@ static json_t *summary_json(fw_story *s, const fw_moment *m, const fw_segment *g
 int fw_story_finish(fw_story *s, double duration_s, char **json, fw_error *err)
 {
     *json = NULL;
+    double t0 = fw_now_s();
     int n = s->n;
     fw_moment *m = calloc(n ? (size_t)n : 1, sizeof *m);
     const char **texts = calloc(n ? (size_t)n : 1, sizeof *texts);
@@ -388,6 +403,8 @@ int fw_story_finish(fw_story *s, double duration_s, char **json, fw_error *err)
                       "segment_threshold", s->p.segment_threshold, "min_confidence",
                       s->p.min_confidence, "observations", n, "gated", n - usable,
                       "event_definitions", fw_events_count(s->events));
+        json_object_set_new(json_object_get(root, "fusion"), "seconds",
+                            json_pack("{s:f, s:f}", "add", s->add_s, "finish", fw_now_s() - t0));
         *json = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
         json_decref(root);
         if (!*json)
