@@ -297,17 +297,11 @@ int on_chat(struct mg_connection *c, void *cb)
     pthread_mutex_lock(&S.mu);
     S.authorized++;
     pthread_mutex_unlock(&S.mu);
-    fault *f = match_fault(seq, NULL);
-    if (f && strcmp(f->kind, "timeout") == 0)
-        sleep_ms((int)(f->arg * 1000)); /* then answer, too late for the client */
-    else if (f)
-        return act(c, f) ? 200 : 1; /* non-zero: handled (0 would make civetweb send 404) */
     long long len;
-    char *body = read_body(c, &len);
-    if (!body) {
-        mg_printf(c, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n");
-        return 413;
-    }
+    int handled;
+    char *body = take_request(c, seq, &len, &handled);
+    if (!body)
+        return handled;
     const char *ctype = mg_get_header(c, "Content-Type");
     chat *ch = calloc(1, sizeof *ch);
     json_error_t jerr;

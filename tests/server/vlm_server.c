@@ -249,6 +249,23 @@ int act(struct mg_connection *c, const fault *f)
     return 0; /* reset: nothing sent; the connection is closed */
 }
 
+char *take_request(struct mg_connection *c, int seq, long long *len, int *handled)
+{
+    fault *f = match_fault(seq, NULL);
+    if (f && strcmp(f->kind, "timeout") == 0)
+        sleep_ms((int)(f->arg * 1000)); /* then answer, too late for the client */
+    else if (f) {
+        *handled = act(c, f) ? 200 : 1; /* non-zero: handled (0: civetweb would send 404) */
+        return NULL;
+    }
+    char *body = read_body(c, len);
+    if (!body) {
+        mg_printf(c, "HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n");
+        *handled = 413;
+    }
+    return body;
+}
+
 static int parse_fault(const char *spec)
 {
     if (S.n_faults == MAX_FAULTS)

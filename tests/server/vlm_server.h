@@ -53,6 +53,10 @@ int authorized(struct mg_connection *c);
 /* The first fault that applies to request number seq (chat and embedding requests
  * share one sequence, S.seq); with colour, only the faults that select by colour. */
 fault *match_fault(int seq, const char *colour);
+/* The body of request number seq (malloc'd), after the fault that applies to it: a
+ * "timeout" fault delays it; any other is acted out and NULL returned, with *handled the
+ * value for civetweb (a 413 for a body too large too). */
+char *take_request(struct mg_connection *c, int seq, long long *len, int *handled);
 /* Acts out a fault; returns the status sent (0: the connection was cut). */
 int act(struct mg_connection *c, const fault *f);
 /* The request body (NUL-terminated, *len its length), or NULL when too large. */
