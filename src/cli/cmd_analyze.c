@@ -297,9 +297,9 @@ static char *read_text(const char *path)
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    char *buf = malloc(65537);
-    size_t n = buf ? fread(buf, 1, 65536, f) : 0;
-    int bad = !buf || ferror(f) || !feof(f);
+    char *buf = malloc(65538);
+    size_t n = buf ? fread(buf, 1, 65537, f) : 0;
+    int bad = !buf || ferror(f) || n > 65536;
     fclose(f);
     if (bad) {
         free(buf);
@@ -338,10 +338,8 @@ static json_t *finish_story(state *st, double duration_s)
 {
     char *text = NULL;
     fw_error err = {0};
-    if (st->story_err.code) {
-        cli_error("%s", st->story_err.message);
+    if (st->story_err.code) /* already the run's error, printed */
         return NULL;
-    }
     if (fw_story_finish(st->story, duration_s, &text, &err)) {
         cli_error("%s", err.message);
         return NULL;

@@ -125,7 +125,10 @@ static int settings(cli_preset *p, const char *path, const cli_command *cmd, cli
             snprintf(num, sizeof num, "%.17g", json_number_value(v)), text = num;
         fw_error err;
         if (!text || fw_setting_parse(fw_setting_find(key), &o->params, text, &err)) {
-            cli_error("%s: %s", path, text ? err.message : "a setting must be a string or number");
+            if (text)
+                cli_error("%s: %s", path, err.message);
+            else
+                cli_error("%s: setting '%s' must be a string or a number", path, key);
             return EXIT_USAGE;
         }
     }
@@ -158,6 +161,8 @@ int cli_preset_apply(cli_preset *p, const char *name, const cli_command *cmd, cl
                 cli_error("--preset: unknown preset '%s' (see 'framewise analyze --help')", name);
             else if (access(path, R_OK) != 0)
                 cli_error("%s: cannot read the preset: %s", path, strerror(errno));
+            else if (p->root)
+                cli_error("%s: not a preset (a JSON object)", path);
             else
                 cli_error("%s:%d: not a preset (a JSON object): %s", path, je.line, je.text);
             return EXIT_USAGE;

@@ -3,6 +3,7 @@
 #include <libavutil/error.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static const struct {
     int code;
@@ -33,8 +34,15 @@ int fw_error_set(fw_error *err, int code, const char *fmt, ...)
     if (err) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        char tmp[sizeof err->message]; /* the arguments may point into err->message */
+        int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
         va_end(ap);
+        size_t len = n < 0 ? 0 : (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1;
+        if ((size_t)n >= sizeof tmp) /* cut: not inside a UTF-8 sequence */
+            while (len > 0 && ((unsigned char)tmp[len] & 0xC0) == 0x80)
+                len--;
+        memcpy(err->message, tmp, len);
+        err->message[len] = '\0';
         err->code = code;
     }
     return code;

@@ -18,7 +18,8 @@
 typedef struct buf {
     char *p;
     size_t len, cap;
-    double retry_after; /* -1: none */
+    double retry_after;           /* -1: none */
+    char errbuf[CURL_ERROR_SIZE]; /* curl's, for the handle's life */
 } buf;
 
 size_t fw_http_append(char **p, size_t *len, size_t *cap, const char *data, size_t n, size_t max)
@@ -78,6 +79,9 @@ static void one_line(const char *in, size_t len, char *out, size_t n)
     size_t j = 0;
     for (size_t i = 0; i < len && in[i] && j + 1 < n; i++)
         out[j++] = in[i] == '\n' || in[i] == '\r' || in[i] == '\t' ? ' ' : in[i];
+    if (j + 1 == n && j < len && in[j]) /* cut: not inside a UTF-8 sequence */
+        while (j > 0 && ((unsigned char)in[j] & 0xC0) == 0x80)
+            j--;
     while (j > 0 && out[j - 1] == ' ')
         j--;
     out[j] = '\0';
@@ -138,15 +142,15 @@ static CURLcode attempt(CURL *e, buf *b, fw_http_result *res)
 {
     b->len = 0;
     b->retry_after = -1;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+    b->errbuf[0] = '\0';
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, b->errbuf);
     CURLcode cc = curl_easy_perform(e);
     res->attempts++;
     res->status = 0;
     res->type[0] = res->message[0] = '\0';
     if (cc != CURLE_OK) {
         snprintf(res->message, sizeof res->message, "%s",
-                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
+                 b->errbuf[0] ? b->errbuf : curl_easy_strerror(cc));
         return cc;
     }
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res->status);

@@ -56,7 +56,7 @@ static char *normalise(const char *s)
         return NULL;
     while (*s) {
         uint32_t cp;
-        int n = fw_emit_utf8(s, &cp);
+        int n = fw_utf8_decode(s, &cp);
         if (cp < 0x20 || cp == 0x7f || cp == ' ') {
             if (o > out && o[-1] != ' ')
                 *o++ = ' ';
@@ -199,7 +199,7 @@ static int put_text(FILE *out, const char *text)
         return -1;
     for (const char *s = text; *s;) {
         uint32_t cp;
-        int len = fw_emit_utf8(s, &cp);
+        int len = fw_utf8_decode(s, &cp);
         u[n++] = (unit){s, len, cp == ' ' ? 1 : fw_emit_width(cp), cp == ' '};
         s += len;
     }

@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/utf8.h"
+
 /* 1 and *v = o[key] when it is a finite JSON number (integer or real); else 0, *v untouched. */
 int fw_emit_num(json_t *o, const char *key, double *v);
 /* o[key] when it is a string, else "" (never NULL). */
@@ -25,9 +27,6 @@ const char *fw_emit_mmss(double t, char *buf, size_t n);
 /* "HH:MM:SS<sep>mmm" from milliseconds (sep '.' for WebVTT, ',' for SubRip). Returns buf. */
 const char *fw_emit_clock_ms(long long ms, char sep, char *buf, size_t n);
 
-/* Decodes the UTF-8 sequence at s (*s != 0): its length in bytes; an invalid or truncated
- * sequence counts as one byte with *cp = U+FFFD, so a reader always makes progress. */
-int fw_emit_utf8(const char *s, uint32_t *cp);
 /* Display columns of a code point: 2 for East Asian wide and fullwidth (CJK, kana, hangul,
  * fullwidth forms, most emoji), 0 for combining marks and zero-width characters, else 1. */
 int fw_emit_width(uint32_t cp);

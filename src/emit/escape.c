@@ -101,32 +101,6 @@ const char *fw_emit_clock_ms(long long ms, char sep, char *buf, size_t n)
     return buf;
 }
 
-int fw_emit_utf8(const char *s, uint32_t *cp)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    int len = u[0] < 0x80                   ? 1
-              : u[0] >= 0xc2 && u[0] < 0xe0 ? 2
-              : u[0] >= 0xe0 && u[0] < 0xf0 ? 3
-              : u[0] >= 0xf0 && u[0] < 0xf5 ? 4
-                                            : 0;
-    uint32_t c = len == 1 ? u[0] : len == 2 ? u[0] & 0x1f : len == 3 ? u[0] & 0x0f : u[0] & 0x07;
-    for (int i = 1; i < len; i++) {
-        if ((u[i] & 0xc0) != 0x80) {
-            len = 0;
-            break;
-        }
-        c = c << 6 | (u[i] & 0x3f);
-    }
-    /* overlong forms, surrogates and code points past U+10FFFF are not characters */
-    if (len == 0 || (len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-        (c >= 0xd800 && c <= 0xdfff)) {
-        *cp = 0xfffd;
-        return 1;
-    }
-    *cp = c;
-    return len;
-}
-
 int fw_emit_width(uint32_t cp)
 {
     /* combining marks, zero-width space/joiners, variation selectors */

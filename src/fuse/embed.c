@@ -125,7 +125,9 @@ int fw_embedder_open(fw_embedder **out, const fw_embed_params *p, fw_error *err)
             e->requests += r.attempts;
             if (rc) {
                 free(e);
-                return fw_error_set(err, FW_ENET, "--embed-url: %s", err->message);
+                char why[sizeof err->message];
+                snprintf(why, sizeof why, "%s", err->message);
+                return fw_error_set(err, FW_ENET, "--embed-url: %s", why);
             }
             const char *id = json_string_value(
                 json_object_get(json_array_get(json_object_get(root, "data"), 0), "id"));
@@ -217,7 +219,8 @@ static int request(fw_embedder *e, const char *const *texts, int n, size_t max_b
     int rc = fw_http_post_json(&hp, url, body, &root, &r, err);
     json_decref(body);
     e->requests += r.attempts;
-    if (rc && fw_http_too_big(&r) && (n > 1 || max_bytes > MIN_INPUT))
+    if (rc && fw_http_too_big(&r) &&
+        (n > 1 || (max_bytes > MIN_INPUT && strlen(texts[0]) > MIN_INPUT)))
         return 1;
     if (rc && r.status == 501)
         return fw_error_set(err, FW_ENET,
@@ -244,8 +247,10 @@ static int embed_range(fw_embedder *e, const char *const *texts, int n, size_t m
         return rc ? rc
                   : embed_range(e, texts + h, n - h, max_bytes, all, total, offset + h, dim, err);
     }
-    if (rc == 1)
-        return embed_range(e, texts, 1, max_bytes / 2, all, total, offset, dim, err);
+    if (rc == 1) { /* one input too large: half of what was sent */
+        size_t sent = strlen(texts[0]) < max_bytes ? strlen(texts[0]) : max_bytes;
+        return embed_range(e, texts, 1, sent / 2, all, total, offset, dim, err);
+    }
     if (rc)
         return rc;
     if (!*all && !(*all = malloc((size_t)total * *dim * sizeof **all))) {

@@ -70,8 +70,8 @@ static int parse_group(fw_events *e, json_t *v, const char *name, group *g, cons
 
 static int parse_steps(fw_events *e, event *ev, json_t *steps, const char *src, fw_error *err)
 {
-    if (!json_is_array(steps) || json_array_size(steps) < 2)
-        return fw_error_set(err, FW_EINVAL, "%s: event '%s': steps must list at least 2 steps", src,
+    if (!json_is_array(steps) || json_array_size(steps) < 2 || json_array_size(steps) > 64)
+        return fw_error_set(err, FW_EINVAL, "%s: event '%s': steps must list 2 to 64 steps", src,
                             ev->name);
     ev->steps = calloc(json_array_size(steps), sizeof *ev->steps);
     if (!ev->steps)
@@ -269,7 +269,7 @@ static void match_steps(const event *ev, const fw_moment *m, int n, const float 
 {
     int peaks[64];
     double pooled[64];
-    int k_n = ev->n_steps < 64 ? ev->n_steps : 64;
+    int k_n = ev->n_steps; /* at most 64: the parser says so */
     for (int a = 0; a < n; a++) {
         if (!m[a].usable)
             continue;
@@ -281,7 +281,7 @@ static void match_steps(const event *ev, const fw_moment *m, int n, const float 
         for (int k = 0; k < k_n && ok; k++) {
             peaks[k] = a;
             pooled[k] = attend(&ev->steps[k], m, n, rel, a, to, &peaks[k]);
-            ok = pooled[k] >= ev->threshold && (k == 0 || peaks[k] >= peaks[k - 1]);
+            ok = pooled[k] >= ev->threshold && (k == 0 || peaks[k] > peaks[k - 1]);
             score += pooled[k] / k_n;
         }
         if (!ok)

@@ -180,11 +180,20 @@ static int ask(run *r, const item *it, int n, int part, json_t **out, fw_error *
     const char *model = json_string_value(json_object_get(root, "model"));
     if (model && !r->model[0])
         snprintf(r->model, sizeof r->model, "%s", model);
-    const char *content = json_string_value(json_object_get(
-        json_object_get(json_array_get(json_object_get(root, "choices"), 0), "message"),
-        "content"));
+    json_t *choice = json_array_get(json_object_get(root, "choices"), 0);
+    const char *content =
+        json_string_value(json_object_get(json_object_get(choice, "message"), "content"));
+    const char *finish = json_string_value(json_object_get(choice, "finish_reason"));
     json_t *obj = content ? fw_json_first_object(content) : NULL;
     const char *summary = json_string_value(json_object_get(obj, "summary"));
+    if (!summary && (!content || !content[strspn(content, " \t\r\n")] ||
+                     (finish && strcmp(finish, "length") == 0))) {
+        json_decref(obj);
+        json_decref(root);
+        return fw_error_set(err, FW_ENET, "%s: %s", r->chat,
+                            content && content[0] ? "the summary was cut at its token limit"
+                                                  : "the model gave no summary");
+    }
     *out = json_pack("{s:s, s:o}", "text",
                      summary   ? summary
                      : content ? content
@@ -196,15 +205,23 @@ static int ask(run *r, const item *it, int n, int part, json_t **out, fw_error *
     return 0;
 }
 
-/* Summarises it[0..n): in one request when it fits; else in windows that fit (halves
- * when the server says a window does not), whose summaries are summarised the same way.
- * Every level has fewer items than the one before, so it ends. */
-static int summarise(run *r, const item *it, int n, int part, json_t **out, fw_error *err)
+#define MAX_DEPTH 16 /* levels of windows and merges before the summary gives up */
+
+/* Summarises it[0..n): in one request when it fits (or n <= 2); else in windows that fit,
+ * whose summaries are merged the same way. A request the server finds too large is split
+ * in halves. Every window is smaller than its input, and depth bounds the merges. */
+static int summarise(run *r, const item *it, int n, int part, int depth, json_t **out,
+                     fw_error *err)
 {
-    int total = 0;
+    if (depth > MAX_DEPTH)
+        return fw_error_set(err, FW_ENET,
+                            "%s: the summaries of the parts do not fit the model's context "
+                            "(raise --summary-window or the server's context)",
+                            r->chat);
+    int total = 0, halves = 0;
     for (int i = 0; i < n; i++)
         total += tokens_of(it[i].text) + 4;
-    if (total <= r->p->window_tokens || n == 1) {
+    if (total <= r->p->window_tokens || n <= 2) {
         int rc = ask(r, it, n, part, out, err);
         if (rc != 1)
             return rc;
@@ -215,13 +232,12 @@ static int summarise(run *r, const item *it, int n, int part, json_t **out, fw_e
                                 "%s: the text at %s alone does not fit the model's context",
                                 r->chat, t);
         }
+        halves = 1; /* fit the estimate, not the server */
     }
-    /* windows: greedy up to the budget; pairs when that merges nothing; halves when the
-     * whole fit the estimate but not the server */
     int *start = malloc(((size_t)n + 1) * sizeof *start), nw = 0, used = 0;
     if (!start)
         return fw_error_set(err, FW_ENOMEM, "out of memory");
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !halves; i++) {
         int t = tokens_of(it[i].text) + 4;
         if (i == 0 || used + t > r->p->window_tokens) {
             start[nw++] = i;
@@ -229,10 +245,12 @@ static int summarise(run *r, const item *it, int n, int part, json_t **out, fw_e
         }
         used += t;
     }
-    if (nw == n || nw == 1) {
-        int step = nw == 1 ? (n + 1) / 2 : 2;
+    if (halves || nw == 1) {
+        nw = 2;
+        start[0] = 0, start[1] = n / 2;
+    } else if (nw == n) { /* every item alone: pairs, so the next level is shorter */
         nw = 0;
-        for (int i = 0; i < n; i += step)
+        for (int i = 0; i < n; i += 2)
             start[nw++] = i;
     }
     start[nw] = n;
@@ -242,7 +260,7 @@ static int summarise(run *r, const item *it, int n, int part, json_t **out, fw_e
     int rc = parts ? 0 : fw_error_set(err, FW_ENOMEM, "out of memory");
     for (int w = 0; w < nw && !rc; w++) {
         json_t *a = NULL;
-        rc = summarise(r, it + start[w], start[w + 1] - start[w], part, &a, err);
+        rc = summarise(r, it + start[w], start[w + 1] - start[w], part, depth + 1, &a, err);
         if (rc)
             break;
         json_array_append_new(answers, a);
@@ -251,7 +269,7 @@ static int summarise(run *r, const item *it, int n, int part, json_t **out, fw_e
                           json_object_get(a, "key_moments")};
     }
     if (!rc)
-        rc = summarise(r, parts, nw, 1, out, err);
+        rc = summarise(r, parts, nw, 1, depth + 1, out, err);
     if (!rc && !json_array_size(json_object_get(*out, "key_moments"))) {
         json_t *all = json_array(); /* the merge named none: the parts' */
         for (int w = 0; w < nw; w++) {
@@ -284,7 +302,7 @@ int fw_summary_llm(const fw_summary_params *p, const fw_moment *m, int n, json_t
         if (m[i].usable && m[i].text[0])
             it[k++] = (item){m[i].time_s, m[i].time_s, m[i].text, NULL};
     json_t *ans = NULL;
-    int rc = k ? summarise(&r, it, k, 0, &ans, err) : 0;
+    int rc = k ? summarise(&r, it, k, 0, 0, &ans, err) : 0;
     free(it);
     if (rc)
         return rc;

@@ -116,10 +116,13 @@ int fw_lexicon_load(fw_lexicon **lx, const char *path, fw_error *err)
     if (!f)
         return fw_error_set(err, FW_EOPEN, "%s: cannot read the lexicon: %s", path,
                             strerror(errno));
-    char line[1024], category[128] = "sensitive";
+    char *buf = NULL, category[128] = "sensitive";
+    size_t cap = 0;
     int no = 0, rc = 0;
-    while (!rc && fgets(line, sizeof line, f)) {
-        no++;
+    while (!rc && getline(&buf, &cap, f) >= 0) {
+        char *line = buf;
+        if (++no == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
+            line += 3; /* a byte-order mark */
         line[strcspn(line, "\r\n")] = '\0';
         if (!valid_utf8(line)) {
             rc = fw_error_set(err, FW_EINVAL, "%s:%d: not UTF-8 text", path, no);
@@ -140,6 +143,7 @@ int fw_lexicon_load(fw_lexicon **lx, const char *path, fw_error *err)
         if (line[strspn(line, " ")] && fw_lexicon_add(lx, line, tab && *tab ? tab : category))
             rc = fw_error_set(err, FW_ENOMEM, "out of memory");
     }
+    free(buf);
     fclose(f);
     if (!rc && !*lx && fw_lexicon_add(lx, "", NULL)) /* an empty file is a lexicon too */
         rc = fw_error_set(err, FW_ENOMEM, "out of memory");

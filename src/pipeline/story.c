@@ -323,9 +323,10 @@ static json_t *review_json(const fw_story *s, json_t *summary)
     /* a model's summary is new text; an extractive one repeats the observations */
     const char *text = json_string_value(json_object_get(summary, "text"));
     const char *method = json_string_value(json_object_get(summary, "method"));
-    if (text && s->lexicon && method && strcmp(method, "llm") == 0)
+    int llm = method && strcmp(method, "llm") == 0;
+    if (text && s->lexicon && llm)
         review_text(s, text, 0, "summary", reasons);
-    json_array_foreach(json_object_get(summary, "key_moments"), i, v) if (s->lexicon)
+    json_array_foreach(json_object_get(summary, "key_moments"), i, v) if (s->lexicon && llm)
         review_text(s, json_string_value(json_object_get(v, "text")),
                     json_real_value(json_object_get(v, "time")), "summary", reasons);
     return json_pack("{s:b, s:o, s:i}", "required", json_array_size(reasons) > 0, "reasons",

@@ -324,6 +324,20 @@ static void long_input_is_map_reduced_not_truncated(void **state)
     free(req);
     json_decref(st);
     json_decref(rep);
+
+    /* every observation alone is larger than a window: pairs, then a merge, and it ends */
+    char text[800];
+    memset(text, 'x', sizeof text - 1);
+    text[sizeof text - 1] = '\0';
+    fwt_vlm_start(&s, "--inject-text %s", text);
+    snprintf(opts, sizeof opts, "--url %s --summary-window 200", s.url);
+    rep = analyze(colour_clip(1), opts);
+    fwt_vlm_stop(&s);
+    sum = json_object_get(rep, "summary");
+    assert_string_equal(str(sum, "method"), "llm");
+    assert_true(num(sum, "windows") >= 3);
+    assert_null(json_object_get(sum, "error"));
+    json_decref(rep);
 }
 
 static void model_text_is_escaped_in_every_output(void **state)

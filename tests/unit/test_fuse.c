@@ -229,7 +229,7 @@ static void wrong_event_files_name_the_problem(void **state)
         {"[{\"name\": \"x\", \"phrase\": [\"a\"]}]", "unknown event field 'phrase'"},
         {"[{\"name\": \"x\", \"phrases\": []}]", "phrases must be"},
         {"[{\"name\": \"x\", \"phrases\": [\"a\"], \"threshold\": 2}]", "threshold"},
-        {"[{\"name\": \"x\", \"steps\": [\"only one\"]}]", "at least 2 steps"},
+        {"[{\"name\": \"x\", \"steps\": [\"only one\"]}]", "2 to 64 steps"},
         {"[{\"name\": \"x\"}]", "needs \"phrases\" or \"steps\""},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
