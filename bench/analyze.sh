@@ -74,7 +74,7 @@ for clip in "${clips[@]}"; do
       if [ "$which" = kf ]; then
         "$FW" keyframes "$clip" -q -o "$RUNS/o" --max-pixels 458752 >/dev/null
       else
-        "$FW" analyze "$clip" -q -o "$RUNS/o" --url "$URL" --concurrency "$SLOTS" >/dev/null
+        "$FW" analyze "$clip" -q --no-cache --summary extractive -o "$RUNS/o" --url "$URL" --concurrency "$SLOTS" >/dev/null
         cp "$RUNS/o/report.json" "$RUNS/report.json"
       fi
       awk -v a="$(now)" -v b="$t0" 'BEGIN{print a-b}' >>"$RUNS/$which.t"

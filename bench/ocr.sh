@@ -148,7 +148,7 @@ for c in message-board.ogv vhs-tutorial.mp4 vhs-neofetch.webm mahjongg-video.ogv
   for r in $(seq "$ROUNDS"); do
     s=$(now); "$FW" keyframes "$clip" -o "$RUNS/k" -q --max-pixels 458752; e=$(now)
     kf+=("$(awk -v a="$s" -v b="$e" 'BEGIN {print b - a}')")
-    s=$(now); "$FW" analyze "$clip" -o "$RUNS/a" -q; e=$(now)
+    s=$(now); "$FW" analyze "$clip" -o "$RUNS/a" -q --no-cache; e=$(now)
     an+=("$(awk -v a="$s" -v b="$e" 'BEGIN {print b - a}')")
   done
   n=$(grep -o '"keyframes": [0-9]*' "$RUNS/a/report.json" | tail -1 | grep -o '[0-9]*$')

@@ -19,7 +19,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 wall() { # seconds of one run
   local t0 t1
   t0=$(date +%s.%N)
-  "$bin" analyze "$@" -q >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
+  "$bin" analyze "$@" -q --no-cache >/dev/null 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
   t1=$(date +%s.%N)
   awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f\n", b - a}'
 }

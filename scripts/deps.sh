@@ -8,7 +8,8 @@ level=${1:-test}
 build_pkgs=(build-essential cmake pkg-config
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   libjansson-dev libcurl4-openssl-dev
-  libtesseract-dev tesseract-ocr-eng tesseract-ocr-chi-sim)
+  libtesseract-dev tesseract-ocr-eng tesseract-ocr-chi-sim
+  libsqlite3-dev libxxhash-dev)
 test_pkgs=(ffmpeg libcmocka-dev fonts-dejavu-core fonts-noto-cjk libcivetweb-dev chromium)
 bench_pkgs=(time python3-opencv python3-pil python3-numpy tesseract-ocr)
 

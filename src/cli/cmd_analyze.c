@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/cache.h"
 #include "cli/cli.h"
 #include "cli/outputs.h"
 #include "cli/report.h"
@@ -54,13 +55,16 @@ static const char *const settings[] = {"backend",
                                        "summary-window",
                                        NULL};
 
-enum { X_PRESET, X_FORMAT, X_JSONL };
+enum { X_PRESET, X_FORMAT, X_JSONL, X_STORE, X_NO_CACHE };
 static const cli_extra extras[] = {
     {"preset", "NAME",
      "scenario: general (default), ecommerce, support, moderation, accessibility, none, "
      "or a preset .json file"},
     {"format", "LIST", "what -o DIR gets: json,jsonl,vtt,srt,md,html or all (default)"},
     {"jsonl", NULL, "stream keyframe, observation and event records to stdout as JSON lines"},
+    {"store", "PATH",
+     "the store of jobs and results (default: $XDG_CACHE_HOME/framewise/framewise.db)"},
+    {"no-cache", NULL, "neither reuse nor record results in the store"},
     {NULL, NULL, NULL}};
 
 /* Qwen3-VL's budget the seed overspends: 0.45 MP, 896x504 for 16:9, ~440 tokens. */
@@ -106,6 +110,7 @@ typedef struct state {
     fw_story *story; /* fusion: observations go in as they come */
     cli_jsonl jsonl;
     fw_error story_err; /* the first failure of the story (an embeddings server) */
+    cli_cache cache;    /* the store: this run's job, or the result of an earlier one */
 } state;
 _Static_assert(offsetof(state, progress) == 0, "cli_progress_cb takes the state");
 
@@ -114,6 +119,7 @@ static int on_keyframe(void *user, const fw_keyframe *kf)
     state *st = user;
     if (cli_kflist_add(&st->kfs, kf))
         return 1;
+    cli_cache_keyframe(&st->cache, kf, st->kfs.list[st->kfs.n - 1].file);
     json_t *k = report_keyframe(kf, st->kfs.list[st->kfs.n - 1].file);
     cli_jsonl_record(&st->jsonl, "keyframe", k);
     json_decref(k);
@@ -159,7 +165,9 @@ static int on_observation(void *user, const fw_observation *ob)
     if (ob->error)
         json_object_set_new(o, "error", json_string(ob->error));
     json_array_append_new(st->obs, o);
-    return tell_story(st, ob, o);
+    int stop = tell_story(st, ob, o);
+    cli_cache_observation(&st->cache, o);
+    return stop;
 }
 
 static json_t *stats_json(const fw_stats *s, double duration_s)
@@ -256,14 +264,12 @@ static void print_story(json_t *root)
     }
 }
 
-static void print_summary(const state *st, const fw_video_info *vi, const fw_stats *s, json_t *root,
-                          json_t *written)
+/* The observations, the text timeline and the story of a report. */
+static void print_body(json_t *root)
 {
-    printf("%s: %d keyframes of %" PRId64 " frames, %d observations (%d failed)\n", vi->path,
-           s->keyframes, s->frames_decoded, s->observations, s->failed);
     size_t i;
     json_t *o;
-    json_array_foreach(st->obs, i, o)
+    json_array_foreach(json_object_get(root, "observations"), i, o)
     {
         char clock[32];
         const char *err = json_string_value(json_object_get(o, "error"));
@@ -281,6 +287,21 @@ static void print_summary(const state *st, const fw_video_info *vi, const fw_sta
         report_timeline_print(timeline, stdout);
     }
     print_story(root);
+}
+
+static void print_written(json_t *written)
+{
+    size_t i;
+    json_t *o;
+    json_array_foreach(written, i, o)
+        printf("%s %s\n", i ? "     " : "wrote", json_string_value(o));
+}
+
+static void print_summary(const fw_video_info *vi, const fw_stats *s, json_t *root, json_t *written)
+{
+    printf("%s: %d keyframes of %" PRId64 " frames, %d observations (%d failed)\n", vi->path,
+           s->keyframes, s->frames_decoded, s->observations, s->failed);
+    print_body(root);
     if (s->requests)
         printf("requests %d (%d retries); image tokens %" PRId64 " (%.0f per keyframe); "
                "prompt %" PRId64 ", completion %" PRId64 " tokens\n",
@@ -288,8 +309,46 @@ static void print_summary(const state *st, const fw_video_info *vi, const fw_sta
                s->keyframes ? (double)s->image_tokens / s->keyframes : 0.0, s->prompt_tokens,
                s->completion_tokens);
     printf("decode %.2f s, analyze %.2f s, total %.2f s\n", s->decode_s, s->analyze_s, s->total_s);
-    json_array_foreach(written, i, o)
-        printf("%s %s\n", i ? "     " : "wrote", json_string_value(o));
+    print_written(written);
+}
+
+/* An earlier run's result for the same video and settings: its files into the output
+ * folder, without decoding or asking a model. Returns the exit code. */
+static int replay(json_t *root, const cli_opts *o, unsigned formats)
+{
+    json_t *written = json_array();
+    cli_jsonl jl;
+    int rc = cli_jsonl_open(&jl, o->out_dir, formats & OUT_JSONL, o->extra[X_JSONL] != NULL);
+    static const char *const parts[][2] = {{"keyframes", "keyframe"},
+                                           {"observations", "observation"},
+                                           {"events", "event"},
+                                           {"segments", "segment"}};
+    for (int p = 0; p < 4 && !rc; p++) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(json_object_get(root, parts[p][0]), i, v)
+            cli_jsonl_record(&jl, parts[p][1], v);
+    }
+    if (!rc) {
+        cli_jsonl_record(&jl, "summary", json_object_get(root, "summary"));
+        cli_jsonl_record(&jl, "review", json_object_get(root, "review"));
+        if (cli_jsonl_close(&jl) == 0 && (formats & OUT_JSONL))
+            json_array_append_new(written, json_string(jl.path));
+        rc = cli_outputs_write(root, o->out_dir, formats & ~(unsigned)OUT_JSONL, written);
+    }
+    if (!rc && o->json)
+        report_print(root);
+    else if (!rc && !o->quiet) {
+        json_t *cache = json_object_get(root, "cache");
+        printf("%s: the result of job %" JSON_INTEGER_FORMAT " in %s (same video and settings: "
+               "no decoding, no model requests)\n",
+               o->input, json_integer_value(json_object_get(cache, "job")),
+               json_string_value(json_object_get(cache, "store")));
+        print_body(root);
+        print_written(written);
+    }
+    json_decref(written);
+    return rc ? EXIT_RUNTIME : EXIT_OK;
 }
 
 static char *read_text(const char *path)
@@ -381,6 +440,7 @@ static int start(state *st, cli_opts *o, unsigned *formats)
     }
     if (cli_jsonl_open(&st->jsonl, o->out_dir, *formats & OUT_JSONL, o->extra[X_JSONL] != NULL))
         return EXIT_RUNTIME;
+    cli_cache_begin(&st->cache, o->input);
     return -1;
 }
 
@@ -403,13 +463,24 @@ int cmd_analyze(int argc, char **argv)
     fw_job *job = NULL;
     unsigned formats = 0;
     state st = {.o = &o, .kfs = {.dir = o.out_dir}, .obs = json_array()};
+    json_t *hit = NULL;
     if ((rc = fw_params_validate(&o.params, &err) ? EXIT_USAGE : -1) >= 0)
         cli_error("%s", err.message);
+    else if ((rc = cli_cache_open(&st.cache, &o, o.extra[X_STORE], o.extra[X_NO_CACHE] != NULL)) >=
+             0)
+        ;
+    else if (cli_formats_parse(o.extra[X_FORMAT] ? o.extra[X_FORMAT] : "all", &formats))
+        rc = EXIT_USAGE;
+    else if (st.cache.store && cli_mkdirs(o.out_dir) == 0 &&
+             (hit = cli_cache_hit(&st.cache, o.out_dir)))
+        rc = replay(hit, &o, formats);
     else if ((rc = fw_job_open(&job, o.input, &o.params, &err)))
         cli_error("%s", err.message), rc = cli_exit_code(rc);
     else
         rc = start(&st, &o, &formats);
     if (rc >= 0) {
+        json_decref(hit);
+        cli_cache_close(&st.cache);
         fw_story_close(st.story);
         cli_jsonl_close(&st.jsonl);
         fw_job_close(job);
@@ -447,13 +518,15 @@ int cmd_analyze(int argc, char **argv)
         if (o.json)
             report_print(root);
         if (!o.json && !o.quiet)
-            print_summary(&st, vi, &stats, root, written);
+            print_summary(vi, &stats, root, written);
+        cli_cache_end(&st.cache, root, error);
         json_decref(root);
         json_decref(story);
         json_decref(timeline);
     }
     cli_jsonl_close(&st.jsonl);
     json_decref(written);
+    cli_cache_close(&st.cache);
     fw_story_close(st.story);
     fw_job_close(job);
     json_decref(st.obs);

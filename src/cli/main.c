@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/cache.h"
 #include "cli/cli.h"
 
 static void usage(FILE *to)
@@ -18,7 +19,9 @@ static void usage(FILE *to)
         "  keyframes   keep the frames that matter; write them as JPEG and list them\n"
         "  scenes      list the shots (cuts) of a video\n"
         "  analyze     keyframes, then what each shows: on-screen text (OCR, no server needed)\n"
-        "              and/or a vision-language model's description\n"
+        "              and/or a vision-language model's description, then the story\n"
+        "  jobs        list the analyses in the store (jobs show ID)\n"
+        "  cache       the store's size and hits; clear or vacuum it\n"
         "\n"
         "VIDEO is a file, '-' for standard input, or any URL FFmpeg opens.\n"
         "'framewise COMMAND --help' shows a command's options.\n"
@@ -53,6 +56,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "scenes") == 0)
         return cmd_scenes(argc - 1, argv + 1);
+    if (strcmp(cmd, "cache") == 0)
+        return cmd_cache(argc - 1, argv + 1);
+    if (strcmp(cmd, "jobs") == 0)
+        return cmd_jobs(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try 'framewise --help')", cmd);
     return EXIT_USAGE;
 }

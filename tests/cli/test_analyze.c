@@ -314,7 +314,8 @@ static void api_key_is_sent_and_never_printed(void **state)
     assert_non_null(strstr(report, "\"api-key\": \"(set)\""));
     free(report);
     fwt_free(&r);
-    fwt_sh(&r, "OPENAI_API_KEY=s3cret-key '%s' analyze '%s' --url %s -o '%s/out' -q",
+    /* --no-cache: the same video and settings would be the stored result, with no request */
+    fwt_sh(&r, "OPENAI_API_KEY=s3cret-key '%s' analyze '%s' --url %s -o '%s/out' -q --no-cache",
            getenv("FRAMEWISE_BIN"), clip, s.url, fwt_tmpdir());
     assert_int_equal(r.status, 0);
     fwt_free(&r);

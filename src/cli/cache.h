@@ -1,0 +1,39 @@
+/* The store from the command line: analyze's whole-result cache, `framewise cache` and
+ * `framewise jobs`. */
+#ifndef FW_CLI_CACHE_H
+#define FW_CLI_CACHE_H
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "store/store.h"
+
+/* analyze's link to the store for one run. */
+typedef struct cli_cache {
+    fw_store *store; /* NULL: no cache (--no-cache, or an input that is not a file) */
+    char video[17];  /* content hash of the input */
+    char settings[17];
+    int64_t size;
+    int64_t job;  /* this run's job, 0 before it begins */
+    fw_error err; /* the first store failure during the run */
+} cli_cache;
+
+/* Opens the store (--store, else the default) and computes the keys of this run. -1 to
+ * go on (c->store NULL when caching does not apply), or an exit code after a one-line
+ * error. */
+int cli_cache_open(cli_cache *c, const cli_opts *o, const char *store_path, int disabled);
+/* A finished result for these keys: writes its keyframes into dir and returns the
+ * report with keyframe files pointing there, marked "cache"; NULL on a miss. */
+json_t *cli_cache_hit(cli_cache *c, const char *dir);
+/* Records this run as a job; then its keyframes and observations as they come. */
+void cli_cache_begin(cli_cache *c, const char *input);
+void cli_cache_keyframe(cli_cache *c, const fw_keyframe *kf, const char *file);
+void cli_cache_observation(cli_cache *c, json_t *obs);
+/* Ends the job; a successful report (without a failed summary) becomes the result. */
+void cli_cache_end(cli_cache *c, json_t *report, const char *error);
+void cli_cache_close(cli_cache *c);
+
+int cmd_cache(int argc, char **argv);
+int cmd_jobs(int argc, char **argv);
+
+#endif

@@ -1,0 +1,453 @@
+#include "store/store.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <xxhash.h>
+
+#include "core/error.h"
+
+#define SCHEMA_VERSION 1
+#define BUSY_MS 10000
+
+struct fw_store {
+    sqlite3 *db;
+    char path[4096];
+};
+
+static const char *const migrations[SCHEMA_VERSION] = {
+    /* 1 */
+    "CREATE TABLE videos(hash TEXT PRIMARY KEY, size INTEGER, seen REAL);"
+    "CREATE TABLE jobs(id INTEGER PRIMARY KEY, video TEXT, input TEXT, settings TEXT,"
+    "  state TEXT, started REAL, updated REAL, error TEXT);"
+    "CREATE TABLE keyframes(job INTEGER, idx INTEGER, time REAL, name TEXT, jpeg BLOB,"
+    "  PRIMARY KEY(job, idx));"
+    "CREATE TABLE observations(job INTEGER, keyframe INTEGER, time REAL, json TEXT,"
+    "  PRIMARY KEY(job, keyframe));"
+    "CREATE TABLE results(video TEXT, settings TEXT, job INTEGER, report TEXT, created REAL,"
+    "  PRIMARY KEY(video, settings));"
+    "CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER);",
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int db_error(fw_store *s, int rc, fw_error *err)
+{
+    if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
+        return fw_error_set(err, FW_EOPEN,
+                            "%s: not a framewise store (%s); move it away or use "
+                            "--store PATH",
+                            s->path, sqlite3_errstr(rc));
+    if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN || rc == SQLITE_PERM)
+        return fw_error_set(err, FW_EOPEN,
+                            "%s: cannot write the store (%s); use --store PATH "
+                            "or --no-cache",
+                            s->path, sqlite3_errstr(rc));
+    return fw_error_set(err, FW_EIO, "%s: %s", s->path, sqlite3_errmsg(s->db));
+}
+
+static int exec(fw_store *s, const char *sql, fw_error *err)
+{
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : db_error(s, rc, err);
+}
+
+static int mkdirs_for(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0777) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return 0;
+}
+
+static int migrate(fw_store *s, fw_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_error(s, rc, err);
+    rc = sqlite3_step(st);
+    int version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (version < 0)
+        return db_error(s, rc, err);
+    if (version > SCHEMA_VERSION)
+        return fw_error_set(err, FW_EOPEN,
+                            "%s: made by a newer framewise (schema %d, this one knows %d)", s->path,
+                            version, SCHEMA_VERSION);
+    for (int v = version; v < SCHEMA_VERSION; v++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d;", v + 1);
+        if (exec(s, "BEGIN IMMEDIATE", err) || exec(s, migrations[v], err) || exec(s, sql, err) ||
+            exec(s, "COMMIT", err)) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return err ? err->code : FW_EIO;
+        }
+    }
+    return 0;
+}
+
+int fw_store_open(fw_store **out, const char *path, fw_error *err)
+{
+    *out = NULL;
+    fw_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return fw_error_set(err, FW_ENOMEM, "out of memory");
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (path)
+        snprintf(s->path, sizeof s->path, "%s", path);
+    else if (xdg && *xdg)
+        snprintf(s->path, sizeof s->path, "%s/framewise/framewise.db", xdg);
+    else
+        snprintf(s->path, sizeof s->path, "%s/.cache/framewise/framewise.db", home ? home : ".");
+    if (mkdirs_for(s->path)) {
+        fw_error_set(err, FW_EOPEN, "%s: cannot create its folder: %s", s->path, strerror(errno));
+        free(s);
+        return FW_EOPEN;
+    }
+    int rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        db_error(s, rc, err);
+        fw_store_close(s);
+        return FW_EOPEN;
+    }
+    sqlite3_busy_timeout(s->db, BUSY_MS);
+    rc =
+        exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err);
+    if (!rc)
+        rc = migrate(s, err);
+    if (rc) {
+        fw_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+const char *fw_store_path(const fw_store *s)
+{
+    return s->path;
+}
+
+void fw_store_close(fw_store *s)
+{
+    if (!s)
+        return;
+    sqlite3_close(s->db);
+    free(s);
+}
+
+int fw_store_hash_file(const char *path, char hex[17], int64_t *size, fw_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fw_error_set(err, FW_EOPEN, "%s: cannot read: %s", path, strerror(errno));
+    XXH3_state_t *st = XXH3_createState();
+    XXH3_64bits_reset(st);
+    static _Thread_local char buf[1 << 16];
+    size_t n;
+    *size = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        XXH3_64bits_update(st, buf, n);
+        *size += (int64_t)n;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    snprintf(hex, 17, "%016llx", (unsigned long long)XXH3_64bits_digest(st));
+    XXH3_freeState(st);
+    return bad ? fw_error_set(err, FW_EOPEN, "%s: cannot read", path) : 0;
+}
+
+void fw_store_hash_text(const char *text, size_t n, char hex[17])
+{
+    snprintf(hex, 17, "%016llx", (unsigned long long)XXH3_64bits(text, n));
+}
+
+/* Prepares sql, binds "%s"-free arguments through the callers, steps once. */
+static sqlite3_stmt *prepare(fw_store *s, const char *sql, fw_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        db_error(s, rc, err);
+    return st;
+}
+
+static int done(fw_store *s, sqlite3_stmt *st, fw_error *err)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_error(s, rc, err);
+}
+
+int fw_store_job_begin(fw_store *s, const char *video, int64_t size, const char *input,
+                       const char *settings, int64_t *job, fw_error *err)
+{
+    fw_error local;
+    if (!err) /* the caller does not want the message */
+        err = &local;
+    sqlite3_stmt *st = prepare(s,
+                               "INSERT INTO videos(hash, size, seen) VALUES(?, ?, ?) "
+                               "ON CONFLICT(hash) DO UPDATE SET seen = excluded.seen",
+                               err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, video, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, size);
+    sqlite3_bind_double(st, 3, now());
+    if (done(s, st, err))
+        return err->code;
+    if (!(st = prepare(s,
+                       "INSERT INTO jobs(video, input, settings, state, started, updated) "
+                       "VALUES(?, ?, ?, 'running', ?, ?)",
+                       err)))
+        return err->code;
+    sqlite3_bind_text(st, 1, video, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, input, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, settings, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 4, now());
+    sqlite3_bind_double(st, 5, now());
+    if (done(s, st, err))
+        return err->code;
+    *job = sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+int fw_store_job_end(fw_store *s, int64_t job, const char *state, const char *error, fw_error *err)
+{
+    fw_error local;
+    if (!err) /* the caller does not want the message */
+        err = &local;
+    sqlite3_stmt *st =
+        prepare(s, "UPDATE jobs SET state = ?, error = ?, updated = ? WHERE id = ?", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, state, -1, SQLITE_TRANSIENT);
+    if (error)
+        sqlite3_bind_text(st, 2, error, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 3, now());
+    sqlite3_bind_int64(st, 4, job);
+    return done(s, st, err);
+}
+
+int fw_store_keyframe(fw_store *s, int64_t job, int index, double time, const char *name,
+                      const void *jpeg, size_t n, fw_error *err)
+{
+    fw_error local;
+    if (!err) /* the caller does not want the message */
+        err = &local;
+    sqlite3_stmt *st = prepare(s,
+                               "INSERT OR REPLACE INTO keyframes(job, idx, time, name, jpeg) "
+                               "VALUES(?, ?, ?, ?, ?)",
+                               err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, job);
+    sqlite3_bind_int(st, 2, index);
+    sqlite3_bind_double(st, 3, time);
+    sqlite3_bind_text(st, 4, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob64(st, 5, jpeg, n, SQLITE_TRANSIENT);
+    return done(s, st, err);
+}
+
+int fw_store_observation(fw_store *s, int64_t job, int keyframe, double time, const char *json,
+                         fw_error *err)
+{
+    fw_error local;
+    if (!err) /* the caller does not want the message */
+        err = &local;
+    sqlite3_stmt *st = prepare(s,
+                               "INSERT OR REPLACE INTO observations(job, keyframe, time, json) "
+                               "VALUES(?, ?, ?, ?)",
+                               err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, job);
+    sqlite3_bind_int(st, 2, keyframe);
+    sqlite3_bind_double(st, 3, time);
+    sqlite3_bind_text(st, 4, json, -1, SQLITE_TRANSIENT);
+    return done(s, st, err);
+}
+
+int fw_store_result_put(fw_store *s, const char *video, const char *settings, int64_t job,
+                        const char *report, fw_error *err)
+{
+    fw_error local;
+    if (!err) /* the caller does not want the message */
+        err = &local;
+    sqlite3_stmt *st = prepare(s,
+                               "INSERT OR REPLACE INTO results(video, settings, job, report, "
+                               "created) VALUES(?, ?, ?, ?, ?)",
+                               err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, video, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, settings, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, job);
+    sqlite3_bind_text(st, 4, report, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 5, now());
+    return done(s, st, err);
+}
+
+int fw_store_result_get(fw_store *s, const char *video, const char *settings, char **report,
+                        int64_t *job, fw_error *err)
+{
+    fw_error local;
+    if (!err) /* the caller does not want the message */
+        err = &local;
+    *report = NULL;
+    sqlite3_stmt *st =
+        prepare(s, "SELECT report, job FROM results WHERE video = ? AND settings = ?", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, video, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, settings, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *r = (const char *)sqlite3_column_text(st, 0);
+        *report = r ? strdup(r) : NULL;
+        *job = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(s, rc, err);
+    return *report != NULL;
+}
+
+int fw_store_keyframes_each(fw_store *s, int64_t job,
+                            int (*fn)(void *user, int index, const char *name, const void *jpeg,
+                                      size_t n),
+                            void *user, fw_error *err)
+{
+    fw_error local;
+    if (!err) /* the caller does not want the message */
+        err = &local;
+    sqlite3_stmt *st =
+        prepare(s, "SELECT idx, name, jpeg FROM keyframes WHERE job = ? ORDER BY idx", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, job);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (fn(user, sqlite3_column_int(st, 0), (const char *)sqlite3_column_text(st, 1),
+               sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2))) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
+}
+
+int fw_store_count(fw_store *s, const char *name, int64_t add, fw_error *err)
+{
+    fw_error local;
+    if (!err) /* the caller does not want the message */
+        err = &local;
+    sqlite3_stmt *st = prepare(s,
+                               "INSERT INTO counters(name, value) VALUES(?, ?) "
+                               "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                               err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, add);
+    return done(s, st, err);
+}
+
+static int64_t scalar(fw_store *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+json_t *fw_store_stats(fw_store *s, fw_error *err)
+{
+    fw_error local;
+    if (!err) /* the caller does not want the message */
+        err = &local;
+    json_t *counters = json_object();
+    sqlite3_stmt *st = prepare(s, "SELECT name, value FROM counters ORDER BY name", err);
+    if (!st) {
+        json_decref(counters);
+        return NULL;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW)
+        json_object_set_new(counters, (const char *)sqlite3_column_text(st, 0),
+                            json_integer(sqlite3_column_int64(st, 1)));
+    sqlite3_finalize(st);
+    struct stat fs;
+    json_int_t bytes = stat(s->path, &fs) == 0 ? (json_int_t)fs.st_size : 0;
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "path", s->path, "bytes",
+                     bytes, "videos", (json_int_t)scalar(s, "SELECT count(*) FROM videos"), "jobs",
+                     (json_int_t)scalar(s, "SELECT count(*) FROM jobs"), "keyframes",
+                     (json_int_t)scalar(s, "SELECT count(*) FROM keyframes"), "observations",
+                     (json_int_t)scalar(s, "SELECT count(*) FROM observations"), "results",
+                     (json_int_t)scalar(s, "SELECT count(*) FROM results"), "image_bytes",
+                     (json_int_t)scalar(s, "SELECT coalesce(sum(length(jpeg)), 0) FROM keyframes"),
+                     "counters", counters);
+}
+
+json_t *fw_store_jobs(fw_store *s, fw_error *err)
+{
+    fw_error local;
+    if (!err) /* the caller does not want the message */
+        err = &local;
+    sqlite3_stmt *st = prepare(
+        s,
+        "SELECT id, input, video, state, started, updated, error,"
+        " (SELECT count(*) FROM keyframes k WHERE k.job = j.id),"
+        " (SELECT count(*) FROM observations o WHERE o.job = j.id) FROM jobs j ORDER BY id DESC",
+        err);
+    if (!st)
+        return NULL;
+    json_t *out = json_array();
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *e = (const char *)sqlite3_column_text(st, 6);
+        json_array_append_new(
+            out, json_pack("{s:I, s:s, s:s, s:s, s:f, s:f, s:o, s:I, s:I}", "id",
+                           (json_int_t)sqlite3_column_int64(st, 0), "input",
+                           (const char *)sqlite3_column_text(st, 1), "video",
+                           (const char *)sqlite3_column_text(st, 2), "state",
+                           (const char *)sqlite3_column_text(st, 3), "started",
+                           sqlite3_column_double(st, 4), "updated", sqlite3_column_double(st, 5),
+                           "error", e ? json_string(e) : json_null(), "keyframes",
+                           (json_int_t)sqlite3_column_int64(st, 7), "observations",
+                           (json_int_t)sqlite3_column_int64(st, 8)));
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
+int fw_store_clear(fw_store *s, fw_error *err)
+{
+    return exec(s,
+                "BEGIN IMMEDIATE; DELETE FROM results; DELETE FROM observations;"
+                " DELETE FROM keyframes; DELETE FROM jobs; DELETE FROM videos;"
+                " DELETE FROM counters; COMMIT;",
+                err);
+}
+
+int fw_store_vacuum(fw_store *s, fw_error *err)
+{
+    return exec(s, "VACUUM; PRAGMA wal_checkpoint(TRUNCATE);", err);
+}

@@ -1,0 +1,234 @@
+/* The store through the CLI: a second run of the same video costs nothing, what changes
+ * the result misses, a broken store is one line, processes share a store, and
+ * `framewise jobs` / `framewise cache` report and maintain it. */
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fwtest.h"
+
+static const char *colour_clip(void)
+{
+    return fwt_video("colours.mp4",
+                     "-f lavfi -i color=c=red:s=160x120:r=10:d=1 -f lavfi -i "
+                     "color=c=white:s=160x120:r=10:d=1 -f lavfi -i color=c=blue:s=160x120:r=10:d=1 "
+                     "-filter_complex '[0][1][2]concat=n=3:v=1[v]' -map '[v]' -c:v libx264 "
+                     "-preset ultrafast -pix_fmt yuv420p");
+}
+
+static json_t *run(const char *video, const char *out, const char *opts)
+{
+    fwt_run r;
+    fwt_fw(&r, "analyze '%s' -o '%s/%s' -q %s", video, fwt_tmpdir(), out, opts);
+    if (r.status != 0)
+        fail_msg("analyze exited %d: %s", r.status, r.err);
+    fwt_free(&r);
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s/report.json", fwt_tmpdir(), out);
+    return fwt_json_file(path);
+}
+
+static json_int_t chats(const fwt_vlm *s)
+{
+    json_t *st = fwt_vlm_stats(s);
+    json_int_t n = json_integer_value(json_object_get(st, "chat_requests"));
+    json_decref(st);
+    return n;
+}
+
+static void second_run_of_the_same_video_makes_no_requests(void **state)
+{
+    (void)state;
+    fwt_vlm s;
+    fwt_vlm_start(&s, "%s", "");
+    char opts[256];
+    snprintf(opts, sizeof opts, "--url %s", s.url);
+    json_t *a = run(colour_clip(), "o1", opts);
+    json_int_t first = chats(&s);
+    assert_int_equal(first, 3 + 1); /* 3 keyframes and the summary */
+    assert_null(json_object_get(a, "cache"));
+    /* the same bytes under another name: the same video */
+    fwt_run r;
+    fwt_sh(&r, "cp '%s' '%s/copy.mp4'", colour_clip(), fwt_tmpdir());
+    fwt_free(&r);
+    char copy[512];
+    snprintf(copy, sizeof copy, "%s/copy.mp4", fwt_tmpdir());
+    json_t *b = run(copy, "o2", opts);
+    assert_int_equal(chats(&s), first); /* no request at all */
+    fwt_vlm_stop(&s);
+    json_t *cache = json_object_get(b, "cache");
+    assert_true(json_is_true(json_object_get(cache, "cached")));
+    assert_string_equal(json_string_value(json_object_get(cache, "hit")), "result");
+    assert_true(json_equal(json_object_get(a, "observations"), json_object_get(b, "observations")));
+    assert_true(json_equal(json_object_get(a, "segments"), json_object_get(b, "segments")));
+    assert_true(json_equal(json_object_get(a, "summary"), json_object_get(b, "summary")));
+    /* the keyframes are in the new folder, and the report points there */
+    size_t i;
+    json_t *k;
+    json_array_foreach(json_object_get(b, "keyframes"), i, k)
+    {
+        const char *file = json_string_value(json_object_get(k, "file"));
+        assert_non_null(strstr(file, "/o2/"));
+        assert_int_equal(access(file, R_OK), 0);
+    }
+    char *html = NULL, path[512];
+    snprintf(path, sizeof path, "%s/o2/report.html", fwt_tmpdir());
+    html = fwt_slurp(path);
+    assert_non_null(strstr(html, "data:image/jpeg;base64,"));
+    free(html);
+    json_decref(a);
+    json_decref(b);
+    /* the jobs and the counters say so */
+    fwt_fw(&r, "jobs --json");
+    json_t *jobs = fwt_json(&r);
+    assert_int_equal(json_array_size(jobs), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(jobs, 0), "state")),
+                        "done");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(jobs, 0), "observations")),
+                     3);
+    json_decref(jobs);
+    fwt_free(&r);
+    fwt_fw(&r, "cache stats --json");
+    json_t *st = fwt_json(&r);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(st, "counters"), "result_hits")), 1);
+    assert_int_equal(json_integer_value(json_object_get(st, "results")), 1);
+    json_decref(st);
+    fwt_free(&r);
+}
+
+static void what_changes_the_result_misses(void **state)
+{
+    (void)state;
+    fwt_vlm s;
+    fwt_vlm_start(&s, "%s", "");
+    char opts[1024];
+    snprintf(opts, sizeof opts, "--url %s --summary extractive", s.url);
+    json_decref(run(colour_clip(), "o1", opts));
+    json_int_t n = chats(&s);
+    snprintf(opts, sizeof opts, "--url %s --summary extractive --no-cache", s.url);
+    json_decref(run(colour_clip(), "o2", opts));
+    assert_int_equal(chats(&s), 2 * n);
+    snprintf(opts, sizeof opts, "--url %s --summary extractive --max-gap 3", s.url);
+    json_decref(run(colour_clip(), "o3", opts));
+    assert_int_equal(chats(&s), 3 * n);
+    /* an events file with the same name and other contents is another run */
+    char ev[512];
+    snprintf(ev, sizeof ev, "%s/ev.json", fwt_tmpdir());
+    FILE *f = fopen(ev, "w");
+    fputs("[{\"name\": \"a\", \"phrases\": [\"red\"]}]", f);
+    fclose(f);
+    snprintf(opts, sizeof opts, "--url %s --summary extractive --events '%s'", s.url, ev);
+    json_decref(run(colour_clip(), "o4", opts));
+    assert_int_equal(chats(&s), 4 * n);
+    json_decref(run(colour_clip(), "o5", opts));
+    assert_int_equal(chats(&s), 4 * n);
+    f = fopen(ev, "w");
+    fputs("[{\"name\": \"b\", \"phrases\": [\"blue\"]}]", f);
+    fclose(f);
+    json_decref(run(colour_clip(), "o6", opts));
+    assert_int_equal(chats(&s), 5 * n);
+    fwt_vlm_stop(&s);
+}
+
+static void broken_store_is_one_line(void **state)
+{
+    (void)state;
+    char bad[512];
+    snprintf(bad, sizeof bad, "%s/bad.db", fwt_tmpdir());
+    FILE *f = fopen(bad, "w");
+    for (int i = 0; i < 200; i++)
+        fputs("this is not a database; ", f);
+    fclose(f);
+    fwt_run r;
+    fwt_fw(&r, "analyze '%s' -o '%s/o' --store '%s'", colour_clip(), fwt_tmpdir(), bad);
+    fwt_expect_usage_error(&r, "not a framewise store");
+    fwt_fw(&r, "cache stats --store '%s'", bad);
+    fwt_expect_usage_error(&r, "bad.db");
+    fwt_fw(&r, "jobs show 7 --store '%s/fresh.db'", fwt_tmpdir());
+    fwt_expect_usage_error(&r, "no job 7");
+    fwt_fw(&r, "cache shrink");
+    fwt_expect_usage_error(&r, "stats, clear or vacuum");
+    if (geteuid() != 0) { /* root writes anyway */
+        char dir[512];
+        snprintf(dir, sizeof dir, "%s/ro", fwt_tmpdir());
+        fwt_sh(&r, "mkdir -p '%s' && chmod 555 '%s'", dir, dir);
+        fwt_free(&r);
+        fwt_fw(&r, "analyze '%s' -o '%s/o' --store '%s/x.db'", colour_clip(), fwt_tmpdir(), dir);
+        fwt_expect_usage_error(&r, "x.db");
+    }
+    /* --no-cache never opens it */
+    fwt_fw(&r, "analyze '%s' -o '%s/o' -q --store '%s' --no-cache", colour_clip(), fwt_tmpdir(),
+           bad);
+    assert_int_equal(r.status, 0);
+    fwt_free(&r);
+}
+
+static void processes_share_a_store_and_it_can_be_cleared(void **state)
+{
+    (void)state;
+    const char *a = colour_clip();
+    const char *b = fwt_video("grey.mp4", "-f lavfi -i color=c=gray:s=160x120:r=10:d=2 "
+                                          "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+    char store[512];
+    snprintf(store, sizeof store, "%s/shared.db", fwt_tmpdir());
+    fwt_run r;
+    fwt_sh(&r,
+           "pids=; for i in 1 2 3; do '%s' analyze '%s' -o '%s/a$i' -q --store '%s' --no-cache & "
+           "pids=\"$pids $!\"; '%s' analyze '%s' -o '%s/b$i' -q --store '%s' & pids=\"$pids $!\"; "
+           "done; fail=0; for p in $pids; do wait $p || fail=1; done; exit $fail",
+           getenv("FRAMEWISE_BIN"), a, fwt_tmpdir(), store, getenv("FRAMEWISE_BIN"), b,
+           fwt_tmpdir(), store);
+    if (r.status != 0)
+        fail_msg("concurrent runs: %s", r.err);
+    fwt_free(&r);
+    fwt_fw(&r, "cache stats --json --store '%s'", store);
+    json_t *st = fwt_json(&r);
+    fwt_free(&r);
+    /* the three runs of b at once: each a job (none had a result yet) or a hit; one
+     * result; every job done */
+    assert_true(json_integer_value(json_object_get(st, "jobs")) >= 1);
+    assert_int_equal(
+        json_integer_value(json_object_get(st, "jobs")) +
+            json_integer_value(json_object_get(json_object_get(st, "counters"), "result_hits")),
+        3);
+    assert_int_equal(json_integer_value(json_object_get(st, "results")), 1);
+    json_decref(st);
+    fwt_fw(&r, "jobs --json --store '%s'", store);
+    json_t *jobs = fwt_json(&r);
+    fwt_free(&r);
+    size_t i;
+    json_t *j;
+    json_array_foreach(jobs, i, j)
+        assert_string_equal(json_string_value(json_object_get(j, "state")), "done");
+    json_decref(jobs);
+    fwt_fw(&r, "cache vacuum --store '%s'", store);
+    assert_int_equal(r.status, 0);
+    fwt_free(&r);
+    fwt_fw(&r, "cache clear --json --store '%s'", store);
+    st = fwt_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(st, "results")), 0);
+    assert_int_equal(json_integer_value(json_object_get(st, "jobs")), 0);
+    json_decref(st);
+    fwt_free(&r);
+}
+
+int main(int argc, char **argv)
+{
+    fwt_select_test(argc, argv);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(second_run_of_the_same_video_makes_no_requests, fwt_teardown),
+        cmocka_unit_test_teardown(what_changes_the_result_misses, fwt_teardown),
+        cmocka_unit_test_teardown(broken_store_is_one_line, fwt_teardown),
+        cmocka_unit_test_teardown(processes_share_a_store_and_it_can_be_cleared, fwt_teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
