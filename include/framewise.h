@@ -181,6 +181,7 @@ typedef struct fw_observation {
     int completion_tokens;
     int attempts;      /* requests made for it (1 + retries) */
     const char *error; /* NULL, or why this frame has no answer */
+    int cached;        /* 1: given back by fw_callbacks.lookup (no request was made) */
 } fw_observation;
 
 /* Counters of a run, complete after fw_job_run returns. */
@@ -191,6 +192,7 @@ typedef struct fw_stats {
     int requests; /* HTTP requests sent, retries included */
     int retries;
     int failed;           /* keyframes left without an answer */
+    int cached;           /* observations given back by fw_callbacks.lookup */
     int64_t image_tokens; /* estimated image tokens sent (counted once per keyframe) */
     int64_t prompt_tokens, completion_tokens; /* as the server reported them */
     double decode_s, analyze_s, total_s;      /* analyze_s: first request to last answer */
@@ -223,6 +225,12 @@ typedef struct fw_callbacks {
      * frame that fails (after its retries) still comes, with its error. Return non-zero
      * to stop the job. */
     int (*on_observation)(void *user, const fw_observation *obs);
+    /* Optional, with on_observation: an observation stored earlier for this keyframe (a
+     * resumed job, a cache). Called on the writer thread before the keyframe goes to the
+     * backend; return 1 with *out filled (its strings must stay valid until the run ends)
+     * to use it instead, 0 to ask the backend. It comes back through on_observation in its place,
+     * with cached set. */
+    int (*lookup)(void *user, const fw_keyframe *kf, fw_observation *out);
     void *user;
 } fw_callbacks;
 

@@ -39,6 +39,10 @@ int fw_analyzer_open(fw_analyzer **out, const fw_params *p, fw_observation_fn fn
  * refused, callback asked to stop). */
 int fw_analyzer_submit(fw_analyzer *a, const fw_keyframe *kf, const uint8_t *full, size_t full_size,
                        fw_error *err);
+/* A keyframe's observation made elsewhere (stored earlier): delivered in its place, in
+ * keyframe order, with no backend asked. The strings are copied. 0 or FW_ENOMEM. */
+int fw_analyzer_submit_done(fw_analyzer *a, const fw_keyframe *kf, const fw_observation *obs,
+                            fw_error *err);
 /* "openai", "local" or "openai+local". */
 const char *fw_analyzer_backend(const fw_analyzer *a);
 /* 1 when the local backend runs (it wants full-resolution pictures). */

@@ -19,6 +19,7 @@ const char *const fw_obs_flag_names[FW_OBS_NFLAGS] = {
 /* An answer waiting for the ones before it (and for every lane's part). */
 typedef struct slot {
     unsigned have; /* lanes that answered */
+    int cached;    /* ans[0] came from fw_analyzer_submit_done */
     double time_s;
     int image_tokens;
     fw_answer ans[MAX_LANES];
@@ -243,6 +244,7 @@ void fw_analyzer_stats(fw_analyzer *a, fw_stats *st)
     st->requests += a->st.requests;
     st->retries += a->st.retries;
     st->failed += a->st.failed;
+    st->cached += a->st.cached;
     st->image_tokens += a->st.image_tokens;
     st->prompt_tokens += a->st.prompt_tokens;
     st->completion_tokens += a->st.completion_tokens;
@@ -349,10 +351,12 @@ static void deliver(fw_analyzer *a)
         memset(&a->slots[a->next], 0, sizeof a->slots[a->next]);
         int index = a->next++;
         pthread_mutex_unlock(&a->mu);
-        for (int i = 0; i < a->n_lanes; i++)
+        /* a stored answer was merged and ordered when it was made; with one lane the
+         * ordered hook still sees it, so what comes next is compared with it */
+        for (int i = 0; i < a->n_lanes && (!s.cached || a->n_lanes == 1); i++)
             if (a->lanes[i].ops->ordered)
                 a->lanes[i].ops->ordered(a->lanes[i].state, &s.ans[i]);
-        if (a->n_lanes == 2)
+        if (a->n_lanes == 2 && !s.cached)
             merge(&s.ans[0], &s.ans[1]);
         fw_answer *ans = &s.ans[0];
         const char *flags[FW_OBS_NFLAGS];
@@ -374,12 +378,14 @@ static void deliver(fw_analyzer *a)
                               .prompt_tokens = ans->prompt_tokens,
                               .completion_tokens = ans->completion_tokens,
                               .attempts = ans->attempts,
-                              .error = ans->error};
+                              .error = ans->error,
+                              .cached = s.cached};
         int stop = a->fn ? a->fn(a->user, &obs) : 0;
         for (int i = 0; i < MAX_LANES; i++)
             answer_free(&s.ans[i]);
         pthread_mutex_lock(&a->mu);
         a->st.observations++;
+        a->st.cached += s.cached;
         if (obs.error)
             a->st.failed++;
         if (stop && !a->failed) {
@@ -392,6 +398,66 @@ static void deliver(fw_analyzer *a)
     pthread_cond_broadcast(&a->changed);
 }
 
+/* Makes room for slot i (under the lock); 0, or -1 after stopping the analyzer. */
+static int slot_room(fw_analyzer *a, int i)
+{
+    if (i < a->n_slots)
+        return 0;
+    int n = a->n_slots ? a->n_slots : 64;
+    while (n <= i)
+        n *= 2;
+    slot *s = realloc(a->slots, (size_t)n * sizeof *s);
+    if (!s) {
+        if (!a->failed)
+            a->failed = fw_error_set(&a->err, FW_ENOMEM, "analyzer: out of memory");
+        a->stopping = 1;
+        return -1;
+    }
+    memset(s + a->n_slots, 0, (size_t)(n - a->n_slots) * sizeof *s);
+    a->slots = s;
+    a->n_slots = n;
+    return 0;
+}
+
+int fw_analyzer_submit_done(fw_analyzer *a, const fw_keyframe *kf, const fw_observation *obs,
+                            fw_error *err)
+{
+    fw_answer ans = {.text = strdup(obs->text ? obs->text : ""),
+                     .fields = strdup(obs->fields ? obs->fields : "{}"),
+                     .error = obs->error ? strdup(obs->error) : NULL,
+                     .confidence = obs->confidence,
+                     .latency_ms = obs->latency_ms,
+                     .prompt_tokens = obs->prompt_tokens,
+                     .completion_tokens = obs->completion_tokens,
+                     .attempts = obs->attempts};
+    for (int f = 0; f < obs->n_flags; f++)
+        for (int b = 0; b < FW_OBS_NFLAGS; b++)
+            if (strcmp(obs->flags[f], fw_obs_flag_names[b]) == 0)
+                ans.flags |= 1u << b;
+    if (!ans.text || !ans.fields || (obs->error && !ans.error)) {
+        answer_free(&ans);
+        return fw_error_set(err, FW_ENOMEM, "analyzer: out of memory");
+    }
+    pthread_mutex_lock(&a->mu);
+    int i = kf->index;
+    if (a->stopping || slot_room(a, i)) {
+        int rc = a->failed ? fatal(a, err) : fw_error_set(err, FW_ECANCELED, "analyzer: stopped");
+        pthread_mutex_unlock(&a->mu);
+        answer_free(&ans);
+        return rc;
+    }
+    slot *s = &a->slots[i];
+    s->have = a->all;
+    s->cached = 1;
+    s->time_s = kf->time_s;
+    s->image_tokens = 0; /* nothing was sent */
+    s->ans[0] = ans;
+    a->submitted++;
+    deliver(a);
+    pthread_mutex_unlock(&a->mu);
+    return 0;
+}
+
 void fw_analyzer_post(fw_lane *l, fw_task *t, fw_answer *ans)
 {
     fw_analyzer *a = l->a;
@@ -400,22 +466,10 @@ void fw_analyzer_post(fw_lane *l, fw_task *t, fw_answer *ans)
     pthread_mutex_lock(&a->mu);
     a->t_last = fw_now_s();
     int i = t->keyframe;
-    if (i >= a->n_slots) {
-        int n = a->n_slots ? a->n_slots : 64;
-        while (n <= i)
-            n *= 2;
-        slot *s = realloc(a->slots, (size_t)n * sizeof *s);
-        if (!s) {
-            if (!a->failed)
-                a->failed = fw_error_set(&a->err, FW_ENOMEM, "analyzer: out of memory");
-            a->stopping = 1;
-            pthread_mutex_unlock(&a->mu);
-            answer_free(ans);
-            return;
-        }
-        memset(s + a->n_slots, 0, (size_t)(n - a->n_slots) * sizeof *s);
-        a->slots = s;
-        a->n_slots = n;
+    if (slot_room(a, i)) {
+        pthread_mutex_unlock(&a->mu);
+        answer_free(ans);
+        return;
     }
     unsigned bit = 1u << l->index;
     if (i < a->next || (a->slots[i].have & bit)) { /* a second answer for one frame: a bug */

@@ -108,9 +108,48 @@ json_t *cli_cache_hit(cli_cache *c, const char *dir)
 
 void cli_cache_begin(cli_cache *c, const char *input)
 {
-    if (c->store &&
-        fw_store_job_begin(c->store, c->video, c->size, input, c->settings, &c->job, &c->err))
+    if (!c->store)
+        return;
+    /* a job of this video and settings that was killed or failed goes on */
+    if (fw_store_job_resume(c->store, c->video, c->settings, &c->job, &c->err) == 1) {
+        c->stored = fw_store_observations(c->store, c->job, &c->err);
+        c->resumed = (int)json_object_size(c->stored);
+        fw_store_count(c->store, "resumed_jobs", 1, NULL);
+        return;
+    }
+    if (fw_store_job_begin(c->store, c->video, c->size, input, c->settings, &c->job, &c->err))
         c->job = 0;
+}
+
+int cli_cache_lookup(cli_cache *c, const fw_keyframe *kf, fw_observation *out)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%d", kf->index);
+    json_t *o = json_object_get(c->stored, key);
+    double t = json_number_value(json_object_get(o, "time"));
+    if (!o || json_object_get(o, "error") || t < kf->time_s - 1e-3 || t > kf->time_s + 1e-3)
+        return 0; /* not stored, failed, or another frame: ask */
+    free(c->fields);
+    c->fields = json_dumps(json_object_get(o, "fields"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+    size_t i;
+    json_t *f;
+    int n = 0;
+    json_array_foreach(json_object_get(o, "flags"), i, f) if (n < 8 && json_is_string(f))
+        c->flags[n++] = json_string_value(f);
+    *out = (fw_observation){
+        .keyframe = kf->index,
+        .time_s = kf->time_s,
+        .text = json_string_value(json_object_get(o, "text")),
+        .fields = c->fields ? c->fields : "{}",
+        .confidence = json_number_value(json_object_get(o, "confidence")),
+        .flags = c->flags,
+        .n_flags = n,
+        .latency_ms = json_number_value(json_object_get(o, "latency_ms")),
+        .prompt_tokens = (int)json_integer_value(json_object_get(o, "prompt_tokens")),
+        .completion_tokens = (int)json_integer_value(json_object_get(o, "completion_tokens")),
+        .attempts = (int)json_integer_value(json_object_get(o, "attempts"))};
+    fw_store_count(c->store, "observation_hits", 1, NULL);
+    return 1;
 }
 
 void cli_cache_keyframe(cli_cache *c, const fw_keyframe *kf, const char *file)
@@ -152,6 +191,10 @@ void cli_cache_close(cli_cache *c)
 {
     fw_store_close(c->store);
     c->store = NULL;
+    json_decref(c->stored);
+    c->stored = NULL;
+    free(c->fields);
+    c->fields = NULL;
 }
 
 /* [--store PATH] [--json] after the subcommand words; the words left in words[]. */

@@ -14,7 +14,11 @@ typedef struct cli_cache {
     char video[17];  /* content hash of the input */
     char settings[17];
     int64_t size;
-    int64_t job;  /* this run's job, 0 before it begins */
+    int64_t job;    /* this run's job, 0 before it begins */
+    json_t *stored; /* a resumed job's observations by keyframe, or NULL */
+    int resumed;    /* how many it had */
+    char *fields;   /* the last lookup's fields text */
+    const char *flags[8];
     fw_error err; /* the first store failure during the run */
 } cli_cache;
 
@@ -28,6 +32,8 @@ json_t *cli_cache_hit(cli_cache *c, const char *dir);
 /* Records this run as a job; then its keyframes and observations as they come. */
 void cli_cache_begin(cli_cache *c, const char *input);
 void cli_cache_keyframe(cli_cache *c, const fw_keyframe *kf, const char *file);
+/* fw_callbacks.lookup for a resumed job: the stored observation of kf, if any. */
+int cli_cache_lookup(cli_cache *c, const fw_keyframe *kf, fw_observation *out);
 void cli_cache_observation(cli_cache *c, json_t *obs);
 /* Ends the job; a successful report (without a failed summary) becomes the result. */
 void cli_cache_end(cli_cache *c, json_t *report, const char *error);

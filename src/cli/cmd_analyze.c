@@ -144,6 +144,11 @@ static int tell_story(state *st, const fw_observation *ob, json_t *o)
     return 0;
 }
 
+static int lookup(void *user, const fw_keyframe *kf, fw_observation *out)
+{
+    return cli_cache_lookup(&((state *)user)->cache, kf, out);
+}
+
 static int on_observation(void *user, const fw_observation *ob)
 {
     state *st = user;
@@ -164,6 +169,8 @@ static int on_observation(void *user, const fw_observation *ob)
         return 1;
     if (ob->error)
         json_object_set_new(o, "error", json_string(ob->error));
+    if (ob->cached)
+        json_object_set_new(o, "cached", json_true());
     json_array_append_new(st->obs, o);
     int stop = tell_story(st, ob, o);
     cli_cache_observation(&st->cache, o);
@@ -179,6 +186,7 @@ static json_t *stats_json(const fw_stats *s, double duration_s)
         (json_int_t)s->image_tokens, "prompt_tokens", (json_int_t)s->prompt_tokens,
         "completion_tokens", (json_int_t)s->completion_tokens, "seconds", "decode", s->decode_s,
         "analyze", s->analyze_s, "total", s->total_s);
+    json_object_set_new(o, "cached", json_integer(s->cached));
     if (duration_s > 0)
         json_object_set_new(o, "image_tokens_per_minute",
                             json_real(s->image_tokens * 60.0 / duration_s));
@@ -494,7 +502,11 @@ int cmd_analyze(int argc, char **argv)
                        .on_observation = on_observation,
                        .on_progress = st.progress.enabled ? cli_progress_cb : NULL,
                        .on_warning = cli_progress_warning,
+                       .lookup = st.cache.stored ? lookup : NULL,
                        .user = &st};
+    if (st.cache.resumed && !o.quiet)
+        fprintf(stderr, "framewise: resuming job %lld: %d observations stored\n",
+                (long long)st.cache.job, st.cache.resumed);
     rc = fw_job_run(job, &cb, &err);
     cli_progress_done(&st.progress);
     const char *error = rc ? (st.kfs.err.code     ? st.kfs.err.message

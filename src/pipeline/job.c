@@ -187,9 +187,15 @@ static int job_on_keyframe(void *user, const fw_keyframe *kf, const fw_image *fu
     job->n_keyframes++;
     if (job->cb.on_keyframe && job->cb.on_keyframe(job->cb.user, kf))
         return 1;
+    if (!job->analyzer)
+        return 0;
     /* on failure the analyzer keeps its error; fw_job_run reports it */
-    return job->analyzer && fw_analyzer_submit(job->analyzer, kf, full ? full->jpeg : NULL,
-                                               full ? full->size : 0, NULL)
+    fw_observation stored;
+    memset(&stored, 0, sizeof stored);
+    if (job->cb.lookup && job->cb.lookup(job->cb.user, kf, &stored) == 1)
+        return fw_analyzer_submit_done(job->analyzer, kf, &stored, NULL) ? 1 : 0;
+    return fw_analyzer_submit(job->analyzer, kf, full ? full->jpeg : NULL, full ? full->size : 0,
+                              NULL)
                ? 1
                : 0;
 }

@@ -1,17 +1,19 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "core/error.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define BUSY_MS 10000
 
 struct fw_store {
@@ -31,6 +33,8 @@ static const char *const migrations[SCHEMA_VERSION] = {
     "CREATE TABLE results(video TEXT, settings TEXT, job INTEGER, report TEXT, created REAL,"
     "  PRIMARY KEY(video, settings));"
     "CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER);",
+    /* 2: the process that runs a job, so that a live job is not resumed by another */
+    "ALTER TABLE jobs ADD COLUMN pid INTEGER;",
 };
 
 static double now(void)
@@ -75,31 +79,44 @@ static int mkdirs_for(const char *path)
     return 0;
 }
 
-static int migrate(fw_store *s, fw_error *err)
+static int user_version(fw_store *s, int *version, fw_error *err)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
     if (rc != SQLITE_OK)
         return db_error(s, rc, err);
     rc = sqlite3_step(st);
-    int version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    *version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
     sqlite3_finalize(st);
-    if (version < 0)
-        return db_error(s, rc, err);
-    if (version > SCHEMA_VERSION)
-        return fw_error_set(err, FW_EOPEN,
-                            "%s: made by a newer framewise (schema %d, this one knows %d)", s->path,
-                            version, SCHEMA_VERSION);
-    for (int v = version; v < SCHEMA_VERSION; v++) {
+    return *version < 0 ? db_error(s, rc, err) : 0;
+}
+
+/* Brings the schema up to date, under the write lock: processes that open a new store at
+ * once migrate it once. */
+static int migrate(fw_store *s, fw_error *err)
+{
+    int version;
+    if (user_version(s, &version, err))
+        return err->code;
+    if (version == SCHEMA_VERSION)
+        return 0;
+    if (exec(s, "BEGIN IMMEDIATE", err))
+        return err->code;
+    int rc = user_version(s, &version, err); /* another process may have done it */
+    if (!rc && version > SCHEMA_VERSION)
+        rc = fw_error_set(err, FW_EOPEN,
+                          "%s: made by a newer framewise (schema %d, this one knows %d)", s->path,
+                          version, SCHEMA_VERSION);
+    for (int v = version; !rc && v < SCHEMA_VERSION; v++) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d;", v + 1);
-        if (exec(s, "BEGIN IMMEDIATE", err) || exec(s, migrations[v], err) || exec(s, sql, err) ||
-            exec(s, "COMMIT", err)) {
-            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-            return err ? err->code : FW_EIO;
-        }
+        rc = exec(s, migrations[v], err) || exec(s, sql, err) ? err->code : 0;
     }
-    return 0;
+    if (!rc)
+        rc = exec(s, "COMMIT", err);
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 int fw_store_open(fw_store **out, const char *path, fw_error *err)
@@ -213,8 +230,8 @@ int fw_store_job_begin(fw_store *s, const char *video, int64_t size, const char 
     if (done(s, st, err))
         return err->code;
     if (!(st = prepare(s,
-                       "INSERT INTO jobs(video, input, settings, state, started, updated) "
-                       "VALUES(?, ?, ?, 'running', ?, ?)",
+                       "INSERT INTO jobs(video, input, settings, state, started, updated, pid) "
+                       "VALUES(?, ?, ?, 'running', ?, ?, ?)",
                        err)))
         return err->code;
     sqlite3_bind_text(st, 1, video, -1, SQLITE_TRANSIENT);
@@ -222,6 +239,7 @@ int fw_store_job_begin(fw_store *s, const char *video, int64_t size, const char 
     sqlite3_bind_text(st, 3, settings, -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(st, 4, now());
     sqlite3_bind_double(st, 5, now());
+    sqlite3_bind_int64(st, 6, getpid());
     if (done(s, st, err))
         return err->code;
     *job = sqlite3_last_insert_rowid(s->db);
@@ -351,6 +369,81 @@ int fw_store_keyframes_each(fw_store *s, int64_t job,
         }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
+}
+
+/* 1 when process pid runs (a killed process nobody has reaped yet is a zombie: gone). */
+static int alive(pid_t pid)
+{
+    if (kill(pid, 0) != 0 && errno != EPERM)
+        return 0;
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    const char *state = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
+    fclose(f);
+    return !(state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X'));
+}
+
+int fw_store_job_resume(fw_store *s, const char *video, const char *settings, int64_t *job,
+                        fw_error *err)
+{
+    fw_error local;
+    if (!err)
+        err = &local;
+    /* killed (its process is gone) or failed; a job another live process runs is its own */
+    sqlite3_stmt *st = prepare(s,
+                               "SELECT id, state, pid FROM jobs WHERE video = ? AND "
+                               "settings = ? AND state != 'done' ORDER BY id DESC",
+                               err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, video, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, settings, -1, SQLITE_TRANSIENT);
+    int rc = SQLITE_DONE, found = 0;
+    while (!found && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *state = (const char *)sqlite3_column_text(st, 1);
+        pid_t pid = (pid_t)sqlite3_column_int64(st, 2);
+        int live =
+            state && strcmp(state, "running") == 0 && pid > 0 && pid != getpid() && alive(pid);
+        if (!live) {
+            *job = sqlite3_column_int64(st, 0);
+            found = 1;
+        }
+    }
+    sqlite3_finalize(st);
+    if (!found && rc != SQLITE_DONE)
+        return db_error(s, rc, err);
+    if (!found)
+        return 0;
+    if (!(st = prepare(s,
+                       "UPDATE jobs SET state = 'running', error = NULL, pid = ?, updated = ? "
+                       "WHERE id = ?",
+                       err)))
+        return err->code;
+    sqlite3_bind_int64(st, 1, getpid());
+    sqlite3_bind_double(st, 2, now());
+    sqlite3_bind_int64(st, 3, *job);
+    return done(s, st, err) ? err->code : 1;
+}
+
+json_t *fw_store_observations(fw_store *s, int64_t job, fw_error *err)
+{
+    sqlite3_stmt *st = prepare(s, "SELECT keyframe, json FROM observations WHERE job = ?", err);
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, job);
+    json_t *out = json_object();
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char key[32];
+        snprintf(key, sizeof key, "%d", sqlite3_column_int(st, 0));
+        json_t *o = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+        if (o)
+            json_object_set_new(out, key, o);
+    }
+    sqlite3_finalize(st);
+    return out;
 }
 
 int fw_store_count(fw_store *s, const char *name, int64_t add, fw_error *err)

@@ -50,6 +50,13 @@ int fw_store_keyframes_each(fw_store *s, int64_t job,
                                       size_t n),
                             void *user, fw_error *err);
 
+/* The newest job of (video, settings) that did not finish (killed, failed): 1 with *job,
+ * or 0. It is marked running again. */
+int fw_store_job_resume(fw_store *s, const char *video, const char *settings, int64_t *job,
+                        fw_error *err);
+/* A job's observations: {"<keyframe>": observation JSON}. */
+json_t *fw_store_observations(fw_store *s, int64_t job, fw_error *err);
+
 /* Adds to a named counter (hits and the like). */
 int fw_store_count(fw_store *s, const char *name, int64_t add, fw_error *err);
 /* {path, bytes, videos, jobs, keyframes, observations, results, counters: {...}}. */

@@ -3,6 +3,7 @@
  * `framewise jobs` / `framewise cache` report and maintain it. */
 #include <jansson.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -139,6 +140,86 @@ static void what_changes_the_result_misses(void **state)
     fwt_vlm_stop(&s);
 }
 
+/* Seven one-second colours: seven keyframes, one request each. */
+static const char *seven_clip(void)
+{
+    return fwt_video(
+        "seven.mp4",
+        "-f lavfi -i color=c=red:s=160x120:r=10:d=1 -f lavfi -i "
+        "color=c=white:s=160x120:r=10:d=1 -f lavfi -i color=c=blue:s=160x120:r=10:d=1 "
+        "-f lavfi -i color=c=yellow:s=160x120:r=10:d=1 -f lavfi -i "
+        "color=c=0x00ff00:s=160x120:r=10:d=1 -f lavfi -i color=c=cyan:s=160x120:r=10:d=1 "
+        "-f lavfi -i color=c=magenta:s=160x120:r=10:d=1 -filter_complex "
+        "'[0][1][2][3][4][5][6]concat=n=7:v=1[v]' -map '[v]' -c:v libx264 -preset "
+        "ultrafast -pix_fmt yuv420p");
+}
+
+static void killed_job_resumes_without_asking_again(void **state)
+{
+    (void)state;
+    fwt_vlm s;
+    fwt_vlm_start(&s, "--latency 300");
+    char opts[512];
+    snprintf(opts, sizeof opts, "--url %s --summary extractive --concurrency 1", s.url);
+    char ref_opts[600];
+    snprintf(ref_opts, sizeof ref_opts, "%s --no-cache", opts);
+    json_t *ref = run(seven_clip(), "ref", ref_opts);
+    json_int_t all = chats(&s);
+    assert_int_equal(all, 7);
+    /* a run killed with SIGKILL after about half of its requests */
+    fwt_run r;
+    fwt_sh(&r, "'%s' analyze '%s' -o '%s/k' -q %s >/dev/null 2>&1 & echo $!",
+           getenv("FRAMEWISE_BIN"), seven_clip(), fwt_tmpdir(), opts);
+    int pid = atoi(r.out);
+    fwt_free(&r);
+    assert_true(pid > 0);
+    for (int i = 0; i < 200 && chats(&s) < all + 4; i++)
+        usleep(50000);
+    assert_true(chats(&s) >= all + 4);
+    kill(pid, SIGKILL);
+    usleep(300000);
+    json_int_t sent = chats(&s) - all;
+    fwt_fw(&r, "jobs --json");
+    json_t *jobs = fwt_json(&r);
+    fwt_free(&r);
+    json_t *job = json_array_get(jobs, 0);
+    assert_string_equal(json_string_value(json_object_get(job, "state")), "running");
+    json_int_t stored = json_integer_value(json_object_get(job, "observations"));
+    assert_true(stored >= 3 && stored <= sent);
+    json_decref(jobs);
+    /* restarted: only the frames not stored are asked for */
+    json_int_t before = chats(&s);
+    json_t *again = run(seven_clip(), "k2", opts);
+    assert_int_equal(chats(&s) - before, 7 - stored);
+    fwt_vlm_stop(&s);
+    json_t *st = json_object_get(again, "stats");
+    assert_int_equal(json_integer_value(json_object_get(st, "cached")), stored);
+    assert_int_equal(json_integer_value(json_object_get(st, "requests")), 7 - stored);
+    /* the same report as the run that was never interrupted */
+    json_t *a = json_object_get(ref, "observations"), *b = json_object_get(again, "observations");
+    assert_int_equal(json_array_size(a), json_array_size(b));
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *x = json_array_get(a, i), *y = json_array_get(b, i);
+        assert_string_equal(json_string_value(json_object_get(x, "text")),
+                            json_string_value(json_object_get(y, "text")));
+        assert_float_equal(json_real_value(json_object_get(x, "time")),
+                           json_real_value(json_object_get(y, "time")), 1e-9);
+        assert_int_equal(json_is_true(json_object_get(y, "cached")), (json_int_t)i < stored);
+    }
+    assert_true(json_equal(json_object_get(ref, "segments"), json_object_get(again, "segments")));
+    assert_true(json_equal(json_object_get(ref, "summary"), json_object_get(again, "summary")));
+    json_decref(ref);
+    json_decref(again);
+    /* and it is done now: a third run is a whole-result hit */
+    fwt_fw(&r, "jobs --json");
+    jobs = fwt_json(&r);
+    fwt_free(&r);
+    assert_int_equal(json_array_size(jobs), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(jobs, 0), "state")),
+                        "done");
+    json_decref(jobs);
+}
+
 static void broken_store_is_one_line(void **state)
 {
     (void)state;
@@ -227,6 +308,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(second_run_of_the_same_video_makes_no_requests, fwt_teardown),
         cmocka_unit_test_teardown(what_changes_the_result_misses, fwt_teardown),
+        cmocka_unit_test_teardown(killed_job_resumes_without_asking_again, fwt_teardown),
         cmocka_unit_test_teardown(broken_store_is_one_line, fwt_teardown),
         cmocka_unit_test_teardown(processes_share_a_store_and_it_can_be_cleared, fwt_teardown),
     };
