@@ -42,6 +42,7 @@ bench:
 	@bash bench/analyze.sh
 	@bash bench/ocr.sh
 	@bash bench/story.sh
+	@bash bench/store.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -11,7 +11,7 @@ build_pkgs=(build-essential cmake pkg-config
   libtesseract-dev tesseract-ocr-eng tesseract-ocr-chi-sim
   libsqlite3-dev libxxhash-dev)
 test_pkgs=(ffmpeg libcmocka-dev fonts-dejavu-core fonts-noto-cjk libcivetweb-dev chromium)
-bench_pkgs=(time python3-opencv python3-pil python3-numpy tesseract-ocr)
+bench_pkgs=(time curl python3-opencv python3-pil python3-numpy tesseract-ocr)
 
 pkgs=("${build_pkgs[@]}")
 case "$level" in

@@ -47,6 +47,20 @@ int cli_cache_open(cli_cache *c, const cli_opts *o, const char *store_path, int 
     fw_store_hash_text(text, strlen(text), c->settings);
     free(text);
     json_decref(key);
+    /* a single frame's answer depends on the model, the question and the image budget */
+    const fw_params *p = &o->params;
+    const char *backend = p->backend ? p->backend : p->url ? "openai" : "local";
+    if (strcmp(backend, "openai") == 0) {
+        json_t *fk = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:i, s:f, s:i}",
+                               "framewise", FW_VERSION, "url", p->url, "model", p->model, "prompt",
+                               p->prompt, "system", p->system_prompt, "max_pixels", p->max_pixels,
+                               "window", p->window, "max_tokens", p->max_tokens, "temperature",
+                               p->temperature, "jpeg_quality", p->jpeg_quality);
+        text = json_dumps(fk, JSON_COMPACT | JSON_SORT_KEYS);
+        fw_store_hash_text(text, strlen(text), c->frame_key);
+        free(text);
+        json_decref(fk);
+    }
     return -1;
 }
 
@@ -121,14 +135,15 @@ void cli_cache_begin(cli_cache *c, const char *input)
         c->job = 0;
 }
 
-int cli_cache_lookup(cli_cache *c, const fw_keyframe *kf, fw_observation *out)
+static fw_frame_look look_of(const fw_keyframe *kf)
 {
-    char key[32];
-    snprintf(key, sizeof key, "%d", kf->index);
-    json_t *o = json_object_get(c->stored, key);
-    double t = json_number_value(json_object_get(o, "time"));
-    if (!o || json_object_get(o, "error") || t < kf->time_s - 1e-3 || t > kf->time_s + 1e-3)
-        return 0; /* not stored, failed, or another frame: ask */
+    return (fw_frame_look){kf->scores.hash, kf->scores.luma, kf->scores.spread, kf->width,
+                           kf->height};
+}
+
+/* out from a stored observation o (strings kept in c until the next lookup). */
+static int fill(cli_cache *c, const fw_keyframe *kf, json_t *o, fw_observation *out)
+{
     free(c->fields);
     c->fields = json_dumps(json_object_get(o, "fields"), JSON_COMPACT | JSON_PRESERVE_ORDER);
     size_t i;
@@ -148,8 +163,30 @@ int cli_cache_lookup(cli_cache *c, const fw_keyframe *kf, fw_observation *out)
         .prompt_tokens = (int)json_integer_value(json_object_get(o, "prompt_tokens")),
         .completion_tokens = (int)json_integer_value(json_object_get(o, "completion_tokens")),
         .attempts = (int)json_integer_value(json_object_get(o, "attempts"))};
-    fw_store_count(c->store, "observation_hits", 1, NULL);
     return 1;
+}
+
+int cli_cache_lookup(cli_cache *c, const fw_keyframe *kf, fw_observation *out)
+{
+    char key[32];
+    snprintf(key, sizeof key, "%d", kf->index);
+    json_t *o = json_object_get(c->stored, key);
+    double t = json_number_value(json_object_get(o, "time"));
+    if (o && !json_object_get(o, "error") && t > kf->time_s - 1e-3 && t < kf->time_s + 1e-3) {
+        fw_store_count(c->store, "observation_hits", 1, NULL);
+        return fill(c, kf, o, out);
+    }
+    char *text = NULL;
+    fw_frame_look look = look_of(kf);
+    if (!c->frame_key[0] || fw_store_frame_get(c->store, c->frame_key, &look, 2, &text, NULL) != 1)
+        return 0;
+    json_decref(c->frame);
+    c->frame = json_loads(text, 0, NULL);
+    free(text);
+    if (!json_is_object(c->frame))
+        return 0;
+    fw_store_count(c->store, "frame_hits", 1, NULL);
+    return fill(c, kf, c->frame, out);
 }
 
 void cli_cache_keyframe(cli_cache *c, const fw_keyframe *kf, const char *file)
@@ -162,11 +199,16 @@ void cli_cache_keyframe(cli_cache *c, const fw_keyframe *kf, const char *file)
         c->job = 0; /* stop storing; the run goes on */
 }
 
-void cli_cache_observation(cli_cache *c, json_t *obs)
+void cli_cache_observation(cli_cache *c, json_t *obs, const fw_keyframe *kf)
 {
     if (!c->job)
         return;
     char *text = json_dumps(obs, JSON_COMPACT);
+    if (text && c->frame_key[0] && kf && !json_object_get(obs, "error") &&
+        !json_is_true(json_object_get(obs, "cached"))) {
+        fw_frame_look look = look_of(kf);
+        fw_store_frame_put(c->store, c->frame_key, &look, text, NULL);
+    }
     if (!text || fw_store_observation(c->store, c->job,
                                       (int)json_integer_value(json_object_get(obs, "keyframe")),
                                       json_real_value(json_object_get(obs, "time")), text,
@@ -195,6 +237,8 @@ void cli_cache_close(cli_cache *c)
     c->stored = NULL;
     free(c->fields);
     c->fields = NULL;
+    json_decref(c->frame);
+    c->frame = NULL;
 }
 
 /* [--store PATH] [--json] after the subcommand words; the words left in words[]. */
@@ -260,7 +304,8 @@ int cmd_cache(int argc, char **argv)
                " jobs, %" JSON_INTEGER_FORMAT
                " keyframes (%.1f MB of images), %" JSON_INTEGER_FORMAT
                " observations, %" JSON_INTEGER_FORMAT " results; hits: %" JSON_INTEGER_FORMAT
-               " whole results\n",
+               " whole results, %" JSON_INTEGER_FORMAT " frames, %" JSON_INTEGER_FORMAT
+               " observations of resumed jobs\n",
                json_string_value(json_object_get(st, "path")),
                json_integer_value(json_object_get(st, "bytes")) / 1e6,
                json_integer_value(json_object_get(st, "videos")),
@@ -269,7 +314,9 @@ int cmd_cache(int argc, char **argv)
                json_integer_value(json_object_get(st, "image_bytes")) / 1e6,
                json_integer_value(json_object_get(st, "observations")),
                json_integer_value(json_object_get(st, "results")),
-               json_integer_value(json_object_get(cnt, "result_hits")));
+               json_integer_value(json_object_get(cnt, "result_hits")),
+               json_integer_value(json_object_get(cnt, "frame_hits")),
+               json_integer_value(json_object_get(cnt, "observation_hits")));
     }
     json_decref(st);
     fw_store_close(s);

@@ -13,11 +13,14 @@ typedef struct cli_cache {
     fw_store *store; /* NULL: no cache (--no-cache, or an input that is not a file) */
     char video[17];  /* content hash of the input */
     char settings[17];
+    char frame_key[17]; /* what asks about a frame (model, prompt, budget); "" when the
+                           backend is not a model's (the local one costs nothing) */
     int64_t size;
     int64_t job;    /* this run's job, 0 before it begins */
     json_t *stored; /* a resumed job's observations by keyframe, or NULL */
     int resumed;    /* how many it had */
     char *fields;   /* the last lookup's fields text */
+    json_t *frame;  /* the last frame-level hit */
     const char *flags[8];
     fw_error err; /* the first store failure during the run */
 } cli_cache;
@@ -32,9 +35,12 @@ json_t *cli_cache_hit(cli_cache *c, const char *dir);
 /* Records this run as a job; then its keyframes and observations as they come. */
 void cli_cache_begin(cli_cache *c, const char *input);
 void cli_cache_keyframe(cli_cache *c, const fw_keyframe *kf, const char *file);
-/* fw_callbacks.lookup for a resumed job: the stored observation of kf, if any. */
+/* fw_callbacks.lookup: the observation of kf stored by a resumed job, else that of a
+ * frame that looks the same (dHash within 2 bits, same size, luma within
+ * FW_LOOK_TOLERANCE) asked the same way, if any. */
 int cli_cache_lookup(cli_cache *c, const fw_keyframe *kf, fw_observation *out);
-void cli_cache_observation(cli_cache *c, json_t *obs);
+/* Records an observation of the job and, for a model's, of its frame (kf). */
+void cli_cache_observation(cli_cache *c, json_t *obs, const fw_keyframe *kf);
 /* Ends the job; a successful report (without a failed summary) becomes the result. */
 void cli_cache_end(cli_cache *c, json_t *report, const char *error);
 void cli_cache_close(cli_cache *c);

@@ -173,7 +173,8 @@ static int on_observation(void *user, const fw_observation *ob)
         json_object_set_new(o, "cached", json_true());
     json_array_append_new(st->obs, o);
     int stop = tell_story(st, ob, o);
-    cli_cache_observation(&st->cache, o);
+    cli_cache_observation(&st->cache, o,
+                          ob->keyframe < st->kfs.n ? &st->kfs.list[ob->keyframe].kf : NULL);
     return stop;
 }
 
@@ -502,7 +503,7 @@ int cmd_analyze(int argc, char **argv)
                        .on_observation = on_observation,
                        .on_progress = st.progress.enabled ? cli_progress_cb : NULL,
                        .on_warning = cli_progress_warning,
-                       .lookup = st.cache.stored ? lookup : NULL,
+                       .lookup = st.cache.stored || st.cache.frame_key[0] ? lookup : NULL,
                        .user = &st};
     if (st.cache.resumed && !o.quiet)
         fprintf(stderr, "framewise: resuming job %lld: %d observations stored\n",

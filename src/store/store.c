@@ -13,7 +13,7 @@
 
 #include "core/error.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define BUSY_MS 10000
 
 struct fw_store {
@@ -35,6 +35,10 @@ static const char *const migrations[SCHEMA_VERSION] = {
     "CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER);",
     /* 2: the process that runs a job, so that a live job is not resumed by another */
     "ALTER TABLE jobs ADD COLUMN pid INTEGER;",
+    /* 3: single observations by what the frame looks like, for any video */
+    "CREATE TABLE frames(key TEXT, phash INTEGER, luma REAL, spread REAL, width INTEGER,"
+    "  height INTEGER, json TEXT, created REAL);"
+    "CREATE INDEX frames_by_key ON frames(key, width, height);",
 };
 
 static double now(void)
@@ -444,6 +448,67 @@ json_t *fw_store_observations(fw_store *s, int64_t job, fw_error *err)
     }
     sqlite3_finalize(st);
     return out;
+}
+
+int fw_store_frame_put(fw_store *s, const char *key, const fw_frame_look *look, const char *json,
+                       fw_error *err)
+{
+    fw_error local;
+    if (!err)
+        err = &local;
+    sqlite3_stmt *st = prepare(s,
+                               "INSERT INTO frames(key, phash, luma, spread, width, height, "
+                               "json, created) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                               err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)look->phash);
+    sqlite3_bind_double(st, 3, look->luma);
+    sqlite3_bind_double(st, 4, look->spread);
+    sqlite3_bind_int(st, 5, look->width);
+    sqlite3_bind_int(st, 6, look->height);
+    sqlite3_bind_text(st, 7, json, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 8, now());
+    return done(s, st, err);
+}
+
+int fw_store_frame_get(fw_store *s, const char *key, const fw_frame_look *look, int max_bits,
+                       char **json, fw_error *err)
+{
+    fw_error local;
+    if (!err)
+        err = &local;
+    *json = NULL;
+    sqlite3_stmt *st = prepare(s,
+                               "SELECT phash, json FROM frames WHERE key = ? AND width = ? AND "
+                               "height = ? AND abs(luma - ?) <= ? AND abs(spread - ?) <= ?",
+                               err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, look->width);
+    sqlite3_bind_int(st, 3, look->height);
+    sqlite3_bind_double(st, 4, look->luma);
+    sqlite3_bind_double(st, 5, FW_LOOK_TOLERANCE);
+    sqlite3_bind_double(st, 6, look->spread);
+    sqlite3_bind_double(st, 7, FW_LOOK_TOLERANCE);
+    int rc, best = max_bits + 1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int bits = __builtin_popcountll((uint64_t)sqlite3_column_int64(st, 0) ^ look->phash);
+        if (bits < best) {
+            best = bits;
+            free(*json);
+            *json = strdup((const char *)sqlite3_column_text(st, 1));
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(*json);
+        *json = NULL;
+        return db_error(s, rc, err);
+    }
+    return *json != NULL;
 }
 
 int fw_store_count(fw_store *s, const char *name, int64_t add, fw_error *err)

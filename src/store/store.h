@@ -57,6 +57,24 @@ int fw_store_job_resume(fw_store *s, const char *video, const char *settings, in
 /* A job's observations: {"<keyframe>": observation JSON}. */
 json_t *fw_store_observations(fw_store *s, int64_t job, fw_error *err);
 
+/* What a frame looks like, for finding the same picture in another video (a re-encode,
+ * a repeated intro): its 64-bit dHash, mean and spread of luma, and its size. */
+typedef struct fw_frame_look {
+    uint64_t phash;
+    double luma, spread;
+    int width, height;
+} fw_frame_look;
+/* Luma mean and spread may differ this much (0..255) between two looks of one picture. */
+#define FW_LOOK_TOLERANCE 3.0
+/* Records the observation (JSON text) of a frame under key (what asked: backend, model,
+ * prompt, image budget). */
+int fw_store_frame_put(fw_store *s, const char *key, const fw_frame_look *look, const char *json,
+                       fw_error *err);
+/* The stored observation of the closest look under key within max_bits of dHash: 1 with
+ * *json (malloc'd), 0 when none. */
+int fw_store_frame_get(fw_store *s, const char *key, const fw_frame_look *look, int max_bits,
+                       char **json, fw_error *err);
+
 /* Adds to a named counter (hits and the like). */
 int fw_store_count(fw_store *s, const char *name, int64_t add, fw_error *err);
 /* {path, bytes, videos, jobs, keyframes, observations, results, counters: {...}}. */

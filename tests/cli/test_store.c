@@ -106,6 +106,14 @@ static void second_run_of_the_same_video_makes_no_requests(void **state)
     fwt_free(&r);
 }
 
+/* 1 when the report is an earlier run's whole result. */
+static int whole_hit(json_t *report)
+{
+    int hit = json_is_object(json_object_get(report, "cache"));
+    json_decref(report);
+    return hit;
+}
+
 static void what_changes_the_result_misses(void **state)
 {
     (void)state;
@@ -113,30 +121,36 @@ static void what_changes_the_result_misses(void **state)
     fwt_vlm_start(&s, "%s", "");
     char opts[1024];
     snprintf(opts, sizeof opts, "--url %s --summary extractive", s.url);
-    json_decref(run(colour_clip(), "o1", opts));
+    assert_false(whole_hit(run(colour_clip(), "o1", opts)));
     json_int_t n = chats(&s);
+    assert_true(whole_hit(run(colour_clip(), "o1b", opts)));
+    /* --no-cache asks again */
     snprintf(opts, sizeof opts, "--url %s --summary extractive --no-cache", s.url);
-    json_decref(run(colour_clip(), "o2", opts));
+    assert_false(whole_hit(run(colour_clip(), "o2", opts)));
     assert_int_equal(chats(&s), 2 * n);
+    /* other keyframe settings: another result, but the same pictures asked the same way
+     * are answered from the store */
     snprintf(opts, sizeof opts, "--url %s --summary extractive --max-gap 3", s.url);
-    json_decref(run(colour_clip(), "o3", opts));
+    assert_false(whole_hit(run(colour_clip(), "o3", opts)));
+    assert_int_equal(chats(&s), 2 * n);
+    /* another question: every frame is asked again */
+    snprintf(opts, sizeof opts, "--url %s --summary extractive --prompt 'What colour?'", s.url);
+    assert_false(whole_hit(run(colour_clip(), "o4", opts)));
     assert_int_equal(chats(&s), 3 * n);
-    /* an events file with the same name and other contents is another run */
+    /* an events file with the same name and other contents is another result */
     char ev[512];
     snprintf(ev, sizeof ev, "%s/ev.json", fwt_tmpdir());
     FILE *f = fopen(ev, "w");
     fputs("[{\"name\": \"a\", \"phrases\": [\"red\"]}]", f);
     fclose(f);
     snprintf(opts, sizeof opts, "--url %s --summary extractive --events '%s'", s.url, ev);
-    json_decref(run(colour_clip(), "o4", opts));
-    assert_int_equal(chats(&s), 4 * n);
-    json_decref(run(colour_clip(), "o5", opts));
-    assert_int_equal(chats(&s), 4 * n);
+    assert_false(whole_hit(run(colour_clip(), "o5", opts)));
+    assert_true(whole_hit(run(colour_clip(), "o6", opts)));
     f = fopen(ev, "w");
     fputs("[{\"name\": \"b\", \"phrases\": [\"blue\"]}]", f);
     fclose(f);
-    json_decref(run(colour_clip(), "o6", opts));
-    assert_int_equal(chats(&s), 5 * n);
+    assert_false(whole_hit(run(colour_clip(), "o7", opts)));
+    assert_int_equal(chats(&s), 3 * n); /* the frames themselves were known */
     fwt_vlm_stop(&s);
 }
 
@@ -218,6 +232,41 @@ static void killed_job_resumes_without_asking_again(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(jobs, 0), "state")),
                         "done");
     json_decref(jobs);
+}
+
+static void reencoded_copy_reuses_most_observations(void **state)
+{
+    (void)state;
+    fwt_vlm s;
+    fwt_vlm_start(&s, "%s", "");
+    char opts[256];
+    snprintf(opts, sizeof opts, "--url %s --summary extractive", s.url);
+    json_t *a = run(seven_clip(), "a", opts);
+    json_int_t first = chats(&s);
+    assert_int_equal(first, 7);
+    /* other bytes, the same pictures: a whole-result miss, frame-level hits */
+    fwt_run r;
+    fwt_sh(&r, "ffmpeg -v error -i '%s' -c:v libx264 -crf 35 -preset veryfast -y '%s/re.mp4'",
+           seven_clip(), fwt_tmpdir());
+    assert_int_equal(r.status, 0);
+    fwt_free(&r);
+    char re[512];
+    snprintf(re, sizeof re, "%s/re.mp4", fwt_tmpdir());
+    json_t *b = run(re, "b", opts);
+    json_int_t again = chats(&s) - first;
+    fwt_vlm_stop(&s);
+    json_int_t cached = json_integer_value(json_object_get(json_object_get(b, "stats"), "cached"));
+    assert_true(cached >= 5);
+    assert_int_equal(again, 7 - cached);
+    assert_null(json_object_get(b, "cache")); /* not a whole-result hit */
+    /* each reused observation is the one of the same picture (the double names colours) */
+    json_t *x = json_object_get(a, "observations"), *y = json_object_get(b, "observations");
+    assert_int_equal(json_array_size(x), json_array_size(y));
+    for (size_t i = 0; i < json_array_size(x); i++)
+        assert_string_equal(json_string_value(json_object_get(json_array_get(x, i), "text")),
+                            json_string_value(json_object_get(json_array_get(y, i), "text")));
+    json_decref(a);
+    json_decref(b);
 }
 
 static void broken_store_is_one_line(void **state)
@@ -309,6 +358,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(second_run_of_the_same_video_makes_no_requests, fwt_teardown),
         cmocka_unit_test_teardown(what_changes_the_result_misses, fwt_teardown),
         cmocka_unit_test_teardown(killed_job_resumes_without_asking_again, fwt_teardown),
+        cmocka_unit_test_teardown(reencoded_copy_reuses_most_observations, fwt_teardown),
         cmocka_unit_test_teardown(broken_store_is_one_line, fwt_teardown),
         cmocka_unit_test_teardown(processes_share_a_store_and_it_can_be_cleared, fwt_teardown),
     };

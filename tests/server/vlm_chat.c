@@ -273,9 +273,9 @@ static int answer(struct mg_connection *c, json_t *req, chat *ch)
                   "completion_tokens", completion, "total_tokens", prompt + completion, "timings",
                   "prompt_ms", (double)S.latency_ms / 2, "predicted_ms", (double)S.latency_ms / 2);
     free(text);
+    record(req, ch); /* before the answer: a client's next request must see it counted */
     send_json(c, 200, resp);
     json_decref(resp);
-    record(req, ch);
     return 200;
 }
 

@@ -169,12 +169,12 @@ static int answer(struct mg_connection *c, json_t *inputs)
     json_t *resp =
         json_pack("{s:s, s:o, s:s, s:{s:i, s:i}}", "object", "list", "data", data, "model", S.model,
                   "usage", "prompt_tokens", tokens, "total_tokens", tokens);
-    send_json(c, 200, resp);
-    json_decref(resp);
     pthread_mutex_lock(&S.mu);
     S.embedding_requests++;
     S.embedding_inputs += (int)json_array_size(inputs);
     pthread_mutex_unlock(&S.mu);
+    send_json(c, 200, resp); /* after counting: see vlm_chat.c */
+    json_decref(resp);
     return 200;
 }
 
