@@ -85,14 +85,9 @@ static int write_keyframe(void *user, int index, const char *name, const void *j
     return fclose(f) ? (fw_error_set(&r->err, FW_EIO, "%s: cannot write", path), 1) : 0;
 }
 
-json_t *cli_cache_hit(cli_cache *c, const char *dir)
+/* A stored report (text) with its job's keyframes written into dir and pointed at. */
+static json_t *restore_result(cli_cache *c, int64_t job, char *text, const char *dir)
 {
-    if (!c->store)
-        return NULL;
-    char *text = NULL;
-    int64_t job = 0;
-    if (fw_store_result_get(c->store, c->video, c->settings, &text, &job, &c->err) != 1)
-        return NULL;
     json_t *report = json_loads(text, 0, NULL);
     free(text);
     restore r = {.dir = dir};
@@ -113,11 +108,33 @@ json_t *cli_cache_hit(cli_cache *c, const char *dir)
         snprintf(path, sizeof path, "%s/%s", dir, base ? base : "");
         json_object_set_new(k, "file", json_string(path));
     }
+    return report;
+}
+
+json_t *cli_cache_hit(cli_cache *c, const char *dir)
+{
+    if (!c->store)
+        return NULL;
+    char *text = NULL;
+    int64_t job = 0;
+    if (fw_store_result_get(c->store, c->video, c->settings, &text, &job, &c->err) != 1)
+        return NULL;
+    json_t *report = restore_result(c, job, text, dir);
+    if (!report)
+        return NULL;
     json_object_set_new(report, "cache",
                         json_pack("{s:b, s:s, s:I, s:s}", "cached", 1, "hit", "result", "job",
                                   (json_int_t)job, "store", fw_store_path(c->store)));
     fw_store_count(c->store, "result_hits", 1, NULL);
     return report;
+}
+
+json_t *cli_cache_job_result(cli_cache *c, int64_t job, const char *dir)
+{
+    char *text = NULL;
+    if (!c->store || fw_store_job_result(c->store, job, &text, &c->err) != 1)
+        return NULL;
+    return restore_result(c, job, text, dir);
 }
 
 void cli_cache_begin(cli_cache *c, const char *input)
@@ -133,6 +150,9 @@ void cli_cache_begin(cli_cache *c, const char *input)
     }
     if (fw_store_job_begin(c->store, c->video, c->size, input, c->settings, &c->job, &c->err))
         c->job = 0;
+    else if (c->base_job && /* the appended-to part's pictures belong to this result too */
+             fw_store_job_copy_keyframes(c->store, c->base_job, c->job, &c->err))
+        c->job = 0;
 }
 
 static fw_frame_look look_of(const fw_keyframe *kf)
@@ -141,8 +161,7 @@ static fw_frame_look look_of(const fw_keyframe *kf)
                            kf->height};
 }
 
-/* out from a stored observation o (strings kept in c until the next lookup). */
-static int fill(cli_cache *c, const fw_keyframe *kf, json_t *o, fw_observation *out)
+int cli_cache_fill(cli_cache *c, int keyframe, double time_s, json_t *o, fw_observation *out)
 {
     free(c->fields);
     c->fields = json_dumps(json_object_get(o, "fields"), JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -152,9 +171,12 @@ static int fill(cli_cache *c, const fw_keyframe *kf, json_t *o, fw_observation *
     json_array_foreach(json_object_get(o, "flags"), i, f) if (n < 8 && json_is_string(f))
         c->flags[n++] = json_string_value(f);
     *out = (fw_observation){
-        .keyframe = kf->index,
-        .time_s = kf->time_s,
+        .keyframe = keyframe,
+        .time_s = time_s,
         .text = json_string_value(json_object_get(o, "text")),
+        .backend = json_string_value(json_object_get(o, "backend")),
+        .model = json_string_value(json_object_get(o, "model")),
+        .error = json_string_value(json_object_get(o, "error")),
         .fields = c->fields ? c->fields : "{}",
         .confidence = json_number_value(json_object_get(o, "confidence")),
         .flags = c->flags,
@@ -169,12 +191,12 @@ static int fill(cli_cache *c, const fw_keyframe *kf, json_t *o, fw_observation *
 int cli_cache_lookup(cli_cache *c, const fw_keyframe *kf, fw_observation *out)
 {
     char key[32];
-    snprintf(key, sizeof key, "%d", kf->index);
+    snprintf(key, sizeof key, "%d", kf->index + c->index_offset);
     json_t *o = json_object_get(c->stored, key);
-    double t = json_number_value(json_object_get(o, "time"));
+    double t = json_number_value(json_object_get(o, "time")) - c->time_offset;
     if (o && !json_object_get(o, "error") && t > kf->time_s - 1e-3 && t < kf->time_s + 1e-3) {
         fw_store_count(c->store, "observation_hits", 1, NULL);
-        return fill(c, kf, o, out);
+        return cli_cache_fill(c, kf->index, kf->time_s, o, out);
     }
     char *text = NULL;
     fw_frame_look look = look_of(kf);
@@ -186,15 +208,16 @@ int cli_cache_lookup(cli_cache *c, const fw_keyframe *kf, fw_observation *out)
     if (!json_is_object(c->frame))
         return 0;
     fw_store_count(c->store, "frame_hits", 1, NULL);
-    return fill(c, kf, c->frame, out);
+    return cli_cache_fill(c, kf->index, kf->time_s, c->frame, out);
 }
 
-void cli_cache_keyframe(cli_cache *c, const fw_keyframe *kf, const char *file)
+void cli_cache_keyframe(cli_cache *c, const fw_keyframe *kf, const void *jpeg, size_t size,
+                        const char *file)
 {
-    if (!c->job || !kf->jpeg)
+    if (!c->job || !jpeg)
         return;
     const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-    if (fw_store_keyframe(c->store, c->job, kf->index, kf->time_s, base, kf->jpeg, kf->jpeg_size,
+    if (fw_store_keyframe(c->store, c->job, kf->index, kf->time_s, base, jpeg, size,
                           c->err.code ? NULL : &c->err))
         c->job = 0; /* stop storing; the run goes on */
 }

@@ -77,6 +77,8 @@ typedef struct cli_kept {
 } cli_kept;
 typedef struct cli_kflist {
     const char *dir;
+    int index_offset;   /* added to each keyframe's index (and file name): an appended part */
+    double time_offset; /* added to each keyframe's time */
     cli_kept *list;
     int n, cap;
     fw_error err; /* the first write error */

@@ -55,7 +55,7 @@ static const char *const settings[] = {"backend",
                                        "summary-window",
                                        NULL};
 
-enum { X_PRESET, X_FORMAT, X_JSONL, X_STORE, X_NO_CACHE };
+enum { X_PRESET, X_FORMAT, X_JSONL, X_STORE, X_NO_CACHE, X_APPEND };
 static const cli_extra extras[] = {
     {"preset", "NAME",
      "scenario: general (default), ecommerce, support, moderation, accessibility, none, "
@@ -65,6 +65,9 @@ static const cli_extra extras[] = {
     {"store", "PATH",
      "the store of jobs and results (default: $XDG_CACHE_HOME/framewise/framewise.db)"},
     {"no-cache", NULL, "neither reuse nor record results in the store"},
+    {"append", "JOB",
+     "VIDEO is the next part of job JOB's recording: its timeline goes on from JOB's end, "
+     "only VIDEO is analysed, the story covers both"},
     {NULL, NULL, NULL}};
 
 /* Qwen3-VL's budget the seed overspends: 0.45 MP, 896x504 for 16:9, ~440 tokens. */
@@ -111,6 +114,7 @@ typedef struct state {
     cli_jsonl jsonl;
     fw_error story_err; /* the first failure of the story (an embeddings server) */
     cli_cache cache;    /* the store: this run's job, or the result of an earlier one */
+    json_t *base;       /* --append: the report of the job this part continues */
 } state;
 _Static_assert(offsetof(state, progress) == 0, "cli_progress_cb takes the state");
 
@@ -119,8 +123,9 @@ static int on_keyframe(void *user, const fw_keyframe *kf)
     state *st = user;
     if (cli_kflist_add(&st->kfs, kf))
         return 1;
-    cli_cache_keyframe(&st->cache, kf, st->kfs.list[st->kfs.n - 1].file);
-    json_t *k = report_keyframe(kf, st->kfs.list[st->kfs.n - 1].file);
+    const cli_kept *kept = &st->kfs.list[st->kfs.n - 1]; /* with an appended part's offsets */
+    cli_cache_keyframe(&st->cache, &kept->kf, kf->jpeg, kf->jpeg_size, kept->file);
+    json_t *k = report_keyframe(&kept->kf, kept->file);
     cli_jsonl_record(&st->jsonl, "keyframe", k);
     json_decref(k);
     return 0;
@@ -149,9 +154,13 @@ static int lookup(void *user, const fw_keyframe *kf, fw_observation *out)
     return cli_cache_lookup(&((state *)user)->cache, kf, out);
 }
 
-static int on_observation(void *user, const fw_observation *ob)
+static int on_observation(void *user, const fw_observation *engine_ob)
 {
     state *st = user;
+    fw_observation shifted = *engine_ob; /* an appended part continues the timeline */
+    shifted.keyframe += st->kfs.index_offset;
+    shifted.time_s += st->kfs.time_offset;
+    const fw_observation *ob = &shifted;
     json_t *flags = json_array();
     for (int i = 0; i < ob->n_flags; i++)
         json_array_append_new(flags, json_string(ob->flags[i]));
@@ -174,7 +183,8 @@ static int on_observation(void *user, const fw_observation *ob)
     json_array_append_new(st->obs, o);
     int stop = tell_story(st, ob, o);
     cli_cache_observation(&st->cache, o,
-                          ob->keyframe < st->kfs.n ? &st->kfs.list[ob->keyframe].kf : NULL);
+                          engine_ob->keyframe < st->kfs.n ? &st->kfs.list[engine_ob->keyframe].kf
+                                                          : NULL);
     return stop;
 }
 
@@ -197,7 +207,7 @@ static json_t *stats_json(const fw_stats *s, double duration_s)
 static json_t *build_report(const state *st, const fw_video_info *vi, const fw_stats *s,
                             json_t *timeline, json_t *story, const char *error)
 {
-    json_t *kfs = json_array();
+    json_t *kfs = st->base ? json_deep_copy(json_object_get(st->base, "keyframes")) : json_array();
     for (int i = 0; i < st->kfs.n; i++)
         json_array_append_new(kfs, report_keyframe(&st->kfs.list[i].kf, st->kfs.list[i].file));
     json_t *root = json_pack("{s:s, s:s, s:o, s:o, s:o, s:O, s:o}", "schema", "framewise.report/1",
@@ -205,6 +215,12 @@ static json_t *build_report(const state *st, const fw_video_info *vi, const fw_s
                              report_params(&st->o->params), "keyframes", kfs, "observations",
                              st->obs, "stats", stats_json(s, vi->duration_s));
     json_object_set(root, "timeline", timeline);
+    if (st->base)
+        json_object_set_new(root, "append",
+                            json_pack("{s:I, s:f, s:i, s:O}", "job", (json_int_t)st->cache.base_job,
+                                      "offset", st->kfs.time_offset, "keyframes",
+                                      st->kfs.index_offset, "video",
+                                      json_object_get(st->base, "video")));
     if (story)
         json_object_update(root, story);
     if (error)
@@ -453,6 +469,69 @@ static int start(state *st, cli_opts *o, unsigned *formats)
     return -1;
 }
 
+/* --append JOB: the report of JOB (its keyframes written into the output folder), and
+ * the offsets that continue its timeline. -1 to go on, or an exit code. */
+static int prepare_append(state *st, const cli_opts *o)
+{
+    const char *arg = o->extra[X_APPEND];
+    char *end = NULL;
+    long long id = strtoll(arg, &end, 10);
+    if (!*arg || *end || id <= 0) {
+        cli_error("analyze: --append: '%s' is not a job number (see 'framewise jobs')", arg);
+        return EXIT_USAGE;
+    }
+    if (!st->cache.store) {
+        cli_error("analyze: --append needs the store (a file input, without --no-cache)");
+        return EXIT_USAGE;
+    }
+    if (cli_mkdirs(o->out_dir)) {
+        cli_error("%s: cannot create output directory: %s", o->out_dir, strerror(errno));
+        return EXIT_RUNTIME;
+    }
+    if (!(st->base = cli_cache_job_result(&st->cache, id, o->out_dir))) {
+        cli_error("analyze: --append %lld: %s", id,
+                  st->cache.err.code ? st->cache.err.message
+                                     : "no finished job with that number in the store");
+        return EXIT_USAGE;
+    }
+    json_t *kfs = json_object_get(st->base, "keyframes");
+    double end_s =
+        json_number_value(json_object_get(json_object_get(st->base, "video"), "duration"));
+    double last =
+        json_number_value(json_object_get(json_array_get(kfs, json_array_size(kfs) - 1), "time"));
+    st->kfs.index_offset = st->cache.index_offset = (int)json_array_size(kfs);
+    st->kfs.time_offset = st->cache.time_offset = end_s > last ? end_s : last + 1;
+    st->cache.base_job = id;
+    /* the result of this part is its own: the same part appended again is a hit */
+    char key[64];
+    snprintf(key, sizeof key, "%s+append:%lld", st->cache.settings, id);
+    fw_store_hash_text(key, strlen(key), st->cache.settings);
+    return -1;
+}
+
+/* --append: the earlier part's keyframes and observations go first into the stream, the
+ * report and the story. */
+static int feed_base(state *st)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(st->base, "keyframes"), i, v)
+        cli_jsonl_record(&st->jsonl, "keyframe", v);
+    json_array_foreach(json_object_get(st->base, "observations"), i, v)
+    {
+        json_t *o = json_deep_copy(v);
+        json_object_del(o, "gated"); /* the gate decides again */
+        json_object_del(o, "cached");
+        fw_observation ob;
+        cli_cache_fill(&st->cache, (int)json_integer_value(json_object_get(o, "keyframe")),
+                       json_number_value(json_object_get(o, "time")), o, &ob);
+        json_array_append_new(st->obs, o);
+        if (tell_story(st, &ob, o))
+            return 1;
+    }
+    return 0;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
     cli_opts o;
@@ -480,15 +559,20 @@ int cmd_analyze(int argc, char **argv)
         ;
     else if (cli_formats_parse(o.extra[X_FORMAT] ? o.extra[X_FORMAT] : "all", &formats))
         rc = EXIT_USAGE;
+    else if (o.extra[X_APPEND] && (rc = prepare_append(&st, &o)) >= 0)
+        ;
     else if (st.cache.store && cli_mkdirs(o.out_dir) == 0 &&
              (hit = cli_cache_hit(&st.cache, o.out_dir)))
         rc = replay(hit, &o, formats);
     else if ((rc = fw_job_open(&job, o.input, &o.params, &err)))
         cli_error("%s", err.message), rc = cli_exit_code(rc);
-    else
-        rc = start(&st, &o, &formats);
+    else if ((rc = start(&st, &o, &formats)) < 0 && st.base && feed_base(&st)) {
+        cli_error("%s", st.story_err.message);
+        rc = cli_exit_code(st.story_err.code);
+    }
     if (rc >= 0) {
         json_decref(hit);
+        json_decref(st.base);
         cli_cache_close(&st.cache);
         fw_story_close(st.story);
         cli_jsonl_close(&st.jsonl);
@@ -523,7 +607,8 @@ int cmd_analyze(int argc, char **argv)
     json_t *written = json_array();
     if (!rc || st.kfs.n > 0) { /* partial results are kept */
         json_t *timeline = report_timeline(st.obs);
-        json_t *story = finish_story(&st, vi->duration_s);
+        json_t *story = finish_story(&st, vi->duration_s >= 0 ? st.kfs.time_offset + vi->duration_s
+                                                              : vi->duration_s);
         json_t *root = build_report(&st, vi, &stats, timeline, story, error);
         if (cli_jsonl_close(&st.jsonl) == 0 && (formats & OUT_JSONL))
             json_array_append_new(written, json_string(st.jsonl.path));
@@ -540,6 +625,7 @@ int cmd_analyze(int argc, char **argv)
     cli_jsonl_close(&st.jsonl);
     json_decref(written);
     cli_cache_close(&st.cache);
+    json_decref(st.base);
     fw_story_close(st.story);
     fw_job_close(job);
     json_decref(st.obs);

@@ -21,7 +21,9 @@ int cli_kflist_add(cli_kflist *l, const fw_keyframe *kf)
     k->kf = *kf;
     k->kf.jpeg = NULL;
     k->kf.jpeg_size = 0;
-    snprintf(k->file, sizeof k->file, "%s/kf_%06d.jpg", l->dir, kf->index);
+    k->kf.index += l->index_offset;
+    k->kf.time_s += l->time_offset;
+    snprintf(k->file, sizeof k->file, "%s/kf_%06d.jpg", l->dir, k->kf.index);
     FILE *f = fopen(k->file, "wb");
     int bad = !f || fwrite(kf->jpeg, 1, kf->jpeg_size, f) != kf->jpeg_size;
     if ((f && fclose(f)) || bad) {

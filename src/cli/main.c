@@ -29,6 +29,23 @@ static void usage(FILE *to)
         "exit status: 0 success, 1 runtime failure, 2 bad usage or unreadable input\n");
 }
 
+/* 0 when analyze will surely not run Tesseract: a server is given (--url or
+ * FRAMEWISE_VLM_URL) and --backend does not name local. Then the re-execution below (about
+ * 80 ms of start-up) is not needed. */
+static int may_run_ocr(int argc, char **argv)
+{
+    int url = getenv("FRAMEWISE_VLM_URL") && *getenv("FRAMEWISE_VLM_URL");
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
+        if (strcmp(a, "--url") == 0 || strncmp(a, "--url=", 6) == 0)
+            url = 1;
+        if ((strcmp(a, "--backend") == 0 && strstr(v, "local")) ||
+            (strncmp(a, "--backend=", 10) == 0 && strstr(a, "local")))
+            return 1;
+    }
+    return !url;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -50,7 +67,8 @@ int main(int argc, char **argv)
         /* libtesseract runs its LSTM loops on OpenMP threads; with our own OCR workers
          * that oversubscribes the cores (measured: 2.6x slower on 2 cores). libgomp reads
          * OMP_THREAD_LIMIT only when it loads, so set it and run again, once. */
-        if (!getenv("OMP_THREAD_LIMIT") && setenv("OMP_THREAD_LIMIT", "1", 1) == 0)
+        if (!getenv("OMP_THREAD_LIMIT") && may_run_ocr(argc, argv) &&
+            setenv("OMP_THREAD_LIMIT", "1", 1) == 0)
             execv("/proc/self/exe", argv); /* returns only on failure: go on as we are */
         return cmd_analyze(argc - 1, argv + 1);
     }

@@ -148,8 +148,16 @@ int fw_store_open(fw_store **out, const char *path, fw_error *err)
         return FW_EOPEN;
     }
     sqlite3_busy_timeout(s->db, BUSY_MS);
-    rc =
-        exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err);
+    /* switching a new file to WAL needs it alone for a moment: another process opening it
+     * at the same time can make that busy, and the busy handler does not cover it */
+    for (int tries = 0;; tries++) {
+        rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || tries == 100)
+            break;
+        usleep(50000);
+    }
+    rc = rc == SQLITE_OK ? exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err)
+                         : db_error(s, rc, err);
     if (!rc)
         rc = migrate(s, err);
     if (rc) {
@@ -345,6 +353,41 @@ int fw_store_result_get(fw_store *s, const char *video, const char *settings, ch
         *report = r ? strdup(r) : NULL;
         *job = sqlite3_column_int64(st, 1);
     }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_error(s, rc, err);
+    return *report != NULL;
+}
+
+int fw_store_job_copy_keyframes(fw_store *s, int64_t from, int64_t to, fw_error *err)
+{
+    fw_error local;
+    if (!err)
+        err = &local;
+    sqlite3_stmt *st = prepare(s,
+                               "INSERT OR REPLACE INTO keyframes(job, idx, time, name, jpeg) "
+                               "SELECT ?, idx, time, name, jpeg FROM keyframes WHERE job = ?",
+                               err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, to);
+    sqlite3_bind_int64(st, 2, from);
+    return done(s, st, err);
+}
+
+int fw_store_job_result(fw_store *s, int64_t job, char **report, fw_error *err)
+{
+    fw_error local;
+    if (!err)
+        err = &local;
+    *report = NULL;
+    sqlite3_stmt *st = prepare(s, "SELECT report FROM results WHERE job = ?", err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, job);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
+        *report = strdup((const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return db_error(s, rc, err);

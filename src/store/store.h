@@ -44,6 +44,10 @@ int fw_store_result_put(fw_store *s, const char *video, const char *settings, in
                         const char *report, fw_error *err);
 int fw_store_result_get(fw_store *s, const char *video, const char *settings, char **report,
                         int64_t *job, fw_error *err);
+/* Copies the keyframe images of job from into job to. */
+int fw_store_job_copy_keyframes(fw_store *s, int64_t from, int64_t to, fw_error *err);
+/* The result (report JSON text, malloc'd) a job left: 1, or 0 when it has none. */
+int fw_store_job_result(fw_store *s, int64_t job, char **report, fw_error *err);
 /* Calls fn for each keyframe image of a job, in index order; fn returns non-zero to stop. */
 int fw_store_keyframes_each(fw_store *s, int64_t job,
                             int (*fn)(void *user, int index, const char *name, const void *jpeg,

@@ -269,6 +269,63 @@ static void reencoded_copy_reuses_most_observations(void **state)
     json_decref(b);
 }
 
+static void appended_part_continues_the_timeline(void **state)
+{
+    (void)state;
+    /* one recording in two files: red, white (0-4 s), then blue, yellow (4-8 s) */
+    const char *p1 = fwt_video("p1.mp4", "-f lavfi -i color=c=red:s=160x120:r=10:d=2 -f lavfi -i "
+                                         "color=c=white:s=160x120:r=10:d=2 -filter_complex "
+                                         "'[0][1]concat=n=2:v=1[v]' -map '[v]' -c:v libx264 "
+                                         "-preset ultrafast -pix_fmt yuv420p");
+    const char *p2 = fwt_video("p2.mp4", "-f lavfi -i color=c=blue:s=160x120:r=10:d=2 -f lavfi -i "
+                                         "color=c=yellow:s=160x120:r=10:d=2 -filter_complex "
+                                         "'[0][1]concat=n=2:v=1[v]' -map '[v]' -c:v libx264 "
+                                         "-preset ultrafast -pix_fmt yuv420p");
+    fwt_vlm s;
+    fwt_vlm_start(&s, "%s", "");
+    char opts[256]; /* the double's descriptions differ by a word: one segment per colour */
+    snprintf(opts, sizeof opts, "--url %s --summary extractive --segment-threshold 0.99", s.url);
+    json_decref(run(p1, "o1", opts));
+    json_int_t first = chats(&s);
+    char more[400];
+    snprintf(more, sizeof more, "%s --append 1", opts);
+    json_t *r = run(p2, "o2", more);
+    json_int_t second = chats(&s) - first;
+    fwt_vlm_stop(&s);
+    /* only the new part was asked about */
+    json_t *kfs = json_object_get(r, "keyframes"), *obs = json_object_get(r, "observations");
+    assert_int_equal(second, (json_int_t)json_array_size(kfs) - first);
+    assert_int_equal(json_array_size(kfs), json_array_size(obs));
+    /* one timeline: indices and times go on from the first part's end (4 s) */
+    double last = -1;
+    for (size_t i = 0; i < json_array_size(kfs); i++) {
+        json_t *k = json_array_get(kfs, i), *o = json_array_get(obs, i);
+        assert_int_equal(json_integer_value(json_object_get(k, "index")), (json_int_t)i);
+        double t = json_real_value(json_object_get(k, "time"));
+        assert_true(t > last);
+        last = t;
+        assert_float_equal(json_real_value(json_object_get(o, "time")), t, 1e-9);
+        assert_int_equal(access(json_string_value(json_object_get(k, "file")), R_OK), 0);
+    }
+    const char *blue = NULL;
+    for (size_t i = 0; i < json_array_size(obs); i++)
+        if (strstr(json_string_value(json_object_get(json_array_get(obs, i), "text")), "blue"))
+            blue = json_string_value(json_object_get(json_array_get(obs, i), "text")), last = i;
+    assert_non_null(blue);
+    assert_float_equal(json_real_value(json_object_get(json_array_get(obs, (size_t)last), "time")),
+                       4.0, 0.15);
+    /* the story covers both parts */
+    json_t *segs = json_object_get(r, "segments");
+    assert_int_equal(json_array_size(segs), 4);
+    assert_float_equal(json_real_value(json_object_get(json_array_get(segs, 3), "end")), 8.0, 0.15);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "append"), "job")), 1);
+    json_decref(r);
+    /* a job that does not exist is one line */
+    fwt_run bad;
+    fwt_fw(&bad, "analyze '%s' -o '%s/o3' --append 99", p2, fwt_tmpdir());
+    fwt_expect_usage_error(&bad, "--append 99");
+}
+
 static void broken_store_is_one_line(void **state)
 {
     (void)state;
@@ -322,6 +379,7 @@ static void processes_share_a_store_and_it_can_be_cleared(void **state)
     fwt_free(&r);
     fwt_fw(&r, "cache stats --json --store '%s'", store);
     json_t *st = fwt_json(&r);
+    print_message("store after the concurrent runs: %s\n", r.out);
     fwt_free(&r);
     /* the three runs of b at once: each a job (none had a result yet) or a hit; one
      * result; every job done */
@@ -359,6 +417,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(what_changes_the_result_misses, fwt_teardown),
         cmocka_unit_test_teardown(killed_job_resumes_without_asking_again, fwt_teardown),
         cmocka_unit_test_teardown(reencoded_copy_reuses_most_observations, fwt_teardown),
+        cmocka_unit_test_teardown(appended_part_continues_the_timeline, fwt_teardown),
         cmocka_unit_test_teardown(broken_store_is_one_line, fwt_teardown),
         cmocka_unit_test_teardown(processes_share_a_store_and_it_can_be_cleared, fwt_teardown),
     };
