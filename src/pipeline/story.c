@@ -20,6 +20,7 @@ typedef struct obs {
     char *text;
     json_t *strings; /* every text of the observation: text and the fields' strings */
     float *rel;      /* relevance to each event phrase: its best part's cosine */
+    float *vec;      /* the text's vector when events made it already (dim floats), or NULL */
 } obs;
 
 struct fw_story {
@@ -42,6 +43,7 @@ void fw_story_close(fw_story *s)
         free(s->o[i].text);
         json_decref(s->o[i].strings);
         free(s->o[i].rel);
+        free(s->o[i].vec);
     }
     free(s->o);
     free(s->phrases);
@@ -259,6 +261,9 @@ static int story_add(fw_story *s, const fw_observation *ob, const char **gate, c
         }
         o->rel[p] = best;
     }
+    /* the whole text is the last part: fusion reuses its vector */
+    if ((o->vec = malloc((size_t)dim * sizeof *o->vec)))
+        memcpy(o->vec, vec + (size_t)(n_units - 1) * dim, (size_t)dim * sizeof *vec);
     free(vec);
     json_t *fired = fw_events_at(s->events, &o->m, 1, o->rel, 0);
     if (fired)
@@ -378,19 +383,31 @@ int fw_story_finish(fw_story *s, double duration_s, char **json, fw_error *err)
         free(m), free(texts), free(rel);
         return fw_error_set(err, FW_ENOMEM, "out of memory");
     }
-    int usable = 0;
+    int usable = 0, need = 0;
     for (int i = 0; i < n; i++) {
         m[i] = s->o[i].m;
-        texts[i] = m[i].usable ? m[i].text : "";
         usable += m[i].usable;
+        if (m[i].usable && !s->o[i].vec) /* only what fusion uses, and has no vector yet */
+            texts[need++] = m[i].text;
         for (int p = 0; p < s->n_phrases && s->o[i].rel; p++)
             rel[(size_t)p * n + i] = s->o[i].rel[p];
     }
-    float *emb = NULL;
-    int dim = 0;
+    float *fresh = NULL, *emb = NULL;
+    int dim = s->dim, got = 0;
     fw_segment *g = NULL;
     int n_seg = 0;
-    int rc = fw_embed(s->emb, texts, n, &emb, &dim, err);
+    int rc = need ? fw_embed(s->emb, texts, need, &fresh, &got, err) : 0;
+    if (!rc && got && dim && got != dim)
+        rc = fw_error_set(err, FW_ENET, "--embed-url: vectors of %d, then %d dimensions", dim, got);
+    dim = dim ? dim : got ? got : 1;
+    if (!rc && !(emb = calloc((size_t)(n ? n : 1) * dim, sizeof *emb)))
+        rc = fw_error_set(err, FW_ENOMEM, "out of memory");
+    for (int i = 0, k = 0; !rc && i < n; i++) { /* unusable rows stay zero: never read */
+        const float *v = s->o[i].vec ? s->o[i].vec : m[i].usable ? fresh + (size_t)k++ * dim : NULL;
+        if (v)
+            memcpy(emb + (size_t)i * dim, v, (size_t)dim * sizeof *emb);
+    }
+    free(fresh);
     if (!rc && fw_segments(m, n, emb, dim, s->p.segment_threshold, duration_s, &g, &n_seg))
         rc = fw_error_set(err, FW_ENOMEM, "out of memory");
     if (!rc) {
