@@ -19,9 +19,6 @@
 #define MAX_WINDOW 16
 #define MAX_ANSWER (16 << 20)  /* bytes of one response body */
 #define PROBE_TIMEOUT_MS 5000L /* the start-up check of the server */
-#define BACKOFF_BASE_S 0.5
-#define BACKOFF_MAX_S 30.0
-#define RETRY_AFTER_MAX_S 120.0 /* a longer Retry-After is waited this long */
 
 typedef struct request {
     struct request *next;   /* waiting list */
@@ -315,18 +312,8 @@ static void retry_or_fail(oa *s, request *r, double latency_ms, const char *why)
         fail_frames(s, r, latency_ms, "%s (after %d attempts)", why, r->attempts);
         return;
     }
-    double delay;
-    if (r->retry_after >= 0)
-        delay = r->retry_after < RETRY_AFTER_MAX_S ? r->retry_after : RETRY_AFTER_MAX_S;
-    else {
-        /* exponential backoff with jitter: base * 2^(n-1), times 0.5..1 */
-        delay = BACKOFF_BASE_S * pow(2, r->attempts - 1);
-        if (delay > BACKOFF_MAX_S)
-            delay = BACKOFF_MAX_S;
-        delay *= 0.5 + 0.5 * (rand_r(&s->rng) / (double)RAND_MAX);
-    }
     fw_analyzer_count(s->a, 0, 1, 0, 0);
-    wait_list_add(s, r, fw_now_s() + delay);
+    wait_list_add(s, r, fw_now_s() + fw_http_retry_delay(r->attempts, r->retry_after, &s->rng));
 }
 
 /* Splits a window the server cannot take into one request per frame. */

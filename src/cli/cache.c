@@ -8,6 +8,17 @@
 #include "cli/report.h"
 #include "core/error.h"
 
+/* Opens the store at path (NULL: the default): -1 to go on, else the exit code after a
+ * one-line error (2 for a file that is not a store or cannot be written). */
+static int open_store(const char *path, fw_store **s)
+{
+    fw_error err = {0};
+    if (fw_store_open(s, path, &err) == 0)
+        return -1;
+    cli_error("%s", err.message);
+    return err.code == FW_EOPEN ? EXIT_USAGE : EXIT_RUNTIME;
+}
+
 /* The bytes of a file a setting names, into the settings key (a changed events file is
  * a different run). */
 static void add_files(json_t *key, const char *name, const char *list)
@@ -30,11 +41,10 @@ int cli_cache_open(cli_cache *c, const cli_opts *o, const char *store_path, int 
     struct stat st;
     if (disabled || stat(o->input, &st) != 0 || !S_ISREG(st.st_mode))
         return -1;
+    int rc = open_store(store_path, &c->store);
+    if (rc >= 0)
+        return rc;
     fw_error err = {0};
-    if (fw_store_open(&c->store, store_path, &err)) {
-        cli_error("%s", err.message);
-        return err.code == FW_EOPEN ? EXIT_USAGE : EXIT_RUNTIME;
-    }
     if (fw_store_hash_file(o->input, c->video, &c->size, &err)) {
         cli_error("%s", err.message);
         return EXIT_USAGE;
@@ -306,10 +316,8 @@ int cmd_cache(int argc, char **argv)
     }
     fw_store *s;
     fw_error err = {0};
-    if (fw_store_open(&s, path, &err)) {
-        cli_error("%s", err.message);
-        return err.code == FW_EOPEN ? EXIT_USAGE : EXIT_RUNTIME;
-    }
+    if ((rc = open_store(path, &s)) >= 0)
+        return rc;
     rc = strcmp(words[0], "clear") == 0    ? fw_store_clear(s, &err)
          : strcmp(words[0], "vacuum") == 0 ? fw_store_vacuum(s, &err)
                                            : 0;
@@ -362,10 +370,8 @@ int cmd_jobs(int argc, char **argv)
     }
     fw_store *s;
     fw_error err = {0};
-    if (fw_store_open(&s, path, &err)) {
-        cli_error("%s", err.message);
-        return err.code == FW_EOPEN ? EXIT_USAGE : EXIT_RUNTIME;
-    }
+    if ((rc = open_store(path, &s)) >= 0)
+        return rc;
     json_t *jobs = fw_store_jobs(s, &err), *j, *pick = NULL;
     fw_store_close(s);
     if (!jobs) {

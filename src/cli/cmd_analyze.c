@@ -344,19 +344,10 @@ static int replay(json_t *root, const cli_opts *o, unsigned formats)
     json_t *written = json_array();
     cli_jsonl jl;
     int rc = cli_jsonl_open(&jl, o->out_dir, formats & OUT_JSONL, o->extra[X_JSONL] != NULL);
-    static const char *const parts[][2] = {{"keyframes", "keyframe"},
-                                           {"observations", "observation"},
-                                           {"events", "event"},
-                                           {"segments", "segment"}};
-    for (int p = 0; p < 4 && !rc; p++) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(json_object_get(root, parts[p][0]), i, v)
-            cli_jsonl_record(&jl, parts[p][1], v);
-    }
-    if (!rc) {
-        cli_jsonl_record(&jl, "summary", json_object_get(root, "summary"));
-        cli_jsonl_record(&jl, "review", json_object_get(root, "review"));
+    if (!rc) { /* the stream as the run that made it wrote it */
+        cli_jsonl_records(&jl, "keyframe", json_object_get(root, "keyframes"));
+        cli_jsonl_records(&jl, "observation", json_object_get(root, "observations"));
+        cli_jsonl_story(&jl, root);
         if (cli_jsonl_close(&jl) == 0 && (formats & OUT_JSONL))
             json_array_append_new(written, json_string(jl.path));
         rc = cli_outputs_write(root, o->out_dir, formats & ~(unsigned)OUT_JSONL, written);
@@ -434,14 +425,7 @@ static json_t *finish_story(state *st, double duration_s)
         json_string_value(json_object_get(json_object_get(story, "summary"), "error"));
     if (why && !st->o->quiet)
         fprintf(stderr, "framewise: warning: the summary is extractive: %s\n", why);
-    size_t i;
-    json_t *v;
-    static const char *const parts[] = {"segments", "events"};
-    for (int p = 0; p < 2; p++)
-        json_array_foreach(json_object_get(story, parts[p]), i, v)
-            cli_jsonl_record(&st->jsonl, p ? "event" : "segment", v);
-    cli_jsonl_record(&st->jsonl, "summary", json_object_get(story, "summary"));
-    cli_jsonl_record(&st->jsonl, "review", json_object_get(story, "review"));
+    cli_jsonl_story(&st->jsonl, story);
     return story;
 }
 
@@ -515,8 +499,7 @@ static int feed_base(state *st)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(st->base, "keyframes"), i, v)
-        cli_jsonl_record(&st->jsonl, "keyframe", v);
+    cli_jsonl_records(&st->jsonl, "keyframe", json_object_get(st->base, "keyframes"));
     json_array_foreach(json_object_get(st->base, "observations"), i, v)
     {
         json_t *o = json_deep_copy(v);

@@ -114,6 +114,21 @@ void cli_jsonl_record(cli_jsonl *j, const char *type, json_t *obj)
     free(line);
 }
 
+void cli_jsonl_records(cli_jsonl *j, const char *type, json_t *array)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(array, i, v) cli_jsonl_record(j, type, v);
+}
+
+void cli_jsonl_story(cli_jsonl *j, json_t *story)
+{
+    cli_jsonl_records(j, "segment", json_object_get(story, "segments"));
+    cli_jsonl_records(j, "event", json_object_get(story, "events"));
+    cli_jsonl_record(j, "summary", json_object_get(story, "summary"));
+    cli_jsonl_record(j, "review", json_object_get(story, "review"));
+}
+
 int cli_jsonl_close(cli_jsonl *j)
 {
     if (!j->file)

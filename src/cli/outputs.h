@@ -36,6 +36,10 @@ typedef struct cli_jsonl {
 int cli_jsonl_open(cli_jsonl *j, const char *dir, int want_file, int to_stdout);
 /* Writes {"type": type} merged with obj's members; obj is only read. */
 void cli_jsonl_record(cli_jsonl *j, const char *type, json_t *obj);
+/* One record of type per item of array. */
+void cli_jsonl_records(cli_jsonl *j, const char *type, json_t *array);
+/* The story's records, as a run ends: every segment and event, the summary, the review. */
+void cli_jsonl_story(cli_jsonl *j, json_t *story);
 /* Closes the file; 0, or -1 after a one-line error (a write failed). */
 int cli_jsonl_close(cli_jsonl *j);
 

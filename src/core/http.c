@@ -129,6 +129,15 @@ json_t *fw_json_first_object(const char *text)
     return NULL;
 }
 
+double fw_http_retry_delay(int attempts, double retry_after, unsigned *rng)
+{
+    if (retry_after >= 0)
+        return retry_after < RETRY_AFTER_MAX_S ? retry_after : RETRY_AFTER_MAX_S;
+    double delay = BACKOFF_BASE_S * pow(2, attempts - 1);
+    delay = delay > BACKOFF_MAX_S ? BACKOFF_MAX_S : delay;
+    return delay * (0.5 + 0.5 * (rand_r(rng) / (double)RAND_MAX));
+}
+
 int fw_http_too_big(const fw_http_result *r)
 {
     return (r->status == 400 || r->status == 413 || r->status == 500) &&
@@ -222,12 +231,7 @@ int fw_http_post_json(const fw_http_params *p, const char *url, json_t *body, js
         }
         if (res->status == 500)
             snprintf(last_500, sizeof last_500, "%s", res->message);
-        double delay = BACKOFF_BASE_S * pow(2, res->attempts - 1);
-        delay = delay > BACKOFF_MAX_S ? BACKOFF_MAX_S : delay;
-        delay *= 0.5 + 0.5 * (rand_r(&rng) / (double)RAND_MAX);
-        if (b.retry_after >= 0)
-            delay = b.retry_after < RETRY_AFTER_MAX_S ? b.retry_after : RETRY_AFTER_MAX_S;
-        usleep((useconds_t)(delay * 1e6));
+        usleep((useconds_t)(fw_http_retry_delay(res->attempts, b.retry_after, &rng) * 1e6));
     }
     free(b.p);
     free(text);

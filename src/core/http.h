@@ -48,6 +48,11 @@ json_t *fw_json_first_object(const char *text);
  * write callback's way to abort the transfer). */
 size_t fw_http_append(char **p, size_t *len, size_t *cap, const char *data, size_t n, size_t max);
 
+/* How long to wait before retry number attempts (1, 2, ...): the server's Retry-After
+ * (retry_after >= 0) up to 120 s, else exponential backoff with jitter, 0.5 s * 2^(n-1)
+ * up to 30 s, times 0.5..1 (rng: the caller's rand_r state). */
+double fw_http_retry_delay(int attempts, double retry_after, unsigned *rng);
+
 /* The seconds of a "Retry-After:" header line (a number or an HTTP date), else -1. */
 double fw_http_retry_after(const char *line, size_t n);
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/clock.h"
 #include "core/utf8.h"
 
 /* 1 and *v = o[key] when it is a finite JSON number (integer or real); else 0, *v untouched. */
@@ -22,8 +23,10 @@ char *fw_emit_text(json_t *v);
 /* The last component of a path ("" stays ""). */
 const char *fw_emit_basename(const char *path);
 
-/* "mm:ss", or "h:mm:ss" from one hour on (negative times show as 00:00). Returns buf. */
-const char *fw_emit_mmss(double t, char *buf, size_t n);
+/* o[key] as "mm:ss" (fw_clock_mmss) into buf, or "" when it is not a number. Returns buf. */
+const char *fw_emit_when(json_t *o, const char *key, char *buf, size_t n);
+/* Writes any value (fw_emit_text) through escape; -1 when out of memory. */
+int fw_emit_value(FILE *out, json_t *v, void (*escape)(FILE *out, const char *s));
 /* "HH:MM:SS<sep>mmm" from milliseconds (sep '.' for WebVTT, ',' for SubRip). Returns buf. */
 const char *fw_emit_clock_ms(long long ms, char sep, char *buf, size_t n);
 

@@ -82,14 +82,21 @@ char *fw_emit_text(json_t *v)
     return buf;
 }
 
-const char *fw_emit_mmss(double t, char *buf, size_t n)
+const char *fw_emit_when(json_t *o, const char *key, char *buf, size_t n)
 {
-    long s = t > 0 ? (long)(t + 0.5) : 0;
-    if (s >= 3600)
-        snprintf(buf, n, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-    else
-        snprintf(buf, n, "%02ld:%02ld", s / 60, s % 60);
-    return buf;
+    double t;
+    buf[0] = '\0';
+    return fw_emit_num(o, key, &t) ? fw_clock_mmss(t, buf, n) : buf;
+}
+
+int fw_emit_value(FILE *out, json_t *v, void (*escape)(FILE *out, const char *s))
+{
+    char *s = fw_emit_text(v);
+    if (!s)
+        return -1;
+    escape(out, s);
+    free(s);
+    return 0;
 }
 
 const char *fw_emit_clock_ms(long long ms, char sep, char *buf, size_t n)

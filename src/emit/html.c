@@ -53,24 +53,6 @@ static const char css[] =
 #define H(s) fw_emit_html_text(out, (s))
 
 /* "mm:ss" of o[key], or "" when it has none. */
-static const char *when(json_t *o, const char *key, char *buf, size_t n)
-{
-    double t;
-    buf[0] = '\0';
-    return fw_emit_num(o, key, &t) ? fw_emit_mmss(t, buf, n) : buf;
-}
-
-/* Writes any value as escaped text; -1 when out of memory. */
-static int put_value(FILE *out, json_t *v)
-{
-    char *s = fw_emit_text(v);
-    if (!s)
-        return -1;
-    H(s);
-    free(s);
-    return 0;
-}
-
 /* Why an observation was gated out, or NULL when it was not ("gated" may be the reason
  * itself, true with a "gate_reason", or an object with a "reason"). */
 static const char *gate_reason(json_t *obs)
@@ -101,7 +83,7 @@ static void put_header(FILE *out, json_t *report)
     H(*name ? name : "Video report");
     fputs("</h1><div class=\"meta\">", out);
     if (fw_emit_num(video, "duration", &d))
-        fprintf(out, "%s · ", fw_emit_mmss(d, t, sizeof t));
+        fprintf(out, "%s · ", fw_clock_mmss(d, t, sizeof t));
     if (fw_emit_num(video, "width", &w) && fw_emit_num(video, "height", &h) && w > 0 && h > 0)
         fprintf(out, "%.0f×%.0f · ", w, h);
     fprintf(out, "%zu keyframes · %zu segments · %zu events</div></header>\n",
@@ -121,7 +103,7 @@ static void put_review(FILE *out, json_t *report)
     {
         char t[32];
         const char *term = fw_emit_str(r, "term"), *cat = fw_emit_str(r, "category");
-        fprintf(out, "<li><span class=\"t\">%s</span> ", when(r, "time", t, sizeof t));
+        fprintf(out, "<li><span class=\"t\">%s</span> ", fw_emit_when(r, "time", t, sizeof t));
         if (*term) {
             fputs("<b>", out);
             H(term);
@@ -165,7 +147,7 @@ static void put_summary(FILE *out, json_t *report)
         json_array_foreach(km, i, m)
         {
             char t[32];
-            fprintf(out, "<li><span class=\"t\">%s</span> ", when(m, "time", t, sizeof t));
+            fprintf(out, "<li><span class=\"t\">%s</span> ", fw_emit_when(m, "time", t, sizeof t));
             H(fw_emit_str(m, "text"));
             fputs("</li>\n", out);
         }
@@ -221,7 +203,7 @@ static void put_timeline(FILE *out, json_t *report, double span)
             e = s;
         fprintf(out, "<div class=\"seg%s\" style=\"left:%.3f%%;width:%.3f%%\" title=\"%s–%s ",
                 i % 2 ? " odd" : "", pct(s, span), pct(e, span) - pct(s, span),
-                fw_emit_mmss(s, a, sizeof a), fw_emit_mmss(e, b, sizeof b));
+                fw_clock_mmss(s, a, sizeof a), fw_clock_mmss(e, b, sizeof b));
         H(fw_emit_str(o, "text"));
         fputs("\"></div>", out);
     }
@@ -230,7 +212,7 @@ static void put_timeline(FILE *out, json_t *report, double span)
         double t;
         if (fw_emit_num(o, "time", &t))
             fprintf(out, "<div class=\"kt\" style=\"left:%.3f%%\" title=\"keyframe %s\"></div>",
-                    pct(t, span), fw_emit_mmss(t, a, sizeof a));
+                    pct(t, span), fw_clock_mmss(t, a, sizeof a));
     }
     json_array_foreach(json_object_get(report, "events"), i, o)
     {
@@ -238,14 +220,14 @@ static void put_timeline(FILE *out, json_t *report, double span)
         if (!fw_emit_num(o, "time", &t))
             continue;
         fprintf(out, "<div class=\"ev\" style=\"left:%.3f%%\" title=\"%s ", pct(t, span),
-                fw_emit_mmss(t, a, sizeof a));
+                fw_clock_mmss(t, a, sizeof a));
         H(fw_emit_str(o, "name"));
         fputs("\"></div>", out);
     }
     fprintf(out,
             "</div><div class=\"axis\"><span>00:00</span><span>%s</span><span>%s</span>"
             "</div>\n",
-            fw_emit_mmss(span / 2, a, sizeof a), fw_emit_mmss(span, b, sizeof b));
+            fw_clock_mmss(span / 2, a, sizeof a), fw_clock_mmss(span, b, sizeof b));
 }
 
 /* The keyframe's picture as an <img> with a data: URI, else a placeholder naming the file.
@@ -325,7 +307,7 @@ static int put_cards(FILE *out, json_t *report)
         if (put_thumb(out, fw_emit_str(kf, "file"), n))
             return -1;
         fprintf(out, "<figcaption><span class=\"t\">%s</span><span class=\"tag\">",
-                when(kf, "time", t, sizeof t));
+                fw_emit_when(kf, "time", t, sizeof t));
         H(fw_emit_str(kf, "reason"));
         fputs("</span>", out);
         put_observations(out, report, n);
@@ -347,8 +329,8 @@ static void put_segments(FILE *out, json_t *report)
     json_array_foreach(segs, i, s)
     {
         char a[32], b[32];
-        fprintf(out, "<tr><td class=\"t\">%s", when(s, "start", a, sizeof a));
-        if (*when(s, "end", b, sizeof b))
+        fprintf(out, "<tr><td class=\"t\">%s", fw_emit_when(s, "start", a, sizeof a));
+        if (*fw_emit_when(s, "end", b, sizeof b))
             fprintf(out, "–%s", b);
         fputs("</td><td>", out);
         H(fw_emit_str(s, "text"));
@@ -368,8 +350,8 @@ static int put_event_row(FILE *out, json_t *e, int step)
     char a[32], b[32];
     double score;
     fprintf(out, "<tr%s><td class=\"t\">%s", step ? " class=\"step\"" : "",
-            when(e, "time", a, sizeof a));
-    if (*when(e, "end", b, sizeof b) && strcmp(a, b) != 0)
+            fw_emit_when(e, "time", a, sizeof a));
+    if (*fw_emit_when(e, "end", b, sizeof b) && strcmp(a, b) != 0)
         fprintf(out, "–%s", b);
     fputs(step ? "</td><td>↳ " : "</td><td><b>", out);
     H(fw_emit_str(e, "name"));
@@ -383,7 +365,7 @@ static int put_event_row(FILE *out, json_t *e, int step)
     if (fw_emit_num(e, "score", &score))
         fprintf(out, "%.2f", score);
     fputs("</td><td>", out);
-    if (put_value(out, json_object_get(e, "evidence")))
+    if (fw_emit_value(out, json_object_get(e, "evidence"), fw_emit_html_text))
         return -1;
     fputs("</td></tr>\n", out);
     return 0;

@@ -11,24 +11,6 @@
 #include "emit/emit_util.h"
 
 /* "mm:ss" of o[key], or "" when it has none. */
-static const char *when(json_t *o, const char *key, char *buf, size_t n)
-{
-    double t;
-    buf[0] = '\0';
-    return fw_emit_num(o, key, &t) ? fw_emit_mmss(t, buf, n) : buf;
-}
-
-/* Writes any value as escaped text; -1 when out of memory. */
-static int put_value(FILE *out, json_t *v)
-{
-    char *s = fw_emit_text(v);
-    if (!s)
-        return -1;
-    fw_emit_md_text(out, s);
-    free(s);
-    return 0;
-}
-
 /* A link destination: percent-encodes what would end or confuse it (space, brackets,
  * parentheses, quotes, |, \, %, controls); UTF-8 stays as it is. */
 static void put_dest(FILE *out, const char *s)
@@ -52,7 +34,7 @@ static void put_header(FILE *out, json_t *report)
     char t[32];
     double d, w = 0, h = 0;
     if (fw_emit_num(video, "duration", &d))
-        fprintf(out, "**Duration** %s · ", fw_emit_mmss(d, t, sizeof t));
+        fprintf(out, "**Duration** %s · ", fw_clock_mmss(d, t, sizeof t));
     if (fw_emit_num(video, "width", &w) && fw_emit_num(video, "height", &h) && w > 0 && h > 0)
         fprintf(out, "**Size** %.0f×%.0f · ", w, h);
     fprintf(out, "**Keyframes** %zu\n\n", json_array_size(json_object_get(report, "keyframes")));
@@ -87,7 +69,7 @@ static void put_summary(FILE *out, json_t *report)
     json_array_foreach(km, i, m)
     {
         char t[32];
-        fprintf(out, "- **%s** ", when(m, "time", t, sizeof t));
+        fprintf(out, "- **%s** ", fw_emit_when(m, "time", t, sizeof t));
         fw_emit_md_text(out, fw_emit_str(m, "text"));
         fputc('\n', out);
     }
@@ -107,7 +89,7 @@ static void put_review(FILE *out, json_t *report)
     {
         char t[32];
         const char *term = fw_emit_str(r, "term"), *cat = fw_emit_str(r, "category");
-        fprintf(out, "- **%s**", when(r, "time", t, sizeof t));
+        fprintf(out, "- **%s**", fw_emit_when(r, "time", t, sizeof t));
         if (*term) {
             fputs(" «", out);
             fw_emit_md_text(out, term);
@@ -130,8 +112,8 @@ static int put_event_row(FILE *out, json_t *e, int step)
 {
     char a[32], b[32];
     double score;
-    fprintf(out, "| %s", when(e, "time", a, sizeof a));
-    if (*when(e, "end", b, sizeof b) && strcmp(a, b) != 0)
+    fprintf(out, "| %s", fw_emit_when(e, "time", a, sizeof a));
+    if (*fw_emit_when(e, "end", b, sizeof b) && strcmp(a, b) != 0)
         fprintf(out, "–%s", b);
     fputs(step ? " | ↳ " : " | **", out);
     fw_emit_md_text(out, fw_emit_str(e, "name"));
@@ -145,7 +127,7 @@ static int put_event_row(FILE *out, json_t *e, int step)
     if (fw_emit_num(e, "score", &score))
         fprintf(out, "%.2f", score);
     fputs(" | ", out);
-    if (put_value(out, json_object_get(e, "evidence")))
+    if (fw_emit_value(out, json_object_get(e, "evidence"), fw_emit_md_text))
         return -1;
     fputs(" |\n", out);
     return 0;
@@ -182,8 +164,8 @@ static void put_segments(FILE *out, json_t *report)
     json_array_foreach(segs, i, s)
     {
         char a[32], b[32];
-        fprintf(out, "| %s", when(s, "start", a, sizeof a));
-        if (*when(s, "end", b, sizeof b))
+        fprintf(out, "| %s", fw_emit_when(s, "start", a, sizeof a));
+        if (*fw_emit_when(s, "end", b, sizeof b))
             fprintf(out, "–%s", b);
         fputs(" | ", out);
         fw_emit_md_text(out, fw_emit_str(s, "text"));
@@ -215,7 +197,7 @@ static void put_keyframes(FILE *out, json_t *report)
         char t[32];
         json_t *idx = json_object_get(kf, "index");
         long long n = json_is_integer(idx) ? (long long)json_integer_value(idx) : (long long)i;
-        fprintf(out, "| %s | ", when(kf, "time", t, sizeof t));
+        fprintf(out, "| %s | ", fw_emit_when(kf, "time", t, sizeof t));
         fw_emit_md_text(out, fw_emit_str(kf, "reason"));
         fputs(" | ", out);
         const char *file = fw_emit_str(kf, "file");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/http.h"
 #include "fuse/fuse.h"
@@ -12,16 +13,6 @@
 #define DEFAULT_INSTRUCTION                                                                        \
     "Summarise what happens in this video in a few sentences, in the language of the "             \
     "observations, and list its key moments."
-
-/* "mm:ss" (or "h:mm:ss"). */
-static void clock_of(double t, char *buf, size_t n)
-{
-    long s = t > 0 ? (long)(t + 0.5) : 0;
-    if (s >= 3600)
-        snprintf(buf, n, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-    else
-        snprintf(buf, n, "%02ld:%02ld", s / 60, s % 60);
-}
 
 /* "01:02", "1:02:03", "01:02.5" or a number: seconds, or -1. */
 static double parse_clock(json_t *v)
@@ -59,8 +50,8 @@ typedef struct item {
 static char *line_of(const item *it, int part)
 {
     char a[32], b[32];
-    clock_of(it->t0, a, sizeof a);
-    clock_of(it->t1, b, sizeof b);
+    fw_clock_mmss(it->t0, a, sizeof a);
+    fw_clock_mmss(it->t1, b, sizeof b);
     size_t n = strlen(it->text) + 80;
     char *l = malloc(n);
     if (!l)
@@ -227,7 +218,7 @@ static int summarise(run *r, const item *it, int n, int part, int depth, json_t 
             return rc;
         if (n == 1) {
             char t[32];
-            clock_of(it[0].t0, t, sizeof t);
+            fw_clock_mmss(it[0].t0, t, sizeof t);
             return fw_error_set(err, FW_ENET,
                                 "%s: the text at %s alone does not fit the model's context",
                                 r->chat, t);
@@ -364,7 +355,7 @@ json_t *fw_summary_extractive(const fw_moment *m, const fw_segment *s, int n_seg
             continue;
         const char *t = m[s[i].rep].text;
         char clock[32];
-        clock_of(s[i].start_s, clock, sizeof clock);
+        fw_clock_mmss(s[i].start_s, clock, sizeof clock);
         at += (size_t)snprintf(text + at, len - at, "%s%s %s", at ? "\n" : "", clock, t);
         json_array_append_new(moments, json_pack("{s:f, s:s}", "time", s[i].start_s, "text", t));
     }

@@ -282,21 +282,14 @@ static int answer(struct mg_connection *c, json_t *req, chat *ch)
 int on_chat(struct mg_connection *c, void *cb)
 {
     (void)cb;
-    const struct mg_request_info *ri = mg_get_request_info(c);
     pthread_mutex_lock(&S.mu);
     S.requests++;
     S.chat++;
     int seq = ++S.seq;
     pthread_mutex_unlock(&S.mu);
-    if (strcmp(ri->request_method, "POST") != 0) {
-        send_error(c, 405, "invalid_request_error", "use POST");
-        return 405;
-    }
-    if (!authorized(c))
-        return 401;
-    pthread_mutex_lock(&S.mu);
-    S.authorized++;
-    pthread_mutex_unlock(&S.mu);
+    int refused = admit(c);
+    if (refused)
+        return refused;
     long long len;
     int handled;
     char *body = take_request(c, seq, &len, &handled);

@@ -181,21 +181,14 @@ static int answer(struct mg_connection *c, json_t *inputs)
 int on_embeddings(struct mg_connection *c, void *cb)
 {
     (void)cb;
-    const struct mg_request_info *ri = mg_get_request_info(c);
     pthread_mutex_lock(&S.mu);
     S.requests++;
     pthread_mutex_unlock(&S.mu);
     while (S.hang && !S.stop)
         sleep_ms(50);
-    if (strcmp(ri->request_method, "POST") != 0) {
-        send_error(c, 405, "invalid_request_error", "use POST");
-        return 405;
-    }
-    if (!authorized(c))
-        return 401;
-    pthread_mutex_lock(&S.mu);
-    S.authorized++;
-    pthread_mutex_unlock(&S.mu);
+    int refused = admit(c);
+    if (refused)
+        return refused;
     if (!S.embeddings) {
         send_error(c, 501, "not_supported_error",
                    "This server does not support embeddings. Start it with `--embeddings`");

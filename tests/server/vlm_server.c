@@ -87,16 +87,22 @@ void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-int authorized(struct mg_connection *c)
+int admit(struct mg_connection *c)
 {
-    if (!S.api_key)
-        return 1;
+    if (strcmp(mg_get_request_info(c)->request_method, "POST") != 0) {
+        send_error(c, 405, "invalid_request_error", "use POST");
+        return 405;
+    }
     const char *h = mg_get_header(c, "Authorization");
     char want[512];
-    snprintf(want, sizeof want, "Bearer %s", S.api_key);
-    if (h && strcmp(h, want) == 0)
-        return 1;
-    send_error(c, 401, "authentication_error", "Invalid API Key");
+    snprintf(want, sizeof want, "Bearer %s", S.api_key ? S.api_key : "");
+    if (S.api_key && (!h || strcmp(h, want) != 0)) {
+        send_error(c, 401, "authentication_error", "Invalid API Key");
+        return 401;
+    }
+    pthread_mutex_lock(&S.mu);
+    S.authorized++;
+    pthread_mutex_unlock(&S.mu);
     return 0;
 }
 

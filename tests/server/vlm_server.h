@@ -48,8 +48,9 @@ void send_json(struct mg_connection *c, int status, json_t *body);
 /* The error body llama-server sends: {"error":{"code","message","type"}}. */
 void send_error(struct mg_connection *c, int status, const char *type, const char *msg);
 void sleep_ms(int ms);
-/* 1, or 0 after answering 401. */
-int authorized(struct mg_connection *c);
+/* A POST with the right API key (when one is set): 0 and counted as authorized; else the
+ * status already answered (405, 401). */
+int admit(struct mg_connection *c);
 /* The first fault that applies to request number seq (chat and embedding requests
  * share one sequence, S.seq); with colour, only the faults that select by colour. */
 fault *match_fault(int seq, const char *colour);
