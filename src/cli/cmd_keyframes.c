@@ -120,7 +120,9 @@ int cmd_keyframes(int argc, char **argv)
         cli_error("%s", st.kfs.err.code ? st.kfs.err.message : err.message);
     }
     const fw_video_info *vi = fw_job_video(job);
-    if (o.json)
+    if (rc && st.kfs.n == 0)
+        ; /* nothing decoded: the one-line error says it all */
+    else if (o.json)
         print_json(&st, vi, seconds);
     else if (o.csv)
         print_csv(&st);

@@ -69,7 +69,9 @@ int cmd_scenes(int argc, char **argv)
         cli_error("%s: out of memory", o.input);
         rc = FW_ENOMEM;
     }
-    if (o.json) {
+    if (rc && st.n == 0) {
+        ; /* nothing decoded: the one-line error says it all */
+    } else if (o.json) {
         json_t *arr = json_array();
         for (int i = 0; i < st.n; i++) {
             const fw_scene *s = &st.list[i];

@@ -59,24 +59,40 @@ static problem_log *problem_log_of(void *avcl)
     return ((AVCodecContext *)avcl)->opaque;
 }
 
+/* One libav* message as a user may read it: "h263: header damaged", never libav's
+ * "[h263 @ 0x55d0...] " prefix (a pointer means nothing to a user). A decoder's
+ * messages are named after the codec; a demuxer's need no name (the input is named
+ * by the caller). */
+static void clean_line(void *avcl, int level, const char *fmt, va_list vl, char *out, size_t size)
+{
+    char msg[256];
+    int prefix = 0; /* 0: av_log_format_line adds no "[name @ 0x...]" */
+    av_log_format_line(avcl, level, fmt, vl, msg, sizeof msg, &prefix);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r' || msg[n - 1] == ' '))
+        msg[--n] = '\0';
+    const AVClass *cls = avcl ? *(const AVClass **)avcl : NULL;
+    const AVCodecContext *dec = cls == avcodec_get_class() ? avcl : NULL;
+    if (n && dec && dec->codec)
+        snprintf(out, size, "%s: %s", dec->codec->name, msg);
+    else
+        snprintf(out, size, "%s", msg);
+}
+
 static void log_callback(void *avcl, int level, const char *fmt, va_list vl)
 {
     if (level <= AV_LOG_ERROR) {
         problem_log *pl = problem_log_of(avcl);
         char line[256];
-        int prefix = 1;
         va_list copy;
         va_copy(copy, vl);
-        av_log_format_line(avcl, level, fmt, copy, line, sizeof line, &prefix);
+        clean_line(avcl, level, fmt, copy, line, sizeof line);
         va_end(copy);
-        size_t n = strlen(line);
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
         if (pl) {
             atomic_fetch_add(&pl->n, 1);
-            if (n) /* racy between worker threads at worst; only used in a message */
+            if (line[0]) /* racy between worker threads at worst; only used in a message */
                 snprintf(pl->last, sizeof pl->last, "%s", line);
-        } else if (n) {
+        } else if (line[0]) {
             snprintf(last_problem, sizeof last_problem, "%s", line);
         }
     }
@@ -124,13 +140,6 @@ static int pick_stream(AVFormatContext *fmt)
     return -1;
 }
 
-/* "[mov,mp4 @ 0x...] moov atom not found" -> "moov atom not found" */
-static const char *strip_context(const char *line)
-{
-    const char *end = line[0] == '[' ? strstr(line, "] ") : NULL;
-    return end ? end + 2 : line;
-}
-
 static int open_format(fw_source *s, const char *input, fw_error *err)
 {
     const char *url = strcmp(input, "-") == 0 ? "pipe:0" : input;
@@ -144,7 +153,7 @@ static int open_format(fw_source *s, const char *input, fw_error *err)
             rc == AVERROR(EIO))
             return fw_error_set(err, FW_EOPEN, "%s: cannot open: %s", input, fw_av_err(rc));
         return fw_error_set(err, FW_EFORMAT, "%s: not a readable media file (%s)", input,
-                            last_problem[0] ? strip_context(last_problem) : fw_av_err(rc));
+                            last_problem[0] ? last_problem : fw_av_err(rc));
     }
     /* The tty demuxer renders any text file as a video of ANSI art: not a video. */
     if (strcmp(s->fmt->iformat->name, "tty") == 0)
@@ -285,9 +294,9 @@ int fw_source_next(fw_source *s, AVFrame **frame, fw_frame_info *fi, fw_error *e
         if (rc == AVERROR_EOF) {
             s->done = 1;
             if (s->info.frames_decoded == 0)
-                return fw_error_set(err, FW_EDECODE, "%s: no decodable video frame%s%s", s->path,
-                                    fw_source_last_problem(s)[0] ? ": " : "",
-                                    fw_source_last_problem(s));
+                return fw_error_set(err, FW_EDECODE, "%s: not a readable video (%s)", s->path,
+                                    fw_source_last_problem(s)[0] ? fw_source_last_problem(s)
+                                                                 : "no decodable frame");
             return 0;
         }
         if (rc == AVERROR(EAGAIN)) {

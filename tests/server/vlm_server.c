@@ -132,8 +132,13 @@ void hold_slot(void)
     pthread_mutex_lock(&S.mu);
     if (++S.inflight > S.max_inflight)
         S.max_inflight = S.inflight;
+    /* the n-th slot taken waits a fixed pseudo-random extra (Knuth's multiplicative
+     * hash of n): answers come back out of order, the same way on every run */
+    unsigned jitter = S.jitter_ms > 0 ? (unsigned)(++S.slots_taken * 2654435761u >> 8) %
+                                            (unsigned)(S.jitter_ms + 1)
+                                      : 0;
     pthread_mutex_unlock(&S.mu);
-    sleep_ms(S.latency_ms + (S.jitter_ms > 0 ? rand() % (S.jitter_ms + 1) : 0));
+    sleep_ms(S.latency_ms + (int)jitter);
     pthread_mutex_lock(&S.mu);
     S.inflight--;
     pthread_mutex_unlock(&S.mu);
@@ -378,7 +383,6 @@ int main(int argc, char **argv)
     S.by_status = json_object();
     S.image_sizes = json_array();
     S.colours = json_array();
-    srand((unsigned)time(NULL));
     mg_init_library(0);
     char listen[64], threads[16];
     snprintf(listen, sizeof listen, "127.0.0.1:%s", port);
