@@ -73,6 +73,10 @@ typedef struct fw_params {
                                 how long a cut or large motion may wait to settle */
     int dup_bits;            /* auto: perceptual-hash distance (bits) counted as a near-duplicate */
     int budget;              /* keep at most this many keyframes in the whole video (0: none) */
+    double max_rate;         /* auto: at most this many keyframes a minute (0: no bound): over
+                                it, pictures that did not hold (mid-motion, mid-animation)
+                                are dropped, least informative first; states that held, the
+                                first and the last frame are always kept */
     int threads;             /* decoder threads (0: one per core) */
     int jpeg_quality;        /* JPEG quality of written keyframes, 1..100 */
     int max_pixels;          /* scale keyframe images to at most this many pixels, each side a
@@ -116,11 +120,16 @@ int fw_params_validate(const fw_params *p, fw_error *err);
 /* Per-frame scores, computed on a small grey/colour thumbnail. */
 typedef struct fw_scores {
     double motion;  /* mean abs luma difference vs the last kept frame, 0..255 */
-    double area;    /* fraction of 4x4 thumbnail blocks changed vs the last kept frame, 0..1 */
+    double area;    /* fraction of 4x4 thumbnail blocks changed (luma or colour) vs the last
+                       kept frame, 0..1 */
     double settled; /* the part of area whose blocks have stopped moving (a new state) */
     double moving;  /* fraction of blocks that moved within the settle time (activity) */
     double delta;   /* mean abs luma difference vs the previous scored frame, 0..255 */
+    double chroma;  /* mean abs colour difference (|dU| + |dV|) vs the previous scored frame */
     double cut;     /* colour-histogram distance to the previous scored frame, 0..1 */
+    double detail;  /* fraction of the fine (256x144) map's 4x4 cells changed vs the last kept
+                       frame and still: small changes (a digit, a toast) the 4x4 thumbnail
+                       blocks cannot see; measured 10 times a second, else 0 */
     double blur;    /* variance of the Laplacian of the thumbnail (higher = sharper) */
     double luma;    /* mean luma, 0..255 */
     double spread;  /* standard deviation of luma */

@@ -32,6 +32,10 @@ const fw_setting fw_settings[] = {
      "auto: perceptual-hash distance (bits) that counts as a near-duplicate (0: off)", 0},
     {"budget", FW_SET_INT, F(budget), 0, 0, 1000000, "N",
      "keep at most N keyframes in the whole video, least informative dropped (0: no limit)", 0},
+    {"max-rate", FW_SET_DOUBLE, F(max_rate), 15, 0, 1e6, "N",
+     "auto: at most N keyframes a minute of moving pictures: mid-motion frames are dropped, "
+     "least informative first (states that held are always kept; 0: no bound)",
+     0},
     {"threads", FW_SET_INT, F(threads), 0, 0, 64, "N", "decoder threads (0: one per core)", 0},
     {"jpeg-quality", FW_SET_INT, F(jpeg_quality), 90, 1, 100, "Q",
      "JPEG quality of written keyframes (1..100)", 0},

@@ -4,13 +4,36 @@
 
 double fw_sig_distance(const fw_sig *a, const fw_sig *b)
 {
-    long sum = 0;
-    for (int i = 0; i < FW_SIG_W * FW_SIG_H; i++)
-        sum += abs((int)a->v[i] - (int)b->v[i]);
-    return (double)sum / (FW_SIG_W * FW_SIG_H);
+    long luma = 0, chroma = 0;
+    for (int i = 0; i < FW_SIG_W * FW_SIG_H; i++) {
+        luma += abs((int)a->v[i] - (int)b->v[i]);
+        chroma += abs((int)a->cb[i] - (int)b->cb[i]) + abs((int)a->cr[i] - (int)b->cr[i]);
+    }
+    return (luma + chroma / 2.0) / (FW_SIG_W * FW_SIG_H);
 }
 
 int fw_hash_distance(uint64_t a, uint64_t b)
 {
     return __builtin_popcountll(a ^ b);
+}
+
+int fw_fine_cell_differs(const uint8_t *a, const uint8_t *b, int cx, int cy, int peak, int mean)
+{
+    int sum = 0, top = 0;
+    for (int y = cy * FW_FINE_CELL; y < (cy + 1) * FW_FINE_CELL; y++)
+        for (int x = cx * FW_FINE_CELL; x < (cx + 1) * FW_FINE_CELL; x++) {
+            int d = abs((int)a[y * FW_FINE_W + x] - (int)b[y * FW_FINE_W + x]);
+            sum += d;
+            top = d > top ? d : top;
+        }
+    return top >= peak && sum >= mean * FW_FINE_CELL * FW_FINE_CELL;
+}
+
+int fw_fine_cells_differ(const uint8_t *a, const uint8_t *b, int peak, int mean, int limit)
+{
+    int n = 0;
+    for (int cy = 0; cy < FW_FINE_H / FW_FINE_CELL && n < limit; cy++)
+        for (int cx = 0; cx < FW_FINE_W / FW_FINE_CELL; cx++)
+            n += fw_fine_cell_differs(a, b, cx, cy, peak, mean);
+    return n;
 }

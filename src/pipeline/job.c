@@ -14,6 +14,16 @@
 #include "select/select.h"
 #include "source/source.h"
 
+/* A candidate frame the selector has not decided on yet. */
+typedef struct held_frame {
+    AVFrame *frame;
+    fw_keyframe kf;
+    fw_sig sig;
+} held_frame;
+
+/* The curator holds at most FW_CURATE_HELD; one more for the frame being added. */
+#define FW_JOB_HELD 32
+
 struct fw_job {
     fw_params p;
     fw_source *src;
@@ -30,10 +40,16 @@ struct fw_job {
     fw_scene scene;
     double last_end_s;
     int64_t last_frame;
-    /* nothing kept yet: the last scored frame, so the result is never empty */
-    AVFrame *fallback;
-    fw_frame_info fallback_fi;
-    fw_scores fallback_scores;
+    /* candidates waiting for the selector's verdict (frame references) */
+    held_frame held[FW_JOB_HELD];
+    int n_held;
+    /* the last scored frame: kept when the video ends on a state not yet kept, or when
+     * nothing was kept at all (so the result is never empty) */
+    AVFrame *last;
+    fw_frame_info last_fi;
+    fw_scores last_scores;
+    fw_sig last_sig;
+    int have_last;
 };
 
 static int once;
@@ -58,7 +74,7 @@ int fw_job_open(fw_job **out, const char *input, const fw_params *params, fw_err
         (rc = fw_scorer_open(&job->scorer, params->settle_s, err)) ||
         (rc = fw_select_open(&job->sel, params, err)))
         goto fail;
-    if (!(job->fallback = av_frame_alloc())) {
+    if (!(job->last = av_frame_alloc())) {
         rc = fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
         goto fail;
     }
@@ -80,20 +96,63 @@ void fw_job_close(fw_job *job)
         return;
     fw_writer_close(job->writer);
     fw_analyzer_close(job->analyzer);
-    av_frame_free(&job->fallback);
+    for (int i = 0; i < job->n_held; i++)
+        av_frame_free(&job->held[i].frame);
+    av_frame_free(&job->last);
     fw_select_close(job->sel);
     fw_scorer_close(job->scorer);
     fw_source_close(job->src);
     free(job);
 }
 
-static int keep_frame(fw_job *job, const AVFrame *frame, const fw_frame_info *fi,
-                      const fw_scores *s, const fw_sig *sig, const char *reason, int is_cut,
-                      fw_error *err)
+static int keep_frame(fw_job *job, const AVFrame *frame, const fw_keyframe *kf, const fw_sig *sig,
+                      int is_cut, fw_error *err)
 {
-    fw_keyframe kf = {
+    return fw_writer_push(job->writer, frame, kf, sig, is_cut, err);
+}
+
+/* Holds a candidate until its verdict. */
+static int hold_frame(fw_job *job, const AVFrame *frame, const fw_frame_info *fi,
+                      const fw_scores *s, const fw_sig *sig, const char *reason, fw_error *err)
+{
+    const fw_video_info *vi = fw_job_video(job);
+    if (job->n_held == FW_JOB_HELD) /* cannot happen: the curator gives verdicts first */
+        return fw_error_set(err, FW_EINTERNAL, "%s: too many frames held", vi->path);
+    held_frame *h = &job->held[job->n_held];
+    if (!(h->frame = av_frame_clone(frame)))
+        return fw_error_set(err, FW_ENOMEM, "%s: out of memory", vi->path);
+    h->kf = (fw_keyframe){
         .frame = fi->number, .time_s = fi->time_s, .pts = fi->pts, .reason = reason, .scores = *s};
-    return fw_writer_push(job->writer, frame, &kf, sig, is_cut, err);
+    h->sig = *sig;
+    job->n_held++;
+    return 0;
+}
+
+/* Acts on the selector's verdicts: a kept frame goes to the writer, a dropped one is
+ * let go. */
+static int apply_verdicts(fw_job *job, fw_error *err)
+{
+    fw_verdict v;
+    int rc = 0;
+    while (fw_select_verdict(job->sel, &v)) {
+        int i = 0;
+        while (i < job->n_held && job->held[i].kf.frame != v.id)
+            i++;
+        if (i == job->n_held)
+            continue; /* not held: cannot happen */
+        held_frame h = job->held[i];
+        memmove(&job->held[i], &job->held[i + 1], (size_t)(job->n_held - i - 1) * sizeof h);
+        job->n_held--;
+        if (job->trace)
+            fprintf(job->trace, "  %s %lld (%.3f %s)\n", v.keep ? "KEPT" : "DROPPED",
+                    (long long)v.id, h.kf.time_s, v.keep ? v.reason : h.kf.reason);
+        if (v.keep && rc == 0) {
+            h.kf.reason = v.reason;
+            rc = keep_frame(job, h.frame, &h.kf, &h.sig, v.is_cut, err);
+        }
+        av_frame_free(&h.frame);
+    }
+    return rc;
 }
 
 /* A cut confirmed now; fi is the first frame of the new scene. */
@@ -108,6 +167,8 @@ static void scene_cut(fw_job *job, const fw_callbacks *cb, const fw_frame_info *
     job->scene.start_s = fi->time_s;
 }
 
+/* The end of the video: the last frame may be the final state; every held frame gets
+ * its verdict; a video where nothing was kept (all black) gives its last frame. */
 static int finish(fw_job *job, const fw_callbacks *cb, int have_frames, fw_error *err)
 {
     if (have_frames && fw_select_detects_cuts(job->sel)) {
@@ -116,15 +177,28 @@ static int finish(fw_job *job, const fw_callbacks *cb, int have_frames, fw_error
         if (cb->on_scene)
             cb->on_scene(cb->user, &job->scene);
     }
-    if (fw_writer_pushed(job->writer) == 0 && job->fallback->buf[0]) {
-        fw_sig sig;
-        memset(&sig, 0, sizeof sig);
-        int rc = keep_frame(job, job->fallback, &job->fallback_fi, &job->fallback_scores, &sig,
-                            "last", 0, err);
-        if (rc)
-            return rc;
+    fw_decision d;
+    int fine_changed = job->have_last ? fw_scorer_fine_changed(job->scorer, job->last) : 0;
+    fw_select_finish(job->sel, job->have_last ? &job->last_fi : NULL,
+                     job->have_last ? &job->last_scores : NULL,
+                     job->have_last ? &job->last_sig : NULL, fine_changed, job->last_end_s, &d);
+    int rc = 0;
+    if (d.keep)
+        rc = hold_frame(job, job->last, &job->last_fi, &job->last_scores, &job->last_sig, d.reason,
+                        err);
+    if (!rc)
+        rc = apply_verdicts(job, err);
+    if (!rc && fw_writer_pushed(job->writer) == 0 && job->have_last) {
+        fw_keyframe kf = {.frame = job->last_fi.number,
+                          .time_s = job->last_fi.time_s,
+                          .pts = job->last_fi.pts,
+                          .reason = "last",
+                          .scores = job->last_scores};
+        rc = keep_frame(job, job->last, &kf, &job->last_sig, 0, err);
     }
-    int rc = fw_writer_finish(job->writer, err);
+    if (rc)
+        return rc;
+    rc = fw_writer_finish(job->writer, err);
     if (rc)
         return rc;
     const fw_video_info *vi = fw_job_video(job);
@@ -140,44 +214,47 @@ static int finish(fw_job *job, const fw_callbacks *cb, int have_frames, fw_error
 }
 
 static void trace(const fw_job *job, const fw_frame_info *fi, const fw_scores *s,
-                  const fw_decision *d)
+                  const fw_fine *fine, const fw_decision *d)
 {
+    char detail[64] = "";
+    if (fine->sampled)
+        snprintf(detail, sizeof detail, " fine=%d/%d@%.2f", fine->settled, fine->changed,
+                 fine->onset_s);
     fprintf(job->trace,
-            "%lld %.3f delta=%.1f cut=%.3f motion=%.1f area=%.3f settled=%.3f moving=%.3f%s%s\n",
-            (long long)fi->number, fi->time_s, s->delta, s->cut, s->motion, s->area, s->settled,
-            s->moving, d->cut ? " CUT" : "", d->keep ? " KEEP" : "");
+            "%lld %.3f delta=%.1f chroma=%.1f cut=%.3f motion=%.1f area=%.3f settled=%.3f "
+            "moving=%.3f%s%s%s%s\n",
+            (long long)fi->number, fi->time_s, s->delta, s->chroma, s->cut, s->motion, s->area,
+            s->settled, s->moving, detail, d->cut ? " CUT" : "", d->keep ? " KEEP " : "",
+            d->keep ? d->reason : "");
 }
 
-/* Scores one frame and acts on the selector's decision. */
+/* Scores one frame and acts on the selector's decision and verdicts. */
 static int step(fw_job *job, const fw_callbacks *cb, const AVFrame *frame, const fw_frame_info *fi,
                 fw_error *err)
 {
     fw_scores s;
     fw_sig sig;
+    fw_fine fine;
     fw_decision d;
-    int rc = fw_scorer_score(job->scorer, frame, fi->time_s, &s, err);
+    int rc = fw_scorer_score(job->scorer, frame, fi->time_s, &s, &fine, err);
     if (rc)
         return rc;
     fw_scorer_signature(job->scorer, &sig);
-    fw_select_push(job->sel, fi, &s, &sig, &d);
+    fw_select_push(job->sel, fi, &s, &sig, &fine, &d);
     if (job->trace)
-        trace(job, fi, &s, &d);
+        trace(job, fi, &s, &fine, &d);
     if (d.set_reference)
         fw_scorer_set_reference(job->scorer);
     if (d.cut)
         scene_cut(job, cb, &d.cut_at);
-    if (d.keep) {
-        av_frame_unref(job->fallback);
-        return keep_frame(job, frame, fi, &s, &sig, d.reason, d.cut, err);
-    }
-    if (fw_writer_pushed(job->writer) == 0) {
-        av_frame_unref(job->fallback);
-        if (av_frame_ref(job->fallback, frame) == 0) {
-            job->fallback_fi = *fi;
-            job->fallback_scores = s;
-        }
-    }
-    return 0;
+    if (d.keep && (rc = hold_frame(job, frame, fi, &s, &sig, d.reason, err)))
+        return rc;
+    av_frame_unref(job->last);
+    job->have_last = av_frame_ref(job->last, frame) == 0;
+    job->last_fi = *fi;
+    job->last_scores = s;
+    job->last_sig = sig;
+    return apply_verdicts(job, err);
 }
 
 /* The writer's callback: the caller's on_keyframe, then the analyzer. */

@@ -25,6 +25,20 @@ typedef struct thumb {
 #define BW (TW / 4)
 #define BH (TH / 4)
 
+#define FCW (FW_FINE_W / FW_FINE_CELL)
+#define FCH (FW_FINE_H / FW_FINE_CELL)
+
+/* The fine change map: the fine picture of the frame scored last (cur, when cur_ok),
+ * the reference's, and per cell what it looked like when it last moved. */
+typedef struct fine_map {
+    fw_fine_maker *maker;
+    uint8_t cur[FW_FINE_W * FW_FINE_H], ref[FW_FINE_W * FW_FINE_H];
+    uint8_t anchor[FW_FINE_W * FW_FINE_H];
+    double moved_s[FCW * FCH];
+    int cur_ok, have_ref, have_anchor;
+    double next_s; /* time of the next sample */
+} fine_map;
+
 struct fw_scorer {
     struct SwsContext *sws;
     thumb cur, prev, ref;
@@ -32,6 +46,9 @@ struct fw_scorer {
     double settle_s;
     double moved_s[BW * BH]; /* when each 4x4 block last moved */
     uint8_t anchor[TW * TH]; /* each block as it was when it last moved */
+    uint8_t anchor_u[CW * CH], anchor_v[CW * CH];
+    const AVFrame *frame; /* the frame scored last (the caller's, valid until the next) */
+    fine_map fine;
 };
 
 int fw_scorer_open(fw_scorer **out, double settle_s, fw_error *err)
@@ -42,6 +59,9 @@ int fw_scorer_open(fw_scorer **out, double settle_s, fw_error *err)
     sc->settle_s = settle_s;
     for (int i = 0; i < BW * BH; i++)
         sc->moved_s[i] = -1e9;
+    for (int i = 0; i < FCW * FCH; i++)
+        sc->fine.moved_s[i] = -1e9;
+    sc->fine.next_s = -1e9;
     *out = sc;
     return 0;
 }
@@ -51,6 +71,7 @@ void fw_scorer_close(fw_scorer *sc)
     if (!sc)
         return;
     sws_freeContext(sc->sws);
+    fw_fine_maker_free(sc->fine.maker);
     free(sc);
 }
 
@@ -96,10 +117,41 @@ static int block_sad(const uint8_t *a, const uint8_t *b, int bx, int by)
     return sum;
 }
 
-static void copy_block(uint8_t *dst, const uint8_t *src, int bx, int by)
+/* |dU| + |dV| summed over the block's 2x2 chroma pixels. */
+static int block_sad_c(const uint8_t *au, const uint8_t *av, const uint8_t *bu, const uint8_t *bv,
+                       int bx, int by)
+{
+    int sum = 0;
+    for (int y = by * 2; y < by * 2 + 2; y++)
+        for (int x = bx * 2; x < bx * 2 + 2; x++)
+            sum += abs((int)au[y * CW + x] - (int)bu[y * CW + x]) +
+                   abs((int)av[y * CW + x] - (int)bv[y * CW + x]);
+    return sum;
+}
+
+static void copy_block(fw_scorer *sc, int bx, int by)
 {
     for (int y = by * 4; y < by * 4 + 4; y++)
-        memcpy(dst + y * TW + bx * 4, src + y * TW + bx * 4, 4);
+        memcpy(sc->anchor + y * TW + bx * 4, sc->cur.y + y * TW + bx * 4, 4);
+    for (int y = by * 2; y < by * 2 + 2; y++) {
+        memcpy(sc->anchor_u + y * CW + bx * 2, sc->cur.u + y * CW + bx * 2, 2);
+        memcpy(sc->anchor_v + y * CW + bx * 2, sc->cur.v + y * CW + bx * 2, 2);
+    }
+}
+
+/* Has block (bx, by) of the current thumbnail moved from its anchor, or does it differ
+ * from the reference? Luma or colour. */
+static int block_moved(const fw_scorer *sc, int bx, int by)
+{
+    return block_sad(sc->cur.y, sc->anchor, bx, by) > FW_BLOCK_MOVING * 16 ||
+           block_sad_c(sc->cur.u, sc->cur.v, sc->anchor_u, sc->anchor_v, bx, by) >
+               FW_BLOCK_MOVING_C * 4;
+}
+
+static int block_changed(const fw_scorer *sc, int bx, int by)
+{
+    return block_sad(sc->cur.y, sc->ref.y, bx, by) > FW_BLOCK_CHANGED * 16 ||
+           block_sad_c(sc->cur.u, sc->cur.v, sc->ref.u, sc->ref.v, bx, by) > FW_BLOCK_CHANGED_C * 4;
 }
 
 /* Per 4x4 block: has it moved (drifted from its anchor, so slow fades count too; then
@@ -112,14 +164,14 @@ static void block_changes(fw_scorer *sc, double time_s, fw_scores *s)
     for (int by = 0; by < BH; by++)
         for (int bx = 0; bx < BW; bx++) {
             int i = by * BW + bx;
-            if (!sc->have_prev || block_sad(sc->cur.y, sc->anchor, bx, by) > FW_BLOCK_MOVING * 16) {
+            if (!sc->have_prev || block_moved(sc, bx, by)) {
                 if (sc->have_prev)
                     sc->moved_s[i] = time_s;
-                copy_block(sc->anchor, sc->cur.y, bx, by);
+                copy_block(sc, bx, by);
             }
             int still = time_s - sc->moved_s[i] >= sc->settle_s;
             moving += !still;
-            if (!sc->have_ref || block_sad(sc->cur.y, sc->ref.y, bx, by) > FW_BLOCK_CHANGED * 16) {
+            if (!sc->have_ref || block_changed(sc, bx, by)) {
                 changed++;
                 settled += still;
             }
@@ -189,13 +241,83 @@ static int make_thumb(fw_scorer *sc, const AVFrame *f, thumb *t, fw_error *err)
     return 0;
 }
 
-int fw_scorer_score(fw_scorer *sc, const AVFrame *frame, double time_s, fw_scores *s, fw_error *err)
+/* ---- the fine change map -------------------------------------------------------- */
+
+static void copy_cell(uint8_t *dst, const uint8_t *src, int cx, int cy)
+{
+    for (int y = cy * FW_FINE_CELL; y < (cy + 1) * FW_FINE_CELL; y++)
+        memcpy(dst + y * FW_FINE_W + cx * FW_FINE_CELL, src + y * FW_FINE_W + cx * FW_FINE_CELL,
+               FW_FINE_CELL);
+}
+
+const uint8_t *fw_scorer_fine_picture(fw_scorer *sc)
+{
+    fine_map *m = &sc->fine;
+    if (!m->cur_ok && sc->frame && fw_fine_make(&m->maker, sc->frame, m->cur) == 0)
+        m->cur_ok = 1;
+    return m->cur_ok ? m->cur : NULL;
+}
+
+static const uint8_t *fine_picture_cb(void *ctx)
+{
+    return fw_scorer_fine_picture(ctx);
+}
+
+/* One sample of the fine map: per cell, has it moved since the last sample (then its
+ * anchor becomes what it shows now), and does it differ from the reference? A cell
+ * that differs and did not move now is settled; the onset is when the last of them
+ * moved, the time their new content appeared. */
+static void fine_sample(fw_scorer *sc, double t, fw_fine *out, fw_scores *s)
+{
+    fine_map *m = &sc->fine;
+    const uint8_t *cur = fw_scorer_fine_picture(sc);
+    if (!cur)
+        return;
+    int settled = 0, changed = 0, moving = 0;
+    double onset = -1e9;
+    for (int cy = 0; cy < FCH; cy++)
+        for (int cx = 0; cx < FCW; cx++) {
+            int i = cy * FCW + cx;
+            if (!m->have_anchor || fw_fine_cell_differs(cur, m->anchor, cx, cy, FW_FINE_MOVE_PEAK,
+                                                        FW_FINE_MOVE_MEAN)) {
+                if (m->have_anchor) {
+                    m->moved_s[i] = t;
+                    moving++;
+                }
+                copy_cell(m->anchor, cur, cx, cy);
+            }
+            if (!m->have_ref ||
+                !fw_fine_cell_differs(cur, m->ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN))
+                continue;
+            changed++;
+            if (m->moved_s[i] < t) {
+                settled++;
+                if (m->moved_s[i] > onset)
+                    onset = m->moved_s[i];
+            }
+        }
+    m->have_anchor = 1;
+    out->sampled = 1;
+    out->settled = settled;
+    out->changed = changed;
+    out->moving = moving;
+    out->onset_s = onset > -1e8 ? onset : t; /* never moved: since before we looked */
+    s->detail = (double)settled / FW_FINE_CELLS;
+}
+
+int fw_scorer_score(fw_scorer *sc, const AVFrame *frame, double time_s, fw_scores *s, fw_fine *fine,
+                    fw_error *err)
 {
     int rc = make_thumb(sc, frame, &sc->cur, err);
     if (rc)
         return rc;
+    sc->frame = frame;
+    sc->fine.cur_ok = 0;
     const thumb *t = &sc->cur;
     memset(s, 0, sizeof *s);
+    memset(fine, 0, sizeof *fine);
+    fine->picture = fine_picture_cb;
+    fine->ctx = sc;
     double sum = 0, sum2 = 0;
     for (int i = 0; i < TW * TH; i++) {
         sum += t->y[i];
@@ -208,29 +330,57 @@ int fw_scorer_score(fw_scorer *sc, const AVFrame *frame, double time_s, fw_score
     s->hash = fw_score_dhash(t->y, TW, TH, TW);
     s->blur = fw_score_laplacian_var(t->y, TW, TH, TW);
     s->delta = sc->have_prev ? mad(t->y, sc->prev.y, TW * TH) : 255;
+    s->chroma =
+        sc->have_prev ? mad(t->u, sc->prev.u, CW * CH) + mad(t->v, sc->prev.v, CW * CH) : 255;
     s->cut = sc->have_prev ? hist_distance(t, &sc->prev) : 1;
     s->motion = sc->have_ref ? mad(t->y, sc->ref.y, TW * TH) : 255;
     block_changes(sc, time_s, s);
+    if (time_s >= sc->fine.next_s) {
+        fine_sample(sc, time_s, fine, s);
+        /* a hair early: 0.1 s is 3 frames at 30 fps even when pts round down */
+        sc->fine.next_s = time_s + FW_FINE_STEP_S - 0.005;
+    }
     sc->prev = sc->cur;
     sc->have_prev = 1;
     return 0;
+}
+
+int fw_scorer_fine_changed(fw_scorer *sc, const AVFrame *frame)
+{
+    sc->frame = frame;
+    const uint8_t *fine = fw_scorer_fine_picture(sc);
+    return fine && sc->fine.have_ref
+               ? fw_fine_cells_differ(fine, sc->fine.ref, FW_FINE_PEAK, FW_FINE_MEAN, FW_FINE_CELLS)
+               : 0;
 }
 
 void fw_scorer_set_reference(fw_scorer *sc)
 {
     sc->ref = sc->prev; /* prev holds the frame scored last */
     sc->have_ref = 1;
+    const uint8_t *fine = fw_scorer_fine_picture(sc);
+    if (fine)
+        memcpy(sc->fine.ref, fine, sizeof sc->fine.ref);
+    sc->fine.have_ref = fine != NULL;
 }
 
 void fw_scorer_signature(const fw_scorer *sc, fw_sig *out)
 {
-    const uint8_t *y = sc->prev.y;
+    const thumb *t = &sc->prev;
     for (int by = 0; by < FW_SIG_H; by++)
         for (int bx = 0; bx < FW_SIG_W; bx++) {
-            int sum = 0;
+            int sum = 0, su = 0, sv = 0;
             for (int r = 0; r < 4; r++)
                 for (int c = 0; c < 4; c++)
-                    sum += y[(by * 4 + r) * TW + bx * 4 + c];
-            out->v[by * FW_SIG_W + bx] = (uint8_t)(sum / 16);
+                    sum += t->y[(by * 4 + r) * TW + bx * 4 + c];
+            for (int r = 0; r < 2; r++)
+                for (int c = 0; c < 2; c++) {
+                    su += t->u[(by * 2 + r) * CW + bx * 2 + c];
+                    sv += t->v[(by * 2 + r) * CW + bx * 2 + c];
+                }
+            int i = by * FW_SIG_W + bx;
+            out->v[i] = (uint8_t)(sum / 16);
+            out->cb[i] = (uint8_t)(su / 4);
+            out->cr[i] = (uint8_t)(sv / 4);
         }
 }

@@ -40,21 +40,19 @@ void fw_budget_free(fw_budget *b)
     free(b);
 }
 
-/* How much is lost by dropping entry i: its distance to the closer neighbour.
- * Distance = mean block difference plus the changed fraction (so a small caption
- * counts), with a bonus for a cut (a new shot). */
+/* How much is lost by dropping entry i: its distance to the closer neighbour, with a
+ * bonus for a cut (a new shot). */
 static double novelty(const fw_budget *b, int i)
 {
     double best = DBL_MAX;
     for (int j = i - 1; j <= i + 1; j += 2) {
         if (j < 0 || j >= b->n)
             continue;
-        double d = fw_sig_distance(&b->e[i].sig, &b->e[j].sig) +
-                   100.0 * fw_sig_changed(&b->e[i].sig, &b->e[j].sig);
+        double d = fw_sig_novelty(&b->e[i].sig, &b->e[j].sig);
         if (d < best)
             best = d;
     }
-    return best + (b->e[i].is_cut ? 25.0 : 0);
+    return best + (b->e[i].is_cut ? FW_CUT_NOVELTY : 0);
 }
 
 long fw_budget_add(fw_budget *b, long id, const fw_sig *sig, int is_cut, int protect)

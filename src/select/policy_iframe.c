@@ -6,10 +6,10 @@ static void iframe_init(void *ctx, const fw_params *p)
     (void)ctx, (void)p;
 }
 
-static void iframe_decide(void *ctx, const fw_frame_info *f, const fw_scores *s, const fw_sig *sig,
-                          int cut, fw_decision *d)
+static void iframe_decide(void *ctx, const fw_view *v, fw_pick *d)
 {
-    (void)ctx, (void)s, (void)sig, (void)cut;
+    (void)ctx;
+    const fw_frame_info *f = v->f;
     d->keep = f->key;
     d->reason = "iframe";
     d->set_reference = f->key;

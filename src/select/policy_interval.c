@@ -12,10 +12,9 @@ static int interval_wants(void *ctx, const fw_frame_info *f)
     return fw_sampler_due(ctx, f);
 }
 
-static void interval_decide(void *ctx, const fw_frame_info *f, const fw_scores *s,
-                            const fw_sig *sig, int cut, fw_decision *d)
+static void interval_decide(void *ctx, const fw_view *v, fw_pick *d)
 {
-    (void)s, (void)sig, (void)cut;
+    const fw_frame_info *f = v->f;
     fw_sampler_advance(ctx, f);
     d->keep = 1;
     d->reason = "interval";

@@ -22,10 +22,10 @@ static int motion_wants(void *vctx, const fw_frame_info *f)
     return fw_sampler_due(&((motion_ctx *)vctx)->sampler, f);
 }
 
-static void motion_decide(void *vctx, const fw_frame_info *f, const fw_scores *s, const fw_sig *sig,
-                          int cut, fw_decision *d)
+static void motion_decide(void *vctx, const fw_view *v, fw_pick *d)
 {
-    (void)sig, (void)cut;
+    const fw_frame_info *f = v->f;
+    const fw_scores *s = v->s;
     motion_ctx *c = vctx;
     fw_sampler_advance(&c->sampler, f);
     if (!c->have_kept || s->motion > c->threshold) {

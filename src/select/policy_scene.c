@@ -13,10 +13,10 @@ static void scene_init(void *vctx, const fw_params *p)
     ((scene_ctx *)vctx)->waiting = 1;
 }
 
-static void scene_decide(void *vctx, const fw_frame_info *f, const fw_scores *s, const fw_sig *sig,
-                         int cut, fw_decision *d)
+static void scene_decide(void *vctx, const fw_view *v, fw_pick *d)
 {
-    (void)f, (void)sig;
+    const fw_scores *s = v->s;
+    int cut = v->cut;
     scene_ctx *c = vctx;
     if (cut)
         c->waiting = 1;

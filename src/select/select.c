@@ -13,7 +13,9 @@ static const fw_policy_ops *const policies[] = {
 
 struct fw_select {
     const fw_policy_ops *ops;
+    fw_params p;
     fw_cut_detector cuts;
+    fw_curator *curator;
     void *ctx;
 };
 
@@ -26,9 +28,11 @@ int fw_select_open(fw_select **out, const fw_params *p, fw_error *err)
     if (!sel)
         return fw_error_set(err, FW_ENOMEM, "selector: out of memory");
     sel->ops = policies[p->policy];
+    sel->p = *p;
     sel->ctx = calloc(1, sel->ops->ctx_size);
-    if (!sel->ctx) {
-        free(sel);
+    sel->curator = fw_curator_new(p, sel->ops->curated);
+    if (!sel->ctx || !sel->curator) {
+        fw_select_close(sel);
         return fw_error_set(err, FW_ENOMEM, "selector: out of memory");
     }
     sel->ops->init(sel->ctx, p);
@@ -42,20 +46,75 @@ int fw_select_wants(fw_select *sel, const fw_frame_info *f)
     return sel->ops->wants ? sel->ops->wants(sel->ctx, f) : 1;
 }
 
+static int starts_shot(const fw_pick *pk, int cut)
+{
+    return cut || strcmp(pk->reason, "cut") == 0;
+}
+
 void fw_select_push(fw_select *sel, const fw_frame_info *f, const fw_scores *s, const fw_sig *sig,
-                    fw_decision *d)
+                    const fw_fine *fine, fw_decision *d)
 {
     memset(d, 0, sizeof *d);
     fw_frame_info at;
     int cut = sel->ops->uses_cuts ? fw_cut_push(&sel->cuts, f, s, sig, &at) : 0;
-    sel->ops->decide(sel->ctx, f, s, sig, cut, d);
+    fw_view v = {f, s, sig, fine, cut, fw_curator_standing_s(sel->curator)};
+    fw_pick pk = {.onset_s = f->time_s, .same_as = -1};
+    sel->ops->decide(sel->ctx, &v, &pk);
     /* Large motion is seen at once, a cut only once it has lasted: a frame kept for
      * motion while a cut is being confirmed is the new shot's frame. */
-    if (d->keep && sel->cuts.candidate && strcmp(d->reason, "motion") == 0)
-        d->reason = "cut";
+    if (pk.keep && sel->cuts.candidate && strcmp(pk.reason, "motion") == 0)
+        pk.reason = "cut";
+    d->keep = pk.keep;
+    d->reason = pk.reason;
+    d->set_reference = pk.set_reference;
     d->cut = cut;
     if (cut)
         d->cut_at = at;
+    if (cut)
+        fw_curator_cut(sel->curator, at.time_s);
+    if (pk.keep)
+        fw_curator_add(sel->curator, f, &pk, sig, starts_shot(&pk, cut));
+    else if (pk.set_reference)
+        fw_curator_restate(sel->curator, pk.onset_s, pk.same_as);
+    /* scores compare with the reference, the latest candidate: has the picture left it? */
+    int same = pk.keep || pk.set_reference;
+    int departed = !same && s->area >= sel->p.area_threshold;
+    double fine_onset = !same && fine && fine->sampled && fine->settled > 0 ? fine->onset_s : -1;
+    fw_curator_frame(sel->curator, f, departed, fine_onset);
+}
+
+int fw_select_verdict(fw_select *sel, fw_verdict *out)
+{
+    fw_curator_out v;
+    if (!fw_curator_verdict(sel->curator, &v))
+        return 0;
+    if (v.forget && sel->ops->forget)
+        sel->ops->forget(sel->ctx, v.id);
+    *out = (fw_verdict){v.id, v.keep, v.reason, v.is_cut};
+    return 1;
+}
+
+/* A fine change of at least this many cells makes the last frame a new state. */
+#define LAST_MIN_FINE_CELLS 2
+
+void fw_select_finish(fw_select *sel, const fw_frame_info *f, const fw_scores *s, const fw_sig *sig,
+                      int fine_changed, double end_s, fw_decision *d)
+{
+    memset(d, 0, sizeof *d);
+    /* The last picture differs from the reference (the latest candidate) and was never
+     * kept: it had no time to settle before the stream ended. */
+    if (sel->ops->curated && f && !s->black && fw_curator_standing_s(sel->curator) > -1e8 &&
+        f->time_s > fw_curator_standing_s(sel->curator) &&
+        (s->area >= sel->p.area_threshold || s->motion >= sel->p.motion_threshold ||
+         fine_changed >= LAST_MIN_FINE_CELLS)) {
+        fw_pick pk = {
+            .keep = 1, .reason = "last", .onset_s = f->time_s, .protect = 1, .same_as = -1};
+        d->keep = 1;
+        d->reason = "last";
+        d->set_reference = 1;
+        fw_curator_add(sel->curator, f, &pk, sig, 0);
+    }
+    fw_curator_finish(sel->curator, end_s);
 }
 
 int fw_select_detects_cuts(const fw_select *sel)
@@ -72,6 +131,7 @@ void fw_select_close(fw_select *sel)
 {
     if (!sel)
         return;
+    fw_curator_free(sel->curator);
     free(sel->ctx);
     free(sel);
 }
@@ -86,13 +146,15 @@ void fw_cut_init(fw_cut_detector *cd, double threshold, double min_scene_s)
     cd->black_since_s = -1;
 }
 
-/* Colour-histogram distance and luma difference averaged: either alone fires on
+/* Colour-histogram distance and picture difference averaged: either alone fires on
  * things that are not cuts (fast motion moves luma without changing the palette;
- * a lighting change moves the histogram), a cut moves both. */
+ * a lighting change moves the histogram), a cut moves both. The picture difference is
+ * luma's or colour's, the larger: a cut between two shots of equal brightness (red to
+ * green) moves only colour. */
 static double cut_score(const fw_scores *s)
 {
-    double luma = s->delta / 80.0;
-    return (s->cut + (luma < 1 ? luma : 1)) / 2;
+    double change = (s->delta > s->chroma ? s->delta : s->chroma) / 80.0;
+    return (s->cut + (change < 1 ? change : 1)) / 2;
 }
 
 /* The candidate's change has lasted: the picture still differs from the frame
@@ -160,8 +222,15 @@ double fw_sig_changed(const fw_sig *a, const fw_sig *b)
 {
     int changed = 0;
     for (int i = 0; i < FW_SIG_W * FW_SIG_H; i++)
-        changed += abs((int)a->v[i] - (int)b->v[i]) > FW_BLOCK_CHANGED;
+        changed += abs((int)a->v[i] - (int)b->v[i]) > FW_SIG_LUMA_CHANGED ||
+                   abs((int)a->cb[i] - (int)b->cb[i]) + abs((int)a->cr[i] - (int)b->cr[i]) >
+                       FW_SIG_CHROMA_CHANGED;
     return (double)changed / (FW_SIG_W * FW_SIG_H);
+}
+
+double fw_sig_novelty(const fw_sig *a, const fw_sig *b)
+{
+    return fw_sig_distance(a, b) + 100.0 * fw_sig_changed(a, b);
 }
 
 int fw_is_near_duplicate(uint64_t ha, const fw_sig *sa, uint64_t hb, const fw_sig *sb, int dup_bits,

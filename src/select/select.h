@@ -12,21 +12,39 @@
 #include "core/types.h"
 
 typedef struct fw_decision {
-    int keep; /* keep this frame */
-    const char
-        *reason;       /* static string: first, cut, motion, change, gap, interval, scene, iframe */
-    int set_reference; /* this frame becomes the reference for motion/area */
-    int cut;           /* a cut was confirmed at this frame ... */
+    int keep;           /* a candidate: hold this frame until a verdict (fw_select_verdict) says */
+    const char *reason; /* static string: first, cut, motion, change, gap, interval, scene, iframe,
+                           last */
+    int set_reference;  /* this frame becomes the reference for motion/area */
+    int cut;            /* a cut was confirmed at this frame ... */
     fw_frame_info cut_at; /* ... and the new scene starts with this frame */
 } fw_decision;
+
+/* The fate of a held frame. Verdicts to keep come in time order; drops may come for
+ * any held frame. */
+typedef struct fw_verdict {
+    int64_t id;         /* the frame number (fw_frame_info.number) */
+    int keep;           /* 1: it is a keyframe; 0: let it go */
+    const char *reason; /* keep: its final reason (a cut that gave way passes it on) */
+    int is_cut;         /* keep: it starts a shot */
+} fw_verdict;
 
 typedef struct fw_select fw_select;
 
 int fw_select_open(fw_select **out, const fw_params *p, fw_error *err);
 /* 1 when the frame must be scored and pushed; 0 when the policy ignores it. */
 int fw_select_wants(fw_select *sel, const fw_frame_info *f);
+/* fine: the frame's fine change map (NULL: none). */
 void fw_select_push(fw_select *sel, const fw_frame_info *f, const fw_scores *s, const fw_sig *sig,
-                    fw_decision *out);
+                    const fw_fine *fine, fw_decision *out);
+/* 1 with *out while verdicts wait (call after every push and after finish), else 0. */
+int fw_select_verdict(fw_select *sel, fw_verdict *out);
+/* The end of the video. f, s, sig describe the last frame scored (NULL: none);
+ * fine_changed: fine cells it differs from the reference by. *out: keep it too (reason
+ * "last": the final state had no time to settle) or not. Then every held frame gets its
+ * verdict. end_s: the video's end. */
+void fw_select_finish(fw_select *sel, const fw_frame_info *f, const fw_scores *s, const fw_sig *sig,
+                      int fine_changed, double end_s, fw_decision *out);
 /* 1 when the policy detects cuts (so scenes can be reported). */
 int fw_select_detects_cuts(const fw_select *sel);
 /* What the decoder may skip after frame f. */
@@ -46,7 +64,12 @@ void fw_budget_free(fw_budget *b);
  * dup_bits and at most area_threshold of the signature cells changed. */
 int fw_is_near_duplicate(uint64_t ha, const fw_sig *sa, uint64_t hb, const fw_sig *sb, int dup_bits,
                          double area_threshold);
-/* Fraction of signature cells whose means differ by more than the block threshold. */
+/* Fraction of signature cells whose luma or colour changed (FW_SIG_*_CHANGED). */
 double fw_sig_changed(const fw_sig *a, const fw_sig *b);
+/* How different two kept pictures are, for dropping the least informative: the mean
+ * block difference plus the changed fraction (so a small caption counts). A cut adds
+ * FW_CUT_NOVELTY (a new shot). */
+double fw_sig_novelty(const fw_sig *a, const fw_sig *b);
+#define FW_CUT_NOVELTY 25.0
 
 #endif

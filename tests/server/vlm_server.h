@@ -32,7 +32,7 @@ typedef struct vlm_server {
     /* counters */
     int requests, chat, answered, images, inflight, max_inflight, schema_requests, logprob_requests,
         authorized;
-    int seq; /* chat and embedding requests in arrival order: what faults count */
+    int seq;              /* chat and embedding requests in arrival order: what faults count */
     unsigned slots_taken; /* slots taken so far: seeds each request's jitter */
     int summary_requests, embedding_requests, embedding_inputs;
     json_t *by_status;            /* "200": n */

@@ -60,9 +60,10 @@ static void identical_frames_score_no_change(void **state)
     assert_int_equal(fw_scorer_open(&sc, 0.25, &err), 0);
     AVFrame *f = make_frame(100, 0, 0, 0);
     fw_scores s;
-    assert_int_equal(fw_scorer_score(sc, f, 0.0, &s, &err), 0);
+    fw_fine fine;
+    assert_int_equal(fw_scorer_score(sc, f, 0.0, &s, &fine, &err), 0);
     fw_scorer_set_reference(sc);
-    assert_int_equal(fw_scorer_score(sc, f, 0.04, &s, &err), 0);
+    assert_int_equal(fw_scorer_score(sc, f, 0.04, &s, &fine, &err), 0);
     assert_true(s.delta == 0 && s.motion == 0 && s.area == 0 && s.cut == 0);
     assert_true(s.flat);
     assert_false(s.black);
@@ -79,15 +80,16 @@ static void a_new_box_settles_after_the_settle_time(void **state)
     assert_int_equal(fw_scorer_open(&sc, 0.25, &err), 0);
     AVFrame *plain = make_frame(60, 0, 0, 0), *boxed = make_frame(60, 40, 80, 12);
     fw_scores s;
-    fw_scorer_score(sc, plain, 0.0, &s, &err);
+    fw_fine fine;
+    fw_scorer_score(sc, plain, 0.0, &s, &fine, &err);
     fw_scorer_set_reference(sc);
-    fw_scorer_score(sc, boxed, 1.0, &s, &err);
+    fw_scorer_score(sc, boxed, 1.0, &s, &fine, &err);
     assert_true(s.area > 0.01 && s.area < 0.1);
     assert_true(s.settled == 0);
     assert_true(s.motion < 30); /* a small change: the seed's threshold would not see it */
-    fw_scorer_score(sc, boxed, 1.1, &s, &err);
+    fw_scorer_score(sc, boxed, 1.1, &s, &fine, &err);
     assert_true(s.settled == 0);
-    fw_scorer_score(sc, boxed, 1.3, &s, &err);
+    fw_scorer_score(sc, boxed, 1.3, &s, &fine, &err);
     assert_true(s.settled > 0.01);
     assert_true(s.settled == s.area);
     av_frame_free(&plain);
@@ -103,9 +105,10 @@ static void black_frame_is_flagged_and_a_cut_from_it_scores_high(void **state)
     assert_int_equal(fw_scorer_open(&sc, 0.25, &err), 0);
     AVFrame *black = make_frame(16, 0, 0, 0), *bright = make_frame(200, 0, 0, 0);
     fw_scores s;
-    fw_scorer_score(sc, black, 0.0, &s, &err);
+    fw_fine fine;
+    fw_scorer_score(sc, black, 0.0, &s, &fine, &err);
     assert_true(s.black);
-    fw_scorer_score(sc, bright, 0.04, &s, &err);
+    fw_scorer_score(sc, bright, 0.04, &s, &fine, &err);
     assert_false(s.black);
     assert_true(s.cut > 0.4);
     assert_true(s.delta > 150);

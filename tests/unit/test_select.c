@@ -28,6 +28,8 @@ static fw_sig sig_of(uint8_t v)
 {
     fw_sig s;
     memset(s.v, v, sizeof s.v);
+    memset(s.cb, 128, sizeof s.cb);
+    memset(s.cr, 128, sizeof s.cr);
     return s;
 }
 
@@ -51,7 +53,7 @@ static int run_cut(fw_policy policy, int n, int at, int back, double spike_delta
             s.cut = 0.6;
         }
         fw_decision d;
-        fw_select_push(sel, &f, &s, in_b ? &b : &a, &d);
+        fw_select_push(sel, &f, &s, in_b ? &b : &a, NULL, &d);
         if (d.cut) {
             cuts++;
             *cut_at = d.cut_at;
@@ -113,7 +115,7 @@ static void auto_keeps_first_gaps_and_settled_changes(void **state)
             s.hash = 1;
         }
         fw_decision d;
-        fw_select_push(sel, &f, &s, captioned ? &b : &a, &d);
+        fw_select_push(sel, &f, &s, captioned ? &b : &a, NULL, &d);
         if (d.keep && kept < 8) {
             reasons[kept] = d.reason;
             times[kept++] = f.time_s;
@@ -144,7 +146,7 @@ static void auto_never_keeps_black(void **state)
         fw_scores s = calm();
         s.black = 1;
         fw_decision d;
-        fw_select_push(sel, &f, &s, &a, &d);
+        fw_select_push(sel, &f, &s, &a, NULL, &d);
         assert_false(d.keep);
     }
     fw_select_close(sel);
