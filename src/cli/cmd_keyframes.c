@@ -9,10 +9,9 @@
 #include "cli/report.h"
 
 static const char *const settings[] = {
-    "policy",       "fps",        "motion-threshold", "area-threshold",
-    "max-gap",      "min-gap",    "min-scene",        "cut-threshold",
-    "settle",       "dup-bits",   "budget",           "threads",
-    "jpeg-quality", "max-pixels", "max-image-tokens", NULL};
+    "policy",    "fps",           "motion-threshold", "area-threshold",   "max-gap", "min-gap",
+    "min-scene", "cut-threshold", "settle",           "dup-bits",         "budget",  "max-rate",
+    "threads",   "jpeg-quality",  "max-pixels",       "max-image-tokens", NULL};
 
 static const cli_command command = {
     .name = "keyframes",

@@ -178,10 +178,9 @@ static int finish(fw_job *job, const fw_callbacks *cb, int have_frames, fw_error
             cb->on_scene(cb->user, &job->scene);
     }
     fw_decision d;
-    int fine_changed = job->have_last ? fw_scorer_fine_changed(job->scorer, job->last) : 0;
     fw_select_finish(job->sel, job->have_last ? &job->last_fi : NULL,
                      job->have_last ? &job->last_scores : NULL,
-                     job->have_last ? &job->last_sig : NULL, fine_changed, job->last_end_s, &d);
+                     job->have_last ? &job->last_sig : NULL, job->last_end_s, &d);
     int rc = 0;
     if (d.keep)
         rc = hold_frame(job, job->last, &job->last_fi, &job->last_scores, &job->last_sig, d.reason,

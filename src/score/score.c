@@ -345,15 +345,6 @@ int fw_scorer_score(fw_scorer *sc, const AVFrame *frame, double time_s, fw_score
     return 0;
 }
 
-int fw_scorer_fine_changed(fw_scorer *sc, const AVFrame *frame)
-{
-    sc->frame = frame;
-    const uint8_t *fine = fw_scorer_fine_picture(sc);
-    return fine && sc->fine.have_ref
-               ? fw_fine_cells_differ(fine, sc->fine.ref, FW_FINE_PEAK, FW_FINE_MEAN, FW_FINE_CELLS)
-               : 0;
-}
-
 void fw_scorer_set_reference(fw_scorer *sc)
 {
     sc->ref = sc->prev; /* prev holds the frame scored last */

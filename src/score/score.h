@@ -44,9 +44,6 @@ int fw_scorer_score(fw_scorer *sc, const AVFrame *frame, double time_s, fw_score
 /* The fine picture of the frame scored last (made now if it was not sampled), or NULL
  * when it cannot be made (out of memory, a pixel format swscale refuses). */
 const uint8_t *fw_scorer_fine_picture(fw_scorer *sc);
-/* Fine cells by which the frame scored last differs from the reference; 0 without a
- * reference. frame: that frame (a reference to it: the decoder's may be gone). */
-int fw_scorer_fine_changed(fw_scorer *sc, const AVFrame *frame);
 /* Makes the frame scored last the reference for motion, area and the fine map. */
 void fw_scorer_set_reference(fw_scorer *sc);
 /* Block-mean signature of the frame scored last. */

@@ -8,7 +8,7 @@
 #include "select/policy.h"
 
 enum { PENDING, DROPPED, DONE };
-enum { UNKNOWN, STATE, TRANSIENT };
+enum { UNKNOWN, STATE, TRANSIENT, FINAL };
 
 typedef struct cand {
     int64_t id;
@@ -23,6 +23,8 @@ typedef struct cand {
 
 #define VERDICTS (2 * FW_CURATE_HELD + 2)
 #define KEPT_TIMES 128 /* times of the last frames kept, for the rate windows */
+/* Dropping the only frame of a shot loses the shot: it goes last. */
+#define FW_SHOT_NOVELTY 100.0
 
 struct fw_curator {
     int active;
@@ -87,8 +89,13 @@ static double hold(const fw_curator *c, const cand *k)
 
 static int kind(const fw_curator *c, const cand *k)
 {
-    if (hold(c, k) >= FW_HOLD_S - 1e-9 || (c->finished && k->hold_end_s < 0))
-        return STATE; /* the picture a video ends on is a state however short */
+    if (hold(c, k) >= FW_HOLD_S - 1e-9)
+        return STATE;
+    /* the picture a video ends on stays however short (FINAL), unless it is a small
+     * change that had no time to hold: a cursor blinks to the end of most screen
+     * recordings. It did not settle, so nothing gives way to it. */
+    if (c->finished && k->hold_end_s < 0)
+        return k->provisional ? TRANSIENT : FINAL;
     return k->hold_end_s >= 0 ? TRANSIENT : UNKNOWN;
 }
 
@@ -119,6 +126,12 @@ static int gap_allows_drop(const fw_curator *c, int i)
     return before < -1e8 || after - before <= c->max_gap_s;
 }
 
+static void drop(fw_curator *c, int i)
+{
+    c->q[i].status = DROPPED;
+    push_verdict(c, &c->q[i], 0);
+}
+
 /* Another frame stands for i's shot: one kept already, or a candidate not dropped. */
 static int shot_has_another(const fw_curator *c, int i)
 {
@@ -129,12 +142,6 @@ static int shot_has_another(const fw_curator *c, int i)
             c->q[j].shot == c->q[i].shot)
             return 1;
     return 0;
-}
-
-static void drop(fw_curator *c, int i)
-{
-    c->q[i].status = DROPPED;
-    push_verdict(c, &c->q[i], 0);
 }
 
 /* How much is lost by dropping i: its distance to the closer neighbour. */
@@ -148,7 +155,8 @@ static double novelty(const fw_curator *c, int i)
             best = d < best ? d : best;
         }
     }
-    return best + (c->q[i].is_cut ? FW_CUT_NOVELTY : 0);
+    return best + (c->q[i].is_cut ? FW_CUT_NOVELTY : 0) +
+           (shot_has_another(c, i) ? 0 : FW_SHOT_NOVELTY);
 }
 
 /* Small changes: confirmed once they held, dropped when their hold ended sooner. A
@@ -162,7 +170,7 @@ static void settle_provisional(fw_curator *c)
         int kd = kind(c, k);
         if (kd == TRANSIENT) {
             drop(c, i);
-        } else if (kd == STATE) {
+        } else if (kd == STATE || kd == FINAL) {
             k->provisional = 0;
             int prev = neighbour(c, i, -1);
             if (prev >= 0)
@@ -218,8 +226,7 @@ static void bound_rate(fw_curator *c)
                     k->time_s <= e->time_s - FW_RATE_WINDOW_S)
                     continue;
                 count++;
-                if (k->protect || kind(c, k) != TRANSIENT || !gap_allows_drop(c, i) ||
-                    !shot_has_another(c, i))
+                if (k->protect || kind(c, k) != TRANSIENT || !gap_allows_drop(c, i))
                     continue;
                 double v = novelty(c, i);
                 if (v < worst_v) {
@@ -242,7 +249,7 @@ static int is_final(const fw_curator *c, const cand *k)
     if (k->provisional)
         return 0;
     int kd = kind(c, k);
-    if (kd == STATE || k->protect)
+    if (kd == STATE || kd == FINAL || k->protect)
         return 1;
     if (kd == UNKNOWN)
         return 0;
@@ -291,7 +298,7 @@ static void resolve(fw_curator *c)
             continue;
         if (!is_final(c, k) && pending <= FW_CURATE_HELD)
             break;
-        k->provisional = 0; /* kept early (memory) or at the end: a small change stands */
+        k->provisional = 0; /* kept early, to bound memory: a small change stands */
         keep_head(c, k);
         pending--;
     }

@@ -54,6 +54,7 @@ extern const fw_policy_ops fw_policy_auto_ops, fw_policy_interval_ops, fw_policy
  * after it scores under half as much (a cut is a one-frame spike; a whip pan ramps). Leaving a
  * black stretch at least min_scene_s long is a cut too (a fade-in). */
 #define FW_CUT_WINDOW 8
+#define FW_CUT_AREA 0.5 /* a change over half the picture during a cut is the cut */
 #define FW_CUT_CONFIRM 3
 typedef struct fw_cut_detector {
     double threshold, min_scene_s;
@@ -100,8 +101,8 @@ fw_discard fw_sampler_discard(const fw_sampler *sm, const fw_frame_info *f);
  *   in, a dialog sliding open, a fade-in). A cut passes its reason on.
  * - max rate: in any FW_RATE_WINDOW_S, at most ceil(max_rate * window / 60) candidates;
  *   over that, transient ones are dropped, least informative first (closest to a
- *   neighbour, cuts count more). States, the first and the last frame, and the only
- *   frame of a shot are never dropped.
+ *   neighbour; a cut, and more the only frame of a shot, count more). States, the
+ *   first and the last frame are never dropped.
  * - flash: a transient candidate between two pictures that look alike (coarsely) is
  *   dropped: a recorder's glitch, a flicker, a flash.
  * - no drop may leave two kept frames more than max_gap apart.

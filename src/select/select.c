@@ -60,9 +60,12 @@ void fw_select_push(fw_select *sel, const fw_frame_info *f, const fw_scores *s, 
     fw_view v = {f, s, sig, fine, cut, fw_curator_standing_s(sel->curator)};
     fw_pick pk = {.onset_s = f->time_s, .same_as = -1};
     sel->ops->decide(sel->ctx, &v, &pk);
-    /* Large motion is seen at once, a cut only once it has lasted: a frame kept for
-     * motion while a cut is being confirmed is the new shot's frame. */
-    if (pk.keep && sel->cuts.candidate && strcmp(pk.reason, "motion") == 0)
+    /* Large motion (or a change of colour, which motion does not see) is seen at once, a
+     * cut only once it has lasted: a frame kept for it while a cut is being confirmed is
+     * the new shot's frame. */
+    if (pk.keep && sel->cuts.candidate &&
+        (strcmp(pk.reason, "motion") == 0 ||
+         (strcmp(pk.reason, "change") == 0 && s->area >= FW_CUT_AREA)))
         pk.reason = "cut";
     d->keep = pk.keep;
     d->reason = pk.reason;
@@ -94,19 +97,17 @@ int fw_select_verdict(fw_select *sel, fw_verdict *out)
     return 1;
 }
 
-/* A fine change of at least this many cells makes the last frame a new state. */
-#define LAST_MIN_FINE_CELLS 2
-
 void fw_select_finish(fw_select *sel, const fw_frame_info *f, const fw_scores *s, const fw_sig *sig,
-                      int fine_changed, double end_s, fw_decision *d)
+                      double end_s, fw_decision *d)
 {
     memset(d, 0, sizeof *d);
     /* The last picture differs from the reference (the latest candidate) and was never
-     * kept: it had no time to settle before the stream ended. */
+     * kept: it had no time to settle before the stream ended. Small changes do not
+     * count here (a cursor blinks to the end of most screen recordings): the ones that
+     * held are candidates already. */
     if (sel->ops->curated && f && !s->black && fw_curator_standing_s(sel->curator) > -1e8 &&
         f->time_s > fw_curator_standing_s(sel->curator) &&
-        (s->area >= sel->p.area_threshold || s->motion >= sel->p.motion_threshold ||
-         fine_changed >= LAST_MIN_FINE_CELLS)) {
+        (s->area >= sel->p.area_threshold || s->motion >= sel->p.motion_threshold)) {
         fw_pick pk = {
             .keep = 1, .reason = "last", .onset_s = f->time_s, .protect = 1, .same_as = -1};
         d->keep = 1;

@@ -39,12 +39,11 @@ void fw_select_push(fw_select *sel, const fw_frame_info *f, const fw_scores *s, 
                     const fw_fine *fine, fw_decision *out);
 /* 1 with *out while verdicts wait (call after every push and after finish), else 0. */
 int fw_select_verdict(fw_select *sel, fw_verdict *out);
-/* The end of the video. f, s, sig describe the last frame scored (NULL: none);
- * fine_changed: fine cells it differs from the reference by. *out: keep it too (reason
- * "last": the final state had no time to settle) or not. Then every held frame gets its
- * verdict. end_s: the video's end. */
+/* The end of the video. f, s, sig describe the last frame scored (NULL: none). *out:
+ * keep it too (reason "last": the final state had no time to settle) or not. Then every
+ * held frame gets its verdict. end_s: the video's end. */
 void fw_select_finish(fw_select *sel, const fw_frame_info *f, const fw_scores *s, const fw_sig *sig,
-                      int fine_changed, double end_s, fw_decision *out);
+                      double end_s, fw_decision *out);
 /* 1 when the policy detects cuts (so scenes can be reported). */
 int fw_select_detects_cuts(const fw_select *sel);
 /* What the decoder may skip after frame f. */
