@@ -304,6 +304,29 @@ static void message_board_typed_messages_are_read(void **state)
     json_decref(rep);
 }
 
+/* The 60 values of the timer slide's 40-px counter, each kept by auto (tests/clips.sh):
+ * the OCR reads at least 58 of them. */
+static void timer_slide_values_are_read(void **state)
+{
+    (void)state;
+    json_t *rep = run_analyze(fwt_clip("timer", 10), "--preset none --summary none --no-cache");
+    int seen[61] = {0}, distinct = 0;
+    size_t i;
+    json_t *ob;
+    json_array_foreach(json_object_get(rep, "observations"), i, ob)
+    {
+        const char *t = ocr_text(ob);
+        for (const char *p = t ? strstr(t, "Seconds") : NULL; p; p = strstr(p + 1, "Seconds")) {
+            int v = -1;
+            if (sscanf(p, "Seconds%*[: ]%d", &v) == 1 && v >= 0 && v <= 60 && !seen[v]++)
+                distinct++;
+        }
+    }
+    if (distinct < 58)
+        fail_msg("%d distinct timer values read (want >= 58)", distinct);
+    json_decref(rep);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +337,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(openai_plus_local_attaches_the_ocr, fwt_teardown),
         cmocka_unit_test_teardown(missing_ocr_language_is_one_line, fwt_teardown),
         cmocka_unit_test_teardown(message_board_typed_messages_are_read, fwt_teardown),
+        cmocka_unit_test_teardown(timer_slide_values_are_read, fwt_teardown),
     };
     fwt_select_test(argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
