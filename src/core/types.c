@@ -29,11 +29,13 @@ int fw_fine_cell_differs(const uint8_t *a, const uint8_t *b, int cx, int cy, int
     return top >= peak && sum >= mean * FW_FINE_CELL * FW_FINE_CELL;
 }
 
-int fw_fine_cells_differ(const uint8_t *a, const uint8_t *b, int peak, int mean, int limit)
+int fw_fine_cells_differ(const uint8_t *a, const uint8_t *b, int peak, int mean, int limit,
+                         const uint8_t *skip)
 {
+    const int cw = FW_FINE_W / FW_FINE_CELL;
     int n = 0;
     for (int cy = 0; cy < FW_FINE_H / FW_FINE_CELL && n < limit; cy++)
-        for (int cx = 0; cx < FW_FINE_W / FW_FINE_CELL; cx++)
-            n += fw_fine_cell_differs(a, b, cx, cy, peak, mean);
+        for (int cx = 0; cx < cw; cx++)
+            n += !(skip && skip[cy * cw + cx]) && fw_fine_cell_differs(a, b, cx, cy, peak, mean);
     return n;
 }

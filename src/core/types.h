@@ -46,10 +46,19 @@ typedef struct fw_sig {
  * thumbnail. */
 typedef struct fw_fine {
     int sampled;    /* 1: measured on this frame (the map is sampled FW_FINE_STEP_S apart) */
-    int settled;    /* cells changed vs the reference that did not move since the last sample */
+    int settled;    /* cells changed vs the reference that did not move since the last sample
+                       and are not restless (a cursor, a spinner: see FW_FINE_RESTLESS_*) */
     int changed;    /* cells changed vs the reference */
-    int moving;     /* cells that moved since the last sample, anywhere */
+    int moving;     /* cells that moved since the last sample, anywhere, restless ones aside */
     double onset_s; /* when the settled cells last moved: the time their content appeared */
+    const uint8_t *restless; /* FW_FINE_CELLS flags: 1 for a restless cell (NULL: none);
+                                valid until the next frame is scored */
+    /* The cells of the last change (where the reference differs from the one before):
+     * left of them differ from the reference now, since left_onset_s; back of those show
+     * the picture before again, counted only when the whole picture is the one before
+     * again, restless cells aside (a blink, a flicker; not a cursor moving on). */
+    int left, back;
+    double left_onset_s;
     /* The frame's fine picture (FW_FINE_W x FW_FINE_H grey), made on demand (NULL when it
      * cannot be made); valid until the next frame is scored. */
     const uint8_t *(*picture)(void *ctx);
@@ -75,12 +84,17 @@ typedef struct fw_fine {
 /* A cell moved (it is not still) at half of that. */
 #define FW_FINE_MOVE_PEAK 16
 #define FW_FINE_MOVE_MEAN 2
+/* A cell that moved 3 times within 1.5 s is restless (a cursor blinking every 0.5 s, a
+ * spinner): a counter changing every second moves a cell twice in that time. */
+#define FW_FINE_RESTLESS_MOVES 3
+#define FW_FINE_RESTLESS_S 1.5
 
 /* Whether fine cell (cx, cy) of two fine pictures differs by peak and mean (above). */
 int fw_fine_cell_differs(const uint8_t *a, const uint8_t *b, int cx, int cy, int peak, int mean);
 /* Fine cells that differ by peak and mean between two fine pictures, counting stops at
- * limit. */
-int fw_fine_cells_differ(const uint8_t *a, const uint8_t *b, int peak, int mean, int limit);
+ * limit; cells flagged in skip (NULL: none) do not count. */
+int fw_fine_cells_differ(const uint8_t *a, const uint8_t *b, int peak, int mean, int limit,
+                         const uint8_t *skip);
 
 /* Mean absolute difference of two signatures (luma plus half the chroma), 0..510. */
 double fw_sig_distance(const fw_sig *a, const fw_sig *b);

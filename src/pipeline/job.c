@@ -144,8 +144,9 @@ static int apply_verdicts(fw_job *job, fw_error *err)
         memmove(&job->held[i], &job->held[i + 1], (size_t)(job->n_held - i - 1) * sizeof h);
         job->n_held--;
         if (job->trace)
-            fprintf(job->trace, "  %s %lld (%.3f %s)\n", v.keep ? "KEPT" : "DROPPED",
-                    (long long)v.id, h.kf.time_s, v.keep ? v.reason : h.kf.reason);
+            fprintf(job->trace, "  %s %lld (%.3f %s)%s%s\n", v.keep ? "KEPT" : "DROPPED",
+                    (long long)v.id, h.kf.time_s, v.keep ? v.reason : h.kf.reason,
+                    v.keep ? "" : ": ", v.keep ? "" : v.why);
         if (v.keep && rc == 0) {
             h.kf.reason = v.reason;
             rc = keep_frame(job, h.frame, &h.kf, &h.sig, v.is_cut, err);
@@ -223,7 +224,10 @@ static void trace(const fw_job *job, const fw_frame_info *fi, const fw_scores *s
             "%lld %.3f delta=%.1f chroma=%.1f cut=%.3f motion=%.1f area=%.3f settled=%.3f "
             "moving=%.3f%s%s%s%s\n",
             (long long)fi->number, fi->time_s, s->delta, s->chroma, s->cut, s->motion, s->area,
-            s->settled, s->moving, detail, d->cut ? " CUT" : "", d->keep ? " KEEP " : "",
+            s->settled, s->moving, detail, d->cut ? " CUT" : "",
+            d->keep            ? " KEEP "
+            : d->set_reference ? " REF"
+                               : "",
             d->keep ? d->reason : "");
 }
 

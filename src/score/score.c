@@ -35,6 +35,13 @@ typedef struct fine_map {
     uint8_t cur[FW_FINE_W * FW_FINE_H], ref[FW_FINE_W * FW_FINE_H];
     uint8_t anchor[FW_FINE_W * FW_FINE_H];
     double moved_s[FCW * FCH];
+    float moves_s[FCW * FCH][FW_FINE_RESTLESS_MOVES]; /* the last moves of each cell */
+    uint8_t restless[FCW * FCH];                      /* at the last sample */
+    /* the reference before the current one, and the cells where they differ: the
+     * region of the last change (a digit, a cursor), watched for a return */
+    uint8_t prev_ref[FW_FINE_W * FW_FINE_H];
+    uint8_t region[FCW * FCH];
+    int have_prev_ref;
     int cur_ok, have_ref, have_anchor;
     double next_s; /* time of the next sample */
 } fine_map;
@@ -59,8 +66,11 @@ int fw_scorer_open(fw_scorer **out, double settle_s, fw_error *err)
     sc->settle_s = settle_s;
     for (int i = 0; i < BW * BH; i++)
         sc->moved_s[i] = -1e9;
-    for (int i = 0; i < FCW * FCH; i++)
+    for (int i = 0; i < FCW * FCH; i++) {
         sc->fine.moved_s[i] = -1e9;
+        for (int k = 0; k < FW_FINE_RESTLESS_MOVES; k++)
+            sc->fine.moves_s[i][k] = -1e9f;
+    }
     sc->fine.next_s = -1e9;
     *out = sc;
     return 0;
@@ -263,18 +273,34 @@ static const uint8_t *fine_picture_cb(void *ctx)
     return fw_scorer_fine_picture(ctx);
 }
 
+/* A cell is restless when it moved FW_FINE_RESTLESS_MOVES times within
+ * FW_FINE_RESTLESS_S: a blinking cursor, a spinner, a ticking animation. Its changes
+ * are no new state, and its motion is no activity that hides one. */
+static int note_move(fine_map *m, int i, double t)
+{
+    float *mv = m->moves_s[i];
+    memmove(mv + 1, mv, (FW_FINE_RESTLESS_MOVES - 1) * sizeof *mv);
+    mv[0] = (float)t;
+    return t - mv[FW_FINE_RESTLESS_MOVES - 1] <= FW_FINE_RESTLESS_S;
+}
+
+static int is_restless(const fine_map *m, int i, double t)
+{
+    return t - m->moves_s[i][FW_FINE_RESTLESS_MOVES - 1] <= FW_FINE_RESTLESS_S;
+}
+
 /* One sample of the fine map: per cell, has it moved since the last sample (then its
  * anchor becomes what it shows now), and does it differ from the reference? A cell
- * that differs and did not move now is settled; the onset is when the last of them
- * moved, the time their new content appeared. */
+ * that differs, did not move now and is not restless is settled; the onset is when
+ * the last of them moved, the time their new content appeared. */
 static void fine_sample(fw_scorer *sc, double t, fw_fine *out, fw_scores *s)
 {
     fine_map *m = &sc->fine;
     const uint8_t *cur = fw_scorer_fine_picture(sc);
     if (!cur)
         return;
-    int settled = 0, changed = 0, moving = 0;
-    double onset = -1e9;
+    int settled = 0, changed = 0, moving = 0, left = 0, back = 0, off_prev = 0;
+    double onset = -1e9, left_onset = -1e9;
     for (int cy = 0; cy < FCH; cy++)
         for (int cx = 0; cx < FCW; cx++) {
             int i = cy * FCW + cx;
@@ -282,15 +308,23 @@ static void fine_sample(fw_scorer *sc, double t, fw_fine *out, fw_scores *s)
                                                         FW_FINE_MOVE_MEAN)) {
                 if (m->have_anchor) {
                     m->moved_s[i] = t;
-                    moving++;
+                    moving += !note_move(m, i, t);
                 }
                 copy_cell(m->anchor, cur, cx, cy);
             }
+            m->restless[i] = (uint8_t)is_restless(m, i, t);
+            off_prev += m->have_prev_ref && !m->restless[i] &&
+                        fw_fine_cell_differs(cur, m->prev_ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN);
             if (!m->have_ref ||
                 !fw_fine_cell_differs(cur, m->ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN))
                 continue;
+            if (m->region[i]) { /* the last change's cell moved on: back, or to new content */
+                left++;
+                back += !fw_fine_cell_differs(cur, m->prev_ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN);
+                left_onset = m->moved_s[i] > left_onset ? m->moved_s[i] : left_onset;
+            }
             changed++;
-            if (m->moved_s[i] < t) {
+            if (m->moved_s[i] < t && !m->restless[i]) {
                 settled++;
                 if (m->moved_s[i] > onset)
                     onset = m->moved_s[i];
@@ -302,6 +336,10 @@ static void fine_sample(fw_scorer *sc, double t, fw_fine *out, fw_scores *s)
     out->changed = changed;
     out->moving = moving;
     out->onset_s = onset > -1e8 ? onset : t; /* never moved: since before we looked */
+    out->restless = m->restless;
+    out->left = left;
+    out->back = off_prev == 0 ? back : 0; /* back only if the whole picture is */
+    out->left_onset_s = left_onset > -1e8 ? left_onset : t;
     s->detail = (double)settled / FW_FINE_CELLS;
 }
 
@@ -318,6 +356,7 @@ int fw_scorer_score(fw_scorer *sc, const AVFrame *frame, double time_s, fw_score
     memset(fine, 0, sizeof *fine);
     fine->picture = fine_picture_cb;
     fine->ctx = sc;
+    fine->restless = sc->fine.restless; /* as of the last sample */
     double sum = 0, sum2 = 0;
     for (int i = 0; i < TW * TH; i++) {
         sum += t->y[i];
@@ -349,10 +388,19 @@ void fw_scorer_set_reference(fw_scorer *sc)
 {
     sc->ref = sc->prev; /* prev holds the frame scored last */
     sc->have_ref = 1;
+    fine_map *m = &sc->fine;
     const uint8_t *fine = fw_scorer_fine_picture(sc);
+    m->have_prev_ref = m->have_ref;
+    if (m->have_ref)
+        memcpy(m->prev_ref, m->ref, sizeof m->prev_ref);
+    for (int cy = 0; cy < FCH; cy++)
+        for (int cx = 0; cx < FCW; cx++)
+            m->region[cy * FCW + cx] =
+                fine && m->have_ref &&
+                fw_fine_cell_differs(fine, m->ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN);
     if (fine)
-        memcpy(sc->fine.ref, fine, sizeof sc->fine.ref);
-    sc->fine.have_ref = fine != NULL;
+        memcpy(m->ref, fine, sizeof m->ref);
+    m->have_ref = fine != NULL;
 }
 
 void fw_scorer_signature(const fw_scorer *sc, fw_sig *out)

@@ -8,7 +8,10 @@
 #include "select/policy.h"
 
 enum { PENDING, DROPPED, DONE };
-enum { UNKNOWN, STATE, TRANSIENT, FINAL };
+/* What a candidate's hold says it is: still holding (UNKNOWN), a state (held
+ * FW_HOLD_S), brief (held FW_BRIEF_S: a real but short state), transient (the picture
+ * moved on at once: mid-motion), or the picture the video ended on (FINAL). */
+enum { UNKNOWN, STATE, BRIEF, TRANSIENT, FINAL };
 
 typedef struct cand {
     int64_t id;
@@ -16,7 +19,8 @@ typedef struct cand {
     double hold_end_s; /* < 0: still holding */
     const char *reason;
     int provisional, protect, is_cut;
-    int shot; /* index of the shot it is in */
+    int reverted; /* a small change whose cells went back to the picture before */
+    int shot;     /* index of the shot it is in */
     int status;
     fw_sig sig;
 } cand;
@@ -33,6 +37,7 @@ struct fw_curator {
     cand q[FW_CURATE_HELD + 1];
     int n;
     double now_s, last_kept_s;
+    int64_t last_kept_id;
     int shot, last_kept_shot; /* the current shot; the shot of the frame kept last */
     fw_sig last_kept_sig;
     int have_kept;
@@ -54,6 +59,7 @@ fw_curator *fw_curator_new(const fw_params *p, int active)
     c->cap = p->max_rate > 0 ? (int)ceil(p->max_rate * FW_RATE_WINDOW_S / 60.0 - 1e-9) : 0;
     c->last_kept_s = -1e9;
     c->last_kept_shot = -1;
+    c->last_kept_id = -1;
     return c;
 }
 
@@ -69,7 +75,8 @@ static void push_verdict(fw_curator *c, const cand *k, int keep)
     v->keep = keep;
     v->reason = k->reason;
     v->is_cut = k->is_cut;
-    v->forget = !keep && k->provisional;
+    v->forget = !keep;
+    v->why = NULL;
 }
 
 int fw_curator_verdict(fw_curator *c, fw_curator_out *out)
@@ -89,14 +96,23 @@ static double hold(const fw_curator *c, const cand *k)
 
 static int kind(const fw_curator *c, const cand *k)
 {
-    if (hold(c, k) >= FW_HOLD_S - 1e-9)
+    double h = hold(c, k);
+    if (h >= FW_HOLD_S - 1e-9)
         return STATE;
     /* the picture a video ends on stays however short (FINAL), unless it is a small
      * change that had no time to hold: a cursor blinks to the end of most screen
      * recordings. It did not settle, so nothing gives way to it. */
     if (c->finished && k->hold_end_s < 0)
         return k->provisional ? TRANSIENT : FINAL;
-    return k->hold_end_s >= 0 ? TRANSIENT : UNKNOWN;
+    if (k->hold_end_s < 0)
+        return UNKNOWN;
+    return h >= FW_BRIEF_S - 1e-9 ? BRIEF : TRANSIENT;
+}
+
+/* What the rate bound may drop: pictures that never settled (a brief state held). */
+static int droppable(int kd)
+{
+    return kd == TRANSIENT;
 }
 
 static void end_hold(cand *k, double at_s)
@@ -126,10 +142,12 @@ static int gap_allows_drop(const fw_curator *c, int i)
     return before < -1e8 || after - before <= c->max_gap_s;
 }
 
-static void drop(fw_curator *c, int i)
+/* why: a static string, for FW_TRACE */
+static void drop(fw_curator *c, int i, const char *why)
 {
     c->q[i].status = DROPPED;
     push_verdict(c, &c->q[i], 0);
+    c->out[(c->out_head + c->out_n - 1) % VERDICTS].why = why;
 }
 
 /* Another frame stands for i's shot: one kept already, or a candidate not dropped. */
@@ -159,8 +177,18 @@ static double novelty(const fw_curator *c, int i)
            (shot_has_another(c, i) ? 0 : FW_SHOT_NOVELTY);
 }
 
-/* Small changes: confirmed once they held, dropped when their hold ended sooner. A
- * confirmed one ends the hold of the candidate before it. */
+/* A small change stands: it ends the hold of the candidate before it. */
+static void confirm(fw_curator *c, int i)
+{
+    c->q[i].provisional = 0;
+    int prev = neighbour(c, i, -1);
+    if (prev >= 0)
+        end_hold(&c->q[prev], c->q[i].onset_s);
+}
+
+/* Small changes: confirmed once they held, dropped when their hold ended sooner; a
+ * brief one stands unless its cells went back (a blinking cursor), or a return to the
+ * kept picture before it followed (fw_curator_restate). */
 static void settle_provisional(fw_curator *c)
 {
     for (int i = 0; i < c->n; i++) {
@@ -168,13 +196,25 @@ static void settle_provisional(fw_curator *c)
         if (k->status != PENDING || !k->provisional)
             continue;
         int kd = kind(c, k);
-        if (kd == TRANSIENT) {
-            drop(c, i);
-        } else if (kd == STATE || kd == FINAL) {
-            k->provisional = 0;
-            int prev = neighbour(c, i, -1);
-            if (prev >= 0)
-                end_hold(&c->q[prev], k->onset_s);
+        if (kd == TRANSIENT || (kd == BRIEF && k->reverted))
+            drop(c, i, k->reverted ? "went back" : "did not hold");
+        else if (kd == STATE || kd == FINAL || kd == BRIEF)
+            confirm(c, i);
+    }
+}
+
+/* A return to the kept picture before a small change still holding: the change
+ * reverted (returns_to: that frame's id). */
+static void note_return(fw_curator *c, double onset_s, int64_t returns_to)
+{
+    for (int i = 0; i < c->n; i++) {
+        cand *k = &c->q[i];
+        if (k->status != PENDING || !k->provisional || onset_s <= k->onset_s)
+            continue;
+        int prev = neighbour(c, i, -1);
+        if (returns_to >= 0 && returns_to == (prev >= 0 ? c->q[prev].id : c->last_kept_id)) {
+            end_hold(k, onset_s);
+            k->reverted = 1;
         }
     }
 }
@@ -195,7 +235,7 @@ static void give_way(fw_curator *c)
             next->is_cut = 1;
             next->reason = "cut";
         }
-        drop(c, i);
+        drop(c, i, "gave way");
     }
 }
 
@@ -226,7 +266,7 @@ static void bound_rate(fw_curator *c)
                     k->time_s <= e->time_s - FW_RATE_WINDOW_S)
                     continue;
                 count++;
-                if (k->protect || kind(c, k) != TRANSIENT || !gap_allows_drop(c, i))
+                if (k->protect || !droppable(kind(c, k)) || !gap_allows_drop(c, i))
                     continue;
                 double v = novelty(c, i);
                 if (v < worst_v) {
@@ -236,7 +276,7 @@ static void bound_rate(fw_curator *c)
             }
             if (count <= c->cap || worst < 0)
                 break;
-            drop(c, worst);
+            drop(c, worst, "max rate");
         }
     }
 }
@@ -265,6 +305,7 @@ static void keep_head(fw_curator *c, cand *k)
     k->status = DONE;
     push_verdict(c, k, 1);
     c->last_kept_s = k->time_s;
+    c->last_kept_id = k->id;
     c->last_kept_shot = k->shot;
     c->last_kept_sig = k->sig;
     c->have_kept = 1;
@@ -309,17 +350,21 @@ static void resolve(fw_curator *c)
     c->n = n;
 }
 
-void fw_curator_frame(fw_curator *c, const fw_frame_info *f, int departed, double fine_onset_s)
+void fw_curator_frame(fw_curator *c, const fw_frame_info *f, int departed, double fine_onset_s,
+                      int reverted)
 {
     c->now_s = f->time_s;
     for (int i = 0; i < c->n; i++) {
         cand *k = &c->q[i];
         if (k->status != PENDING)
             continue;
-        if (departed)
+        if (departed) {
             end_hold(k, f->time_s);
-        else if (fine_onset_s >= 0 && k->provisional && fine_onset_s > k->onset_s)
+        } else if (fine_onset_s >= 0 && k->provisional && fine_onset_s > k->onset_s &&
+                   k->hold_end_s < 0) {
             end_hold(k, fine_onset_s);
+            k->reverted = reverted;
+        }
     }
     resolve(c);
 }
@@ -349,7 +394,7 @@ static void drop_flash(fw_curator *c, const fw_sig *sig, double onset_s)
     const fw_sig *before = picture_before(c, g);
     if (before && fw_sig_changed(before, sig) < c->area_threshold &&
         fw_sig_changed(before, &c->q[g].sig) >= c->area_threshold)
-        drop(c, g);
+        drop(c, g, "flash");
 }
 
 void fw_curator_add(fw_curator *c, const fw_frame_info *f, const fw_pick *pk, const fw_sig *sig,
@@ -381,6 +426,8 @@ void fw_curator_add(fw_curator *c, const fw_frame_info *f, const fw_pick *pk, co
 
 void fw_curator_restate(fw_curator *c, double onset_s, int64_t same_as)
 {
+    if (c->active)
+        note_return(c, onset_s, same_as);
     for (int i = 0; i < c->n; i++)
         if (c->q[i].status == PENDING && c->q[i].id != same_as)
             end_hold(&c->q[i], onset_s);

@@ -37,8 +37,8 @@ typedef struct fw_policy_ops {
     void (*decide)(void *ctx, const fw_view *v, fw_pick *d);
     /* NULL: decode everything */
     fw_discard (*discard)(void *ctx, const fw_frame_info *f);
-    /* NULL: nothing to do. A candidate of frame id was dropped by curation before it was
-     * ever final (a small change that did not hold): forget it was kept. */
+    /* NULL: nothing to do. A candidate of frame id was dropped by curation: forget it
+     * was kept (a later return to its picture is no repeat of a keyframe). */
     void (*forget)(void *ctx, int64_t id);
 } fw_policy_ops;
 
@@ -92,29 +92,33 @@ fw_discard fw_sampler_discard(const fw_sampler *sm, const fw_frame_info *f);
  * - hold: a candidate's picture holds from its onset until the picture departs (the
  *   coarse change map against it reaches area_threshold), a later state begins
  *   (another candidate, or a return to an older kept picture), or the video ends. A
- *   candidate that held FW_HOLD_S is a state; one whose hold ended sooner is transient.
- * - provisional candidates (small changes) are dropped unless they hold FW_HOLD_S: a
- *   blinking cursor, a flickering digit. A provisional candidate ends the previous
- *   one's hold only once it is confirmed.
+ *   candidate that held FW_HOLD_S is a state; FW_BRIEF_S, brief; sooner, transient.
+ * - provisional candidates (small changes) stand when they hold FW_HOLD_S, or
+ *   FW_BRIEF_S if their cells then move on to something new rather than back to the
+ *   picture before them (a blinking cursor, a flickering digit). A provisional
+ *   candidate ends the previous one's hold only once it is confirmed.
  * - give way: a transient candidate followed within FW_GIVE_WAY_S, in the same shot, by
  *   a state is dropped: the state is what it was on its way to (title words animating
  *   in, a dialog sliding open, a fade-in). A cut passes its reason on.
  * - max rate: in any FW_RATE_WINDOW_S, at most ceil(max_rate * window / 60) candidates;
  *   over that, transient ones are dropped, least informative first (closest to a
- *   neighbour; a cut, and more the only frame of a shot, count more). States, the
- *   first and the last frame are never dropped.
+ *   neighbour; a cut, and more the only frame of a shot, count more). States, brief
+ *   ones, the first and the last frame are never dropped.
  * - flash: a transient candidate between two pictures that look alike (coarsely) is
  *   dropped: a recorder's glitch, a flicker, a flash.
  * - no drop may leave two kept frames more than max_gap apart.
  * At most FW_CURATE_HELD candidates wait for a verdict: past that the oldest is kept
  * at once (memory is bounded by settings, never by the video). */
-#define FW_HOLD_S                                                                                  \
-    0.75                  /* above a cursor's blink (0.5-0.6 s on most systems), under             \
-                            a 1 s state measured with the fine map's 0.1 s sampling */
-#define FW_GIVE_WAY_S 1.5 /* a transition in motion graphics or UI: well under 1.5 s */
-#define FW_RATE_WINDOW_S                                                                           \
-    20.0                  /* 60 / 20 whole windows: N per minute exactly; a 20 s wait              \
-                            for a transient's verdict */
+/* Above a cursor's blink phase (0.5-0.6 s on most systems), under a 1 s state measured
+ * with the fine map's 0.1 s sampling. */
+#define FW_HOLD_S 0.75
+/* Held this long, a picture was not mid-motion: a brief state (a menu item passed
+ * over); a small one stands unless the picture then returns to what was before. */
+#define FW_BRIEF_S 0.4
+/* A transition in motion graphics or a UI: well under 1.5 s. */
+#define FW_GIVE_WAY_S 1.5
+/* 60 / 20 is whole: N a minute exactly; a transient waits 20 s for its verdict. */
+#define FW_RATE_WINDOW_S 20.0
 #define FW_CURATE_HELD 24 /* frames held at most: 75 MB at 1080p */
 
 typedef struct fw_curator fw_curator;
@@ -125,17 +129,19 @@ typedef struct fw_curator_out {
     int keep;           /* 1: keep it (verdicts to keep come in time order); 0: drop it */
     const char *reason; /* keep: its final reason (a cut that gave way passes it on) */
     int is_cut;         /* keep: it starts a shot */
-    int forget;         /* drop: a provisional candidate the policy must forget */
+    int forget;         /* drop: the policy must forget it kept it */
+    const char *why;    /* drop: the rule (static; for FW_TRACE) */
 } fw_curator_out;
 
 /* active 0: every candidate is kept at once (policies other than auto). NULL: no memory. */
 fw_curator *fw_curator_new(const fw_params *p, int active);
 void fw_curator_free(fw_curator *c);
 /* Every frame, after its candidate (if any). departed: the picture left the reference
- * (the coarse map). fine_onset_s >= 0: a small change away from the reference settled,
- * its content there since fine_onset_s; it ends the hold of small changes only (a
- * blinking cursor must not end a dialog's hold). */
-void fw_curator_frame(fw_curator *c, const fw_frame_info *f, int departed, double fine_onset_s);
+ * (the coarse map). fine_onset_s >= 0: the cells of the latest change moved on at
+ * fine_onset_s, back to the picture before it when reverted; it ends the hold of small
+ * changes only (a blinking cursor must not end a dialog's hold). */
+void fw_curator_frame(fw_curator *c, const fw_frame_info *f, int departed, double fine_onset_s,
+                      int reverted);
 /* A cut was confirmed: the shot that starts at at_s. */
 void fw_curator_cut(fw_curator *c, double at_s);
 void fw_curator_add(fw_curator *c, const fw_frame_info *f, const fw_pick *pk, const fw_sig *sig,

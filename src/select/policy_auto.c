@@ -65,9 +65,11 @@ static int duplicate_of(const auto_ctx *c, const fw_view *v)
             fine = fine_of(v);
             fine_tried = 1;
         }
-        /* the same picture: not one cell changed (a "3" and a "5" differ in one) */
+        /* the same picture: not one cell changed (a "3" and a "5" differ in one), a
+         * blinking cursor's or a spinner's aside */
         if (!fine || !r->have_fine ||
-            fw_fine_cells_differ(fine, r->fine, FW_FINE_PEAK, FW_FINE_MEAN, 1) == 0)
+            fw_fine_cells_differ(fine, r->fine, FW_FINE_PEAK, FW_FINE_MEAN, 1, v->fine->restless) ==
+                0)
             return i;
     }
     return -1;
@@ -151,14 +153,25 @@ static void auto_decide(void *vctx, const fw_view *v, fw_pick *d)
     if (s->settled >= c->p.area_threshold + s->moving && !too_soon(c, f) &&
         keep_unless_duplicate(c, v, "change", f->time_s - c->p.settle_s, d))
         return;
-    /* A small change the coarse blocks cannot see, in a calm picture: kept only if it
-     * holds (a blinking cursor does not). */
+    /* A small change the coarse blocks cannot see (under area_threshold: a larger one is
+     * theirs to keep once it settles), in a calm picture: kept only if it holds (a
+     * blinking cursor does not). A return to a kept picture is said at once, min_gap or
+     * not: it is what tells a blink from a brief state. */
     if (v->fine && v->fine->sampled && v->fine->settled >= DETAIL_MIN_CELLS &&
-        v->fine->moving <= DETAIL_MAX_FINE_MOVING && s->moving <= DETAIL_MAX_MOVING &&
-        !too_soon(c, f) && !d->set_reference &&
-        keep_unless_duplicate(c, v, "change", v->fine->onset_s, d)) {
-        d->provisional = 1;
-        return;
+        s->area < c->p.area_threshold && v->fine->moving <= DETAIL_MAX_FINE_MOVING &&
+        s->moving <= DETAIL_MAX_MOVING && !d->set_reference) {
+        int dup = duplicate_of(c, v);
+        if (dup >= 0) {
+            d->set_reference = 1;
+            d->onset_s = v->fine->onset_s;
+            d->same_as = c->recent[dup].id;
+            return;
+        }
+        if (!too_soon(c, f)) {
+            keep(c, v, "change", v->fine->onset_s, d);
+            d->provisional = 1;
+            return;
+        }
     }
     if (c->p.max_gap_s > 0 && f->time_s - v->standing_s >= c->p.max_gap_s)
         keep(c, v, "gap", f->time_s, d);

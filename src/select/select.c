@@ -82,8 +82,9 @@ void fw_select_push(fw_select *sel, const fw_frame_info *f, const fw_scores *s, 
     /* scores compare with the reference, the latest candidate: has the picture left it? */
     int same = pk.keep || pk.set_reference;
     int departed = !same && s->area >= sel->p.area_threshold;
-    double fine_onset = !same && fine && fine->sampled && fine->settled > 0 ? fine->onset_s : -1;
-    fw_curator_frame(sel->curator, f, departed, fine_onset);
+    int left = !same && fine && fine->sampled && fine->left > 0;
+    fw_curator_frame(sel->curator, f, departed, left ? fine->left_onset_s : -1,
+                     left && fine->back == fine->left);
 }
 
 int fw_select_verdict(fw_select *sel, fw_verdict *out)
@@ -93,7 +94,7 @@ int fw_select_verdict(fw_select *sel, fw_verdict *out)
         return 0;
     if (v.forget && sel->ops->forget)
         sel->ops->forget(sel->ctx, v.id);
-    *out = (fw_verdict){v.id, v.keep, v.reason, v.is_cut};
+    *out = (fw_verdict){v.id, v.keep, v.reason, v.is_cut, v.why};
     return 1;
 }
 

@@ -27,6 +27,7 @@ typedef struct fw_verdict {
     int keep;           /* 1: it is a keyframe; 0: let it go */
     const char *reason; /* keep: its final reason (a cut that gave way passes it on) */
     int is_cut;         /* keep: it starts a shot */
+    const char *why;    /* drop: the rule that dropped it (static; for FW_TRACE) */
 } fw_verdict;
 
 typedef struct fw_select fw_select;

@@ -231,7 +231,7 @@ static void cur_add(cur_run *r, int n, const char *reason, int provisional, int 
 static void cur_frame(cur_run *r, int n, int departed, double fine_onset_s)
 {
     fw_frame_info f = frame_at(n);
-    fw_curator_frame(r->c, &f, departed, fine_onset_s);
+    fw_curator_frame(r->c, &f, departed, fine_onset_s, 0);
     cur_drain(r);
 }
 
@@ -264,7 +264,8 @@ static void small_change_is_kept_only_if_it_holds(void **state)
     cur_add(&r, 50, "change", 1, 0, &a); /* the cursor goes off at 2 s ... */
     for (int n = 51; n < 62; n++)
         cur_frame(&r, n, 0, -1);
-    cur_frame(&r, 62, 0, 62 / FPS); /* ... and comes back 0.48 s later */
+    fw_frame_info back = frame_at(62); /* ... and comes back 0.48 s later */
+    fw_curator_frame(r.c, &back, 0, 62 / FPS, 1);
     for (int n = 63; n < 100; n++)
         cur_frame(&r, n, 0, -1);
     cur_add(&r, 100, "change", 1, 0, &a); /* a digit changes at 4 s and holds */
