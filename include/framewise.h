@@ -20,7 +20,7 @@
 extern "C" {
 #endif
 
-#define FW_VERSION "0.1.0"
+#define FW_VERSION "0.2.0"
 
 /* Error codes: stable numbers; fw_strerror() gives the generic message. */
 enum {
@@ -132,6 +132,7 @@ typedef struct fw_scores {
                        blocks cannot see; measured 10 times a second, else 0 */
     double blur;    /* variance of the Laplacian of the thumbnail (higher = sharper) */
     double luma;    /* mean luma, 0..255 */
+    double cb, cr;  /* mean colour (U, V), 0..255 (128: grey): tells red from green of one luma */
     double spread;  /* standard deviation of luma */
     uint64_t hash;  /* 64-bit difference hash (dHash) */
     int black;      /* 1 when the frame is (nearly) black: never kept by auto/scene */

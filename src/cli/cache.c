@@ -168,7 +168,7 @@ void cli_cache_begin(cli_cache *c, const char *input)
 static fw_frame_look look_of(const fw_keyframe *kf)
 {
     return (fw_frame_look){kf->scores.hash, kf->scores.luma, kf->scores.spread, kf->width,
-                           kf->height};
+                           kf->height,      kf->scores.cb,   kf->scores.cr};
 }
 
 int cli_cache_fill(cli_cache *c, int keyframe, double time_s, json_t *o, fw_observation *out)

@@ -19,9 +19,11 @@ json_t *report_scores(const fw_scores *s)
 {
     char hash[17];
     snprintf(hash, sizeof hash, "%016" PRIx64, s->hash);
-    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:b, s:b}", "motion",
-                     s->motion, "area", s->area, "settled", s->settled, "moving", s->moving,
-                     "delta", s->delta, "cut", s->cut, "blur", s->blur, "luma", s->luma, "spread",
+    return json_pack("{s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:b, "
+                     "s:b}",
+                     "motion", s->motion, "area", s->area, "settled", s->settled, "moving",
+                     s->moving, "detail", s->detail, "delta", s->delta, "chroma", s->chroma, "cut",
+                     s->cut, "blur", s->blur, "luma", s->luma, "cb", s->cb, "cr", s->cr, "spread",
                      s->spread, "hash", hash, "black", s->black, "flat", s->flat);
 }
 

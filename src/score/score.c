@@ -363,6 +363,13 @@ int fw_scorer_score(fw_scorer *sc, const AVFrame *frame, double time_s, fw_score
         sum2 += (double)t->y[i] * t->y[i];
     }
     s->luma = sum / (TW * TH);
+    long su = 0, sv = 0;
+    for (int i = 0; i < CW * CH; i++) {
+        su += t->u[i];
+        sv += t->v[i];
+    }
+    s->cb = (double)su / (CW * CH);
+    s->cr = (double)sv / (CW * CH);
     s->spread = sqrt(fmax(0, sum2 / (TW * TH) - s->luma * s->luma));
     s->black = s->luma < 24 && s->spread < 8;
     s->flat = s->spread < 3;

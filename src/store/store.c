@@ -13,7 +13,7 @@
 
 #include "core/error.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define BUSY_MS 10000
 
 struct fw_store {
@@ -39,6 +39,8 @@ static const char *const migrations[SCHEMA_VERSION] = {
     "CREATE TABLE frames(key TEXT, phash INTEGER, luma REAL, spread REAL, width INTEGER,"
     "  height INTEGER, json TEXT, created REAL);"
     "CREATE INDEX frames_by_key ON frames(key, width, height);",
+    /* 4: the colour of a frame's look (rows from before have none and never match) */
+    "ALTER TABLE frames ADD COLUMN cb REAL; ALTER TABLE frames ADD COLUMN cr REAL;",
 };
 
 static double now(void)
@@ -501,7 +503,7 @@ int fw_store_frame_put(fw_store *s, const char *key, const fw_frame_look *look, 
         err = &local;
     sqlite3_stmt *st = prepare(s,
                                "INSERT INTO frames(key, phash, luma, spread, width, height, "
-                               "json, created) VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                               "json, created, cb, cr) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                err);
     if (!st)
         return err->code;
@@ -513,6 +515,8 @@ int fw_store_frame_put(fw_store *s, const char *key, const fw_frame_look *look, 
     sqlite3_bind_int(st, 6, look->height);
     sqlite3_bind_text(st, 7, json, -1, SQLITE_TRANSIENT);
     sqlite3_bind_double(st, 8, now());
+    sqlite3_bind_double(st, 9, look->cb);
+    sqlite3_bind_double(st, 10, look->cr);
     return done(s, st, err);
 }
 
@@ -525,7 +529,8 @@ int fw_store_frame_get(fw_store *s, const char *key, const fw_frame_look *look, 
     *json = NULL;
     sqlite3_stmt *st = prepare(s,
                                "SELECT phash, json FROM frames WHERE key = ? AND width = ? AND "
-                               "height = ? AND abs(luma - ?) <= ? AND abs(spread - ?) <= ?",
+                               "height = ? AND abs(luma - ?) <= ? AND abs(spread - ?) <= ? AND "
+                               "abs(cb - ?) <= ? AND abs(cr - ?) <= ?",
                                err);
     if (!st)
         return err->code;
@@ -536,6 +541,10 @@ int fw_store_frame_get(fw_store *s, const char *key, const fw_frame_look *look, 
     sqlite3_bind_double(st, 5, FW_LOOK_TOLERANCE);
     sqlite3_bind_double(st, 6, look->spread);
     sqlite3_bind_double(st, 7, FW_LOOK_TOLERANCE);
+    sqlite3_bind_double(st, 8, look->cb);
+    sqlite3_bind_double(st, 9, FW_LOOK_TOLERANCE);
+    sqlite3_bind_double(st, 10, look->cr);
+    sqlite3_bind_double(st, 11, FW_LOOK_TOLERANCE);
     int rc, best = max_bits + 1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int bits = __builtin_popcountll((uint64_t)sqlite3_column_int64(st, 0) ^ look->phash);

@@ -62,13 +62,15 @@ int fw_store_job_resume(fw_store *s, const char *video, const char *settings, in
 json_t *fw_store_observations(fw_store *s, int64_t job, fw_error *err);
 
 /* What a frame looks like, for finding the same picture in another video (a re-encode,
- * a repeated intro): its 64-bit dHash, mean and spread of luma, and its size. */
+ * a repeated intro): its 64-bit dHash, mean and spread of luma, mean colour, and its
+ * size. (dHash and luma alone take a red screen for a green one of the same brightness.) */
 typedef struct fw_frame_look {
     uint64_t phash;
     double luma, spread;
     int width, height;
+    double cb, cr;
 } fw_frame_look;
-/* Luma mean and spread may differ this much (0..255) between two looks of one picture. */
+/* Means and spread may differ this much (0..255) between two looks of one picture. */
 #define FW_LOOK_TOLERANCE 3.0
 /* Records the observation (JSON text) of a frame under key (what asked: backend, model,
  * prompt, image budget). */

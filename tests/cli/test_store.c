@@ -269,6 +269,37 @@ static void reencoded_copy_reuses_most_observations(void **state)
     json_decref(b);
 }
 
+/* A red screen (255,0,0) and a green one (0,130,0) of the same brightness (BT.601 luma 76)
+ * look alike to dHash and luma: the
+ * frame-level cache must still ask about the green one (the double names its colour). */
+static void same_brightness_other_colour_is_asked_again(void **state)
+{
+    (void)state;
+    fwt_vlm s;
+    fwt_vlm_start(&s, "%s", "");
+    char opts[256];
+    snprintf(opts, sizeof opts, "--url %s --summary none --preset none", s.url);
+    const char *red = fwt_video("red.mp4", "-f lavfi -i color=c=0xFF0000:s=160x120:r=10:d=1 "
+                                           "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+    const char *green = fwt_video("green.mp4", "-f lavfi -i color=c=0x008200:s=160x120:r=10:d=1 "
+                                               "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+    json_t *a = run(red, "a", opts);
+    json_int_t first = chats(&s);
+    json_t *b = run(green, "b", opts);
+    json_int_t again = chats(&s) - first;
+    fwt_vlm_stop(&s);
+    assert_int_equal(first, 1);
+    assert_int_equal(again, 1);
+    const char *ta = json_string_value(
+        json_object_get(json_array_get(json_object_get(a, "observations"), 0), "text"));
+    const char *tb = json_string_value(
+        json_object_get(json_array_get(json_object_get(b, "observations"), 0), "text"));
+    assert_non_null(strstr(ta, "red"));
+    assert_non_null(strstr(tb, "green"));
+    json_decref(a);
+    json_decref(b);
+}
+
 static void appended_part_continues_the_timeline(void **state)
 {
     (void)state;
@@ -417,6 +448,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(what_changes_the_result_misses, fwt_teardown),
         cmocka_unit_test_teardown(killed_job_resumes_without_asking_again, fwt_teardown),
         cmocka_unit_test_teardown(reencoded_copy_reuses_most_observations, fwt_teardown),
+        cmocka_unit_test_teardown(same_brightness_other_colour_is_asked_again, fwt_teardown),
         cmocka_unit_test_teardown(appended_part_continues_the_timeline, fwt_teardown),
         cmocka_unit_test_teardown(broken_store_is_one_line, fwt_teardown),
         cmocka_unit_test_teardown(processes_share_a_store_and_it_can_be_cleared, fwt_teardown),
