@@ -48,15 +48,16 @@ typedef struct fw_fine {
     int sampled;    /* 1: measured on this frame (the map is sampled FW_FINE_STEP_S apart) */
     int settled;    /* cells changed vs the reference that did not move since the last sample
                        and are not restless (a cursor, a spinner: see FW_FINE_RESTLESS_*) */
+    int unsettled;  /* cells changed vs the reference, not restless, that moved just now */
     int changed;    /* cells changed vs the reference */
     int moving;     /* cells that moved since the last sample, anywhere, restless ones aside */
-    double onset_s; /* when the settled cells last moved: the time their content appeared */
+    double onset_s; /* when the last of the (un)settled cells moved: the picture's onset */
     const uint8_t *restless; /* FW_FINE_CELLS flags: 1 for a restless cell (NULL: none);
                                 valid until the next frame is scored */
     /* The cells of the last change (where the reference differs from the one before):
      * left of them differ from the reference now, since left_onset_s; back of those show
      * the picture before again, counted only when the whole picture is the one before
-     * again, restless cells aside (a blink, a flicker; not a cursor moving on). */
+     * again, restless cells aside (a blink, a flicker; not a menu's cursor moving on). */
     int left, back;
     double left_onset_s;
     /* The frame's fine picture (FW_FINE_W x FW_FINE_H grey), made on demand (NULL when it
@@ -73,6 +74,14 @@ typedef struct fw_fine {
  * (see select/) far longer than that, and at 1080p making the fine picture costs
  * ~0.15 ms, which every frame of a 30 fps decode could not afford. */
 #define FW_FINE_STEP_S 0.1
+/* In a busy picture (more than FW_FINE_BUSY of the coarse blocks moving: people walking,
+ * a camera, an animation) small changes are the motion's, not new states (select/ keeps
+ * none); above FW_FINE_SKIP (a terminal being typed into moves 1-4 %) the fine map is
+ * measured once every FW_FINE_BUSY_STEP_S only: a sample costs 0.1-0.15 ms, half of a
+ * small clip's decoding at 10 fps. */
+#define FW_FINE_BUSY 0.02
+#define FW_FINE_SKIP 0.08
+#define FW_FINE_BUSY_STEP_S 1.0
 /* A fine cell changed when some pixel differs by FW_FINE_PEAK or more and the cell by
  * FW_FINE_MEAN on average: a sharp, high-contrast change (text, an icon, a tick).
  * Video noise and compression never reach it once 5x5 to 8x8 source pixels are

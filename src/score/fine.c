@@ -24,6 +24,9 @@ struct fw_fine_maker {
     struct SwsContext *sws;
     int x0[FW_FINE_W + 1];
     int row[FW_FINE_H][ROWS], n_rows[FW_FINE_H];
+    /* 65536 / (rows * columns) of each output pixel, by row count: a multiply where a
+     * division per output pixel took most of the time */
+    uint32_t inv[ROWS][FW_FINE_W];
     uint16_t *acc; /* w column sums */
 };
 
@@ -55,6 +58,13 @@ static int setup(fw_fine_maker *m, const AVFrame *f)
         return -1;
     for (int i = 0; i <= FW_FINE_W; i++)
         m->x0[i] = (int)((long)i * f->width / FW_FINE_W);
+    for (int i = 0; i < FW_FINE_W; i++) {
+        if (m->x0[i + 1] <= m->x0[i]) /* narrower than the fine picture: one column each */
+            m->x0[i + 1] = m->x0[i] + 1 < f->width ? m->x0[i] + 1 : m->x0[i];
+        int cols = m->x0[i + 1] > m->x0[i] ? m->x0[i + 1] - m->x0[i] : 1;
+        for (int k = 0; k < ROWS; k++)
+            m->inv[k][i] = (uint32_t)((65536 + (k + 1) * cols / 2) / ((k + 1) * cols));
+    }
     for (int oy = 0; oy < FW_FINE_H; oy++) {
         int y0 = (int)((long)oy * f->height / FW_FINE_H);
         int y1 = (int)((long)(oy + 1) * f->height / FW_FINE_H);
@@ -81,12 +91,14 @@ static void box_sums(fw_fine_maker *m, const AVFrame *f, uint8_t *out)
             for (int x = 0; x < w; x++)
                 acc[x] += p[x];
         }
+        const uint32_t *inv = m->inv[m->n_rows[oy] - 1];
         for (int ox = 0; ox < FW_FINE_W; ox++) {
             int a = m->x0[ox], b = m->x0[ox + 1] > a ? m->x0[ox + 1] : a + 1;
-            int sum = 0;
+            uint32_t sum = 0;
             for (int x = a; x < b; x++)
                 sum += acc[x];
-            out[oy * FW_FINE_W + ox] = (uint8_t)(sum / (m->n_rows[oy] * (b - a)));
+            uint32_t v = (sum * inv[ox] + 32768) >> 16;
+            out[oy * FW_FINE_W + ox] = (uint8_t)(v > 255 ? 255 : v);
         }
     }
 }

@@ -42,8 +42,14 @@ typedef struct fine_map {
     uint8_t prev_ref[FW_FINE_W * FW_FINE_H];
     uint8_t region[FCW * FCH];
     int have_prev_ref;
+    /* per cell, as of when it last moved or the references last changed (a cell that
+     * has not moved is within FW_FINE_MOVE_* of what it showed then): does it differ
+     * from the reference, and from the one before? */
+    uint8_t vs_ref[FCW * FCH], vs_prev[FCW * FCH];
+    int stale; /* the references changed: every cell's flags are to be made again */
     int cur_ok, have_ref, have_anchor;
     double next_s; /* time of the next sample */
+    double last_s; /* time of the last one */
 } fine_map;
 
 struct fw_scorer {
@@ -71,7 +77,7 @@ int fw_scorer_open(fw_scorer **out, double settle_s, fw_error *err)
         for (int k = 0; k < FW_FINE_RESTLESS_MOVES; k++)
             sc->fine.moves_s[i][k] = -1e9f;
     }
-    sc->fine.next_s = -1e9;
+    sc->fine.next_s = sc->fine.last_s = -1e9;
     *out = sc;
     return 0;
 }
@@ -289,50 +295,76 @@ static int is_restless(const fine_map *m, int i, double t)
     return t - m->moves_s[i][FW_FINE_RESTLESS_MOVES - 1] <= FW_FINE_RESTLESS_S;
 }
 
+/* fw_fine_cell_differs for one 4x4 cell, inlined: it runs for every cell at every sample. */
+static inline int cell_differs(const uint8_t *a, const uint8_t *b, int cx, int cy, int peak,
+                               int mean)
+{
+    int sum = 0, top = 0;
+    const int at = cy * FW_FINE_CELL * FW_FINE_W + cx * FW_FINE_CELL;
+    for (int y = 0; y < FW_FINE_CELL; y++)
+        for (int x = 0; x < FW_FINE_CELL; x++) {
+            int d = abs((int)a[at + y * FW_FINE_W + x] - (int)b[at + y * FW_FINE_W + x]);
+            sum += d;
+            top = d > top ? d : top;
+        }
+    return top >= peak && sum >= mean * FW_FINE_CELL * FW_FINE_CELL;
+}
+
 /* One sample of the fine map: per cell, has it moved since the last sample (then its
- * anchor becomes what it shows now), and does it differ from the reference? A cell
- * that differs, did not move now and is not restless is settled; the onset is when
- * the last of them moved, the time their new content appeared. */
+ * anchor becomes what it shows now, and what it differs from is measured again), and
+ * does it differ from the reference? Of the cells that differ and are not restless,
+ * those that did not move now are settled, the others unsettled; the onset is when the
+ * last of them moved, the time the picture as it is now appeared. */
 static void fine_sample(fw_scorer *sc, double t, fw_fine *out, fw_scores *s)
 {
     fine_map *m = &sc->fine;
     const uint8_t *cur = fw_scorer_fine_picture(sc);
     if (!cur)
         return;
-    int settled = 0, changed = 0, moving = 0, left = 0, back = 0, off_prev = 0;
+    int settled = 0, unsettled = 0, changed = 0, moving = 0, left = 0, back = 0, off_prev = 0;
     double onset = -1e9, left_onset = -1e9;
     for (int cy = 0; cy < FCH; cy++)
         for (int cx = 0; cx < FCW; cx++) {
             int i = cy * FCW + cx;
-            if (!m->have_anchor || fw_fine_cell_differs(cur, m->anchor, cx, cy, FW_FINE_MOVE_PEAK,
-                                                        FW_FINE_MOVE_MEAN)) {
+            int moved = !m->have_anchor ||
+                        cell_differs(cur, m->anchor, cx, cy, FW_FINE_MOVE_PEAK, FW_FINE_MOVE_MEAN);
+            if (moved) {
                 if (m->have_anchor) {
                     m->moved_s[i] = t;
                     moving += !note_move(m, i, t);
                 }
                 copy_cell(m->anchor, cur, cx, cy);
             }
+            if (moved || m->stale) {
+                m->vs_ref[i] =
+                    m->have_ref && cell_differs(cur, m->ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN);
+                m->vs_prev[i] = m->have_prev_ref &&
+                                cell_differs(cur, m->prev_ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN);
+            }
             m->restless[i] = (uint8_t)is_restless(m, i, t);
-            off_prev += m->have_prev_ref && !m->restless[i] &&
-                        fw_fine_cell_differs(cur, m->prev_ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN);
-            if (!m->have_ref ||
-                !fw_fine_cell_differs(cur, m->ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN))
+            off_prev += m->vs_prev[i] && !m->restless[i];
+            if (!m->vs_ref[i])
                 continue;
             if (m->region[i]) { /* the last change's cell moved on: back, or to new content */
                 left++;
-                back += !fw_fine_cell_differs(cur, m->prev_ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN);
+                back += !m->vs_prev[i];
                 left_onset = m->moved_s[i] > left_onset ? m->moved_s[i] : left_onset;
             }
             changed++;
-            if (m->moved_s[i] < t && !m->restless[i]) {
+            if (m->restless[i])
+                continue;
+            if (m->moved_s[i] < t)
                 settled++;
-                if (m->moved_s[i] > onset)
-                    onset = m->moved_s[i];
-            }
+            else
+                unsettled++;
+            if (m->moved_s[i] > onset)
+                onset = m->moved_s[i];
         }
     m->have_anchor = 1;
+    m->stale = 0;
     out->sampled = 1;
     out->settled = settled;
+    out->unsettled = unsettled;
     out->changed = changed;
     out->moving = moving;
     out->onset_s = onset > -1e8 ? onset : t; /* never moved: since before we looked */
@@ -381,8 +413,10 @@ int fw_scorer_score(fw_scorer *sc, const AVFrame *frame, double time_s, fw_score
     s->cut = sc->have_prev ? hist_distance(t, &sc->prev) : 1;
     s->motion = sc->have_ref ? mad(t->y, sc->ref.y, TW * TH) : 255;
     block_changes(sc, time_s, s);
-    if (time_s >= sc->fine.next_s) {
+    if (time_s >= sc->fine.next_s &&
+        (s->moving <= FW_FINE_SKIP || time_s >= sc->fine.last_s + FW_FINE_BUSY_STEP_S - 0.005)) {
         fine_sample(sc, time_s, fine, s);
+        sc->fine.last_s = time_s;
         /* a hair early: 0.1 s is 3 frames at 30 fps even when pts round down */
         sc->fine.next_s = time_s + FW_FINE_STEP_S - 0.005;
     }
@@ -404,10 +438,11 @@ void fw_scorer_set_reference(fw_scorer *sc)
         for (int cx = 0; cx < FCW; cx++)
             m->region[cy * FCW + cx] =
                 fine && m->have_ref &&
-                fw_fine_cell_differs(fine, m->ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN);
+                cell_differs(fine, m->ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN);
     if (fine)
         memcpy(m->ref, fine, sizeof m->ref);
     m->have_ref = fine != NULL;
+    m->stale = 1;
 }
 
 void fw_scorer_signature(const fw_scorer *sc, fw_sig *out)

@@ -251,7 +251,7 @@ static int kept_within(const fw_curator *c, double t)
 /* Any window of FW_RATE_WINDOW_S that ends at a candidate holds at most cap frames. */
 static void bound_rate(fw_curator *c)
 {
-    if (c->cap <= 0)
+    if (c->cap <= 0 || c->n + c->n_kept <= c->cap) /* cannot be over: the common case */
         return;
     for (int end = 0; end < c->n; end++) {
         const cand *e = &c->q[end];

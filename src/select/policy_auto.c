@@ -17,7 +17,7 @@
 /* ... while at most this fraction of the coarse blocks, and this many fine cells, move:
  * in a busy picture (people walking, a hand-held camera) small changes are the
  * motion's, not new states; a spinner or a blinking cursor is a few cells. */
-#define DETAIL_MAX_MOVING 0.02
+#define DETAIL_MAX_MOVING FW_FINE_BUSY
 #define DETAIL_MAX_FINE_MOVING 8
 
 typedef struct recent_kept {
@@ -158,8 +158,9 @@ static void auto_decide(void *vctx, const fw_view *v, fw_pick *d)
      * blinking cursor does not). A return to a kept picture is said at once, min_gap or
      * not: it is what tells a blink from a brief state. */
     if (v->fine && v->fine->sampled && v->fine->settled >= DETAIL_MIN_CELLS &&
-        s->area < c->p.area_threshold && v->fine->moving <= DETAIL_MAX_FINE_MOVING &&
-        s->moving <= DETAIL_MAX_MOVING && !d->set_reference) {
+        v->fine->unsettled == 0 && s->area < c->p.area_threshold &&
+        v->fine->moving <= DETAIL_MAX_FINE_MOVING && s->moving <= DETAIL_MAX_MOVING &&
+        !d->set_reference) {
         int dup = duplicate_of(c, v);
         if (dup >= 0) {
             d->set_reference = 1;

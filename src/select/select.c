@@ -82,9 +82,15 @@ void fw_select_push(fw_select *sel, const fw_frame_info *f, const fw_scores *s, 
     /* scores compare with the reference, the latest candidate: has the picture left it? */
     int same = pk.keep || pk.set_reference;
     int departed = !same && s->area >= sel->p.area_threshold;
-    int left = !same && fine && fine->sampled && fine->left > 0;
-    fw_curator_frame(sel->curator, f, departed, left ? fine->left_onset_s : -1,
-                     left && fine->back == fine->left);
+    /* and on the fine map: a cell not restless that differs from it (new small content),
+     * or a cell of its change, restless or not, moving on (reverted: the whole picture is
+     * the one before it again, a blink) */
+    int away = !same && fine && fine->sampled && fine->settled + fine->unsettled + fine->left > 0;
+    double onset = !away                                                  ? -1
+                   : fine->left > 0 && fine->left_onset_s > fine->onset_s ? fine->left_onset_s
+                                                                          : fine->onset_s;
+    int reverted = away && fine->left > 0 && fine->back == fine->left;
+    fw_curator_frame(sel->curator, f, departed, onset, reverted);
 }
 
 int fw_select_verdict(fw_select *sel, fw_verdict *out)

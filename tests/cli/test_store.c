@@ -399,9 +399,11 @@ static void processes_share_a_store_and_it_can_be_cleared(void **state)
     char store[512];
     snprintf(store, sizeof store, "%s/shared.db", fwt_tmpdir());
     fwt_run r;
+    /* each run its own output directory ($i outside the quotes): one directory for all
+     * made them race on the same files */
     fwt_sh(&r,
-           "pids=; for i in 1 2 3; do '%s' analyze '%s' -o '%s/a$i' -q --store '%s' --no-cache & "
-           "pids=\"$pids $!\"; '%s' analyze '%s' -o '%s/b$i' -q --store '%s' & pids=\"$pids $!\"; "
+           "pids=; for i in 1 2 3; do '%s' analyze '%s' -o '%s/a'$i -q --store '%s' --no-cache & "
+           "pids=\"$pids $!\"; '%s' analyze '%s' -o '%s/b'$i -q --store '%s' & pids=\"$pids $!\"; "
            "done; fail=0; for p in $pids; do wait $p || fail=1; done; exit $fail",
            getenv("FRAMEWISE_BIN"), a, fwt_tmpdir(), store, getenv("FRAMEWISE_BIN"), b,
            fwt_tmpdir(), store);
