@@ -17,61 +17,6 @@
 #define SRC(s) "-f lavfi -i " s
 #define X264 "-c:v libx264 -preset ultrafast -pix_fmt yuv420p"
 
-static json_t *keyframes_json(const char *video, const char *opts)
-{
-    fwt_run r;
-    fwt_fw(&r, "keyframes '%s' -o '%s/kf' -q --json %s", video, fwt_tmpdir(), opts);
-    if (r.status != 0)
-        fail_msg("keyframes %s exited %d: %s", video, r.status, r.err);
-    json_t *j = fwt_json(&r);
-    fwt_free(&r);
-    return j;
-}
-
-static json_t *kf_list(json_t *root)
-{
-    json_t *k = json_object_get(root, "keyframes");
-    assert_true(json_is_array(k));
-    return k;
-}
-
-static double kf_time(json_t *root, size_t i)
-{
-    return json_real_value(json_object_get(json_array_get(kf_list(root), i), "time"));
-}
-
-static const char *kf_reason(json_t *root, size_t i)
-{
-    return json_string_value(json_object_get(json_array_get(kf_list(root), i), "reason"));
-}
-
-/* Start frames of the scenes from `framewise scenes` CSV. */
-static int scene_starts(const char *video, long *starts, double *times, int max)
-{
-    fwt_run r;
-    fwt_fw(&r, "scenes '%s' -q", video);
-    assert_int_equal(r.status, 0);
-    assert_true(strncmp(r.out, "scene,start_time,end_time,start_frame,end_frame\n", 48) == 0);
-    int n = 0;
-    const char *line = strchr(r.out, '\n') + 1;
-    while (*line && n < max) {
-        int idx;
-        double st, et;
-        long sf, ef;
-        assert_int_equal(sscanf(line, "%d,%lf,%lf,%ld,%ld", &idx, &st, &et, &sf, &ef), 5);
-        assert_int_equal(idx, n);
-        assert_true(et >= st);
-        assert_true(ef >= sf);
-        starts[n] = sf;
-        if (times)
-            times[n] = st;
-        n++;
-        line = strchr(line, '\n') + 1;
-    }
-    fwt_free(&r);
-    return n;
-}
-
 static int has_start_near(const long *starts, int n, long frame, long tolerance)
 {
     for (int i = 0; i < n; i++)
@@ -90,16 +35,16 @@ static void cuts_found_within_one_frame(void **state)
             "color=c=0x336699:s=320x240:r=25:d=2") " -filter_complex "
                                                    "[0][1][2]concat=n=3:v=1 " X264);
     long starts[16];
-    int n = scene_starts(v, starts, NULL, 16);
+    int n = fwt_scene_starts(v, starts, NULL, 16);
     assert_int_equal(n, 3);
     assert_int_equal(starts[0], 0);
     assert_true(labs(starts[1] - 50) <= 1);
     assert_true(labs(starts[2] - 100) <= 1);
     /* auto keeps a frame of every shot, each soon after its cut */
-    json_t *j = keyframes_json(v, "");
-    assert_int_equal(json_array_size(kf_list(j)), 3);
-    assert_true(kf_time(j, 1) >= 2.0 && kf_time(j, 1) <= 2.5);
-    assert_true(kf_time(j, 2) >= 4.0 && kf_time(j, 2) <= 4.5);
+    json_t *j = fwt_keyframes(v, "");
+    assert_int_equal(json_array_size(fwt_kf_list(j)), 3);
+    assert_true(fwt_kf_time(j, 1) >= 2.0 && fwt_kf_time(j, 1) <= 2.5);
+    assert_true(fwt_kf_time(j, 2) >= 4.0 && fwt_kf_time(j, 2) <= 4.5);
     json_decref(j);
 }
 
@@ -110,11 +55,11 @@ static void fade_is_not_a_cut_and_black_is_never_kept(void **state)
     const char *v =
         fwt_video("fade.mp4", SRC("smptebars=s=320x240:r=25:d=5") " -vf fade=t=out:st=1:d=2 " X264);
     long starts[8];
-    assert_int_equal(scene_starts(v, starts, NULL, 8), 1);
-    json_t *j = keyframes_json(v, "");
+    assert_int_equal(fwt_scene_starts(v, starts, NULL, 8), 1);
+    json_t *j = fwt_keyframes(v, "");
     size_t i;
     json_t *kf;
-    json_array_foreach(kf_list(j), i, kf)
+    json_array_foreach(fwt_kf_list(j), i, kf)
     {
         json_t *scores = json_object_get(kf, "scores");
         assert_false(json_is_true(json_object_get(scores, "black")));
@@ -133,19 +78,19 @@ static void auto_keeps_frame_when_caption_appears(void **state)
                                             ":text='Connection timed "
                                             "out':fontsize=22:fontcolor=white:box=1:boxcolor="
                                             "black:x=40:y=300:enable='gte(t,3)'\" " X264);
-    json_t *j = keyframes_json(v, "");
+    json_t *j = fwt_keyframes(v, "");
     int found = 0;
-    for (size_t i = 0; i < json_array_size(kf_list(j)); i++) {
-        double t = kf_time(j, i);
+    for (size_t i = 0; i < json_array_size(fwt_kf_list(j)); i++) {
+        double t = fwt_kf_time(j, i);
         if (t >= 3.0 && t <= 3.5)
             found = 1;
         assert_false(t > 0 && t < 3.0); /* nothing new before the caption */
     }
     assert_true(found);
     /* the seed's method (1 fps, threshold 30) misses it: the caption is a small area */
-    json_t *seed = keyframes_json(v, "--policy motion");
-    for (size_t i = 0; i < json_array_size(kf_list(seed)); i++)
-        assert_false(kf_time(seed, i) >= 3.0);
+    json_t *seed = fwt_keyframes(v, "--policy motion");
+    for (size_t i = 0; i < json_array_size(fwt_kf_list(seed)); i++)
+        assert_false(fwt_kf_time(seed, i) >= 3.0);
     json_decref(seed);
     json_decref(j);
 }
@@ -155,13 +100,13 @@ static void static_stretch_yields_only_gap_frames(void **state)
 {
     (void)state;
     const char *v = fwt_video("static.mp4", SRC("rgbtestsrc=s=160x120:r=10:d=25") " " X264);
-    json_t *j = keyframes_json(v, "--max-gap 10");
-    assert_int_equal(json_array_size(kf_list(j)), 3);
-    assert_string_equal(kf_reason(j, 0), "first");
-    assert_string_equal(kf_reason(j, 1), "gap");
-    assert_string_equal(kf_reason(j, 2), "gap");
-    assert_true(fabs(kf_time(j, 1) - 10.0) < 0.11);
-    assert_true(fabs(kf_time(j, 2) - 20.0) < 0.11);
+    json_t *j = fwt_keyframes(v, "--max-gap 10");
+    assert_int_equal(json_array_size(fwt_kf_list(j)), 3);
+    assert_string_equal(fwt_kf_reason(j, 0), "first");
+    assert_string_equal(fwt_kf_reason(j, 1), "gap");
+    assert_string_equal(fwt_kf_reason(j, 2), "gap");
+    assert_true(fabs(fwt_kf_time(j, 1) - 10.0) < 0.11);
+    assert_true(fabs(fwt_kf_time(j, 2) - 20.0) < 0.11);
     json_decref(j);
 }
 
@@ -178,16 +123,16 @@ static void vfr_timestamps_come_from_pts(void **state)
                                                           " -fps_mode passthrough " X264);
     long starts[8];
     double times[8];
-    int n = scene_starts(v, starts, times, 8);
+    int n = fwt_scene_starts(v, starts, times, 8);
     assert_int_equal(n, 2);
     assert_int_equal(starts[1], 20);
     assert_true(fabs(times[1] - 2.4) < 0.01);
     /* interval sampling by time: samples at whole seconds land on frames at whole seconds */
-    json_t *j = keyframes_json(v, "--policy interval --fps 1");
-    size_t count = json_array_size(kf_list(j));
+    json_t *j = fwt_keyframes(v, "--policy interval --fps 1");
+    size_t count = json_array_size(fwt_kf_list(j));
     assert_true(count >= 6);
     for (size_t i = 0; i < count; i++)
-        assert_true(fabs(kf_time(j, i) - (double)i) < 0.11);
+        assert_true(fabs(fwt_kf_time(j, i) - (double)i) < 0.11);
     json_decref(j);
 }
 
@@ -235,12 +180,13 @@ static void rotation_is_honoured(void **state)
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "-i '%s' -c copy -metadata:s:v:0 rotate=90", plain);
     const char *v = fwt_video("rot.mp4", cmd);
-    json_t *j = keyframes_json(v, "");
+    json_t *j = fwt_keyframes(v, "");
     json_t *video = json_object_get(j, "video");
     assert_int_equal(json_integer_value(json_object_get(video, "rotation")), 270);
     assert_int_equal(json_integer_value(json_object_get(video, "width")), 240);
     assert_int_equal(json_integer_value(json_object_get(video, "height")), 320);
-    const char *jpeg = json_string_value(json_object_get(json_array_get(kf_list(j), 0), "file"));
+    const char *jpeg =
+        json_string_value(json_object_get(json_array_get(fwt_kf_list(j), 0), "file"));
     int w = 0, h = 0;
     jpeg_size(jpeg, &w, &h);
     assert_int_equal(w, 240);
@@ -261,11 +207,11 @@ static void iframe_policy_keeps_stream_keyframes(void **state)
     const char *v = fwt_video(
         "gop.mp4",
         SRC("testsrc=s=320x240:r=25:d=4") " " X264 " -g 25 -keyint_min 25 -sc_threshold 0 -bf 2");
-    json_t *j = keyframes_json(v, "--policy iframe");
-    assert_int_equal(json_array_size(kf_list(j)), 4);
+    json_t *j = fwt_keyframes(v, "--policy iframe");
+    assert_int_equal(json_array_size(fwt_kf_list(j)), 4);
     for (size_t i = 0; i < 4; i++) {
-        assert_true(fabs(kf_time(j, i) - (double)i) < 0.001);
-        assert_string_equal(kf_reason(j, i), "iframe");
+        assert_true(fabs(fwt_kf_time(j, i) - (double)i) < 0.001);
+        assert_string_equal(fwt_kf_reason(j, i), "iframe");
     }
     json_decref(j);
 }
@@ -274,10 +220,10 @@ static void interval_policy_samples_by_time(void **state)
 {
     (void)state;
     const char *v = fwt_video("bars.mp4", SRC("testsrc=s=320x240:r=25:d=4") " " X264 " -bf 3");
-    json_t *j = keyframes_json(v, "--policy interval --fps 2");
-    assert_int_equal(json_array_size(kf_list(j)), 8);
+    json_t *j = fwt_keyframes(v, "--policy interval --fps 2");
+    assert_int_equal(json_array_size(fwt_kf_list(j)), 8);
     for (size_t i = 0; i < 8; i++)
-        assert_true(fabs(kf_time(j, i) - 0.5 * (double)i) < 0.021);
+        assert_true(fabs(fwt_kf_time(j, i) - 0.5 * (double)i) < 0.021);
     json_t *video = json_object_get(j, "video");
     assert_int_equal(json_integer_value(json_object_get(video, "width")), 320);
     json_decref(j);
@@ -299,13 +245,13 @@ static void budget_caps_keyframes_and_keeps_the_first(void **state)
 {
     (void)state;
     const char *v = four_states();
-    json_t *all = keyframes_json(v, "");
-    assert_int_equal(json_array_size(kf_list(all)), 4);
+    json_t *all = fwt_keyframes(v, "");
+    assert_int_equal(json_array_size(fwt_kf_list(all)), 4);
     json_decref(all);
-    json_t *j = keyframes_json(v, "--budget 2");
-    assert_int_equal(json_array_size(kf_list(j)), 2);
-    assert_string_equal(kf_reason(j, 0), "first");
-    assert_true(kf_time(j, 1) > kf_time(j, 0));
+    json_t *j = fwt_keyframes(v, "--budget 2");
+    assert_int_equal(json_array_size(fwt_kf_list(j)), 2);
+    assert_string_equal(fwt_kf_reason(j, 0), "first");
+    assert_true(fwt_kf_time(j, 1) > fwt_kf_time(j, 0));
     json_decref(j);
 }
 
@@ -330,7 +276,7 @@ static void reads_standard_input(void **state)
            fwt_tmpdir());
     assert_int_equal(r.status, 0);
     json_t *j = fwt_json(&r);
-    assert_int_equal(json_array_size(kf_list(j)), 4);
+    assert_int_equal(json_array_size(fwt_kf_list(j)), 4);
     assert_string_equal(json_string_value(json_object_get(json_object_get(j, "video"), "path")),
                         "-");
     json_decref(j);
@@ -452,140 +398,6 @@ static void usage_errors_exit_2_and_help_exits_0(void **state)
     fwt_free(&r);
 }
 
-/* ---- generated clips with known states (tests/clips.sh) ------------------------ */
-
-/* The first keyframe in [from, to], or -1. */
-static int kf_within(json_t *root, double from, double to)
-{
-    for (size_t i = 0; i < json_array_size(kf_list(root)); i++)
-        if (kf_time(root, i) >= from - 1e-6 && kf_time(root, i) <= to + 1e-6)
-            return (int)i;
-    return -1;
-}
-
-/* A 40-px counter on a still 720p slide changes every second, 60 times: each change is
- * kept within 0.5 s, and hardly anything else (the seed's method keeps one frame). */
-static void timer_slide_keeps_every_change_within_half_a_second(void **state)
-{
-    (void)state;
-    const char *v = fwt_clip("timer", 10);
-    fwt_state st[64];
-    int n = fwt_clip_states("timer", st, 64);
-    assert_int_equal(n, 61);
-    json_t *j = keyframes_json(v, "");
-    int kept = 0;
-    for (int i = 1; i < n; i++)
-        kept += kf_within(j, st[i].start, st[i].start + 0.5) >= 0;
-    if (kept < 58 || json_array_size(kf_list(j)) > 70)
-        fail_msg("%d of 60 changes kept within 0.5 s, %zu keyframes (want >= 58, <= 70)", kept,
-                 json_array_size(kf_list(j)));
-    json_decref(j);
-    json_t *seed = keyframes_json(v, "--policy motion");
-    assert_true(json_array_size(kf_list(seed)) <= 2);
-    json_decref(seed);
-}
-
-/* A toast in a corner (0.7 % of the picture) for 1.5 s is kept; a blinking cursor and a
- * spinner for 30 s are not: only the first frame and the max-gap frames. */
-static void toast_is_kept_cursor_and_spinner_are_not(void **state)
-{
-    (void)state;
-    json_t *j = keyframes_json(fwt_clip("toast", 25), "");
-    int i = kf_within(j, 3.0, 3.5);
-    if (i < 0)
-        fail_msg("no keyframe within 0.5 s of the toast (3.0 s)");
-    assert_true(kf_within(j, 0.01, 2.99) < 0); /* nothing new before it */
-    json_decref(j);
-    j = keyframes_json(fwt_clip("blink", 25), "--max-gap 10");
-    if (json_array_size(kf_list(j)) > 3)
-        fail_msg("blinking cursor and spinner: %zu keyframes (want first + 2 gap)",
-                 json_array_size(kf_list(j)));
-    assert_string_equal(kf_reason(j, 0), "first");
-    for (size_t k = 1; k < json_array_size(kf_list(j)); k++)
-        assert_string_equal(kf_reason(j, k), "gap");
-    json_decref(j);
-}
-
-/* A window fades out in the last 0.3 s: the stream ends before the change settles, and
- * the final picture is kept with reason "last". A still ending adds nothing. */
-static void final_state_is_kept_with_reason_last(void **state)
-{
-    (void)state;
-    json_t *j = keyframes_json(fwt_clip("last", 25), "");
-    size_t n = json_array_size(kf_list(j));
-    assert_true(n >= 2);
-    assert_string_equal(kf_reason(j, n - 1), "last");
-    assert_true(kf_time(j, n - 1) >= 4.9);
-    assert_true(kf_within(j, 0.01, 4.69) < 0);
-    json_decref(j);
-    j = keyframes_json(fwt_clip("toast", 25), ""); /* ends as it began: nothing to add */
-    for (size_t k = 0; k < json_array_size(kf_list(j)); k++)
-        assert_string_not_equal(kf_reason(j, k), "last");
-    json_decref(j);
-}
-
-/* Red to green of the same brightness: a cut (scenes), and a kept frame; the same for a
- * panel that changes colour. Neither is a near-duplicate of the red picture. */
-static void isoluminant_cut_and_local_change_are_found(void **state)
-{
-    (void)state;
-    const char *cut = fwt_clip("iso_cut", 25);
-    long starts[8];
-    assert_int_equal(scene_starts(cut, starts, NULL, 8), 2);
-    assert_true(labs(starts[1] - 50) <= 1);
-    json_t *j = keyframes_json(cut, "");
-    assert_int_equal(json_array_size(kf_list(j)), 2);
-    assert_true(kf_within(j, 2.0, 2.5) == 1);
-    json_decref(j);
-    j = keyframes_json(fwt_clip("iso_local", 25), "");
-    assert_int_equal(json_array_size(kf_list(j)), 2);
-    assert_true(kf_within(j, 2.0, 2.5) == 1);
-    /* the same luma: only colour tells them apart */
-    double l0 = json_real_value(
-        json_object_get(json_object_get(json_array_get(kf_list(j), 0), "scores"), "luma"));
-    double l1 = json_real_value(
-        json_object_get(json_object_get(json_array_get(kf_list(j), 1), "scores"), "luma"));
-    assert_true(fabs(l0 - l1) < 1.0);
-    json_decref(j);
-}
-
-/* Six title cards whose words slide and fade in, between animated transitions: each card
- * is kept once its words have settled, and the whole is at most 15 keyframes a minute. */
-static void motion_graphics_cards_are_kept_once_their_words_settle(void **state)
-{
-    (void)state;
-    fwt_state st[8];
-    int n = fwt_clip_states("cards", st, 8);
-    assert_int_equal(n, 6);
-    json_t *j = keyframes_json(fwt_clip("cards", 25), "");
-    for (int i = 0; i < n; i++)
-        if (kf_within(j, st[i].start, st[i].end) < 0)
-            fail_msg("card '%s' (%.1f-%.1f s) has no keyframe after its words settled", st[i].label,
-                     st[i].start, st[i].end);
-    size_t kept = json_array_size(kf_list(j));
-    if (kept > 15 * 36 / 60)
-        fail_msg("%zu keyframes in 36 s: more than 15 a minute", kept);
-    json_decref(j);
-}
-
-/* --max-rate is the bound: without it the transitions' mid-motion frames stay; a lower
- * one drops more of them, never a card. */
-static void max_rate_bounds_what_never_settles(void **state)
-{
-    (void)state;
-    const char *v = fwt_clip("cards", 25);
-    json_t *off = keyframes_json(v, "--max-rate 0");
-    json_t *low = keyframes_json(v, "--max-rate 6");
-    fwt_state st[8];
-    int n = fwt_clip_states("cards", st, 8);
-    assert_true(json_array_size(kf_list(off)) > 15 * 36 / 60);
-    assert_true(json_array_size(kf_list(low)) <= (size_t)n + 1); /* the cards and the first */
-    for (int i = 0; i < n; i++)
-        assert_true(kf_within(low, st[i].start, st[i].end) >= 0);
-    json_decref(off);
-    json_decref(low);
-}
-
 /* ---- the shared real clips (skipped when absent) ------------------------------ */
 
 static void real_megamind_cuts_found(void **state)
@@ -594,7 +406,7 @@ static void real_megamind_cuts_found(void **state)
     const char *v = fwt_real("Megamind.avi");
     fwt_skip_without(v);
     long starts[32];
-    int n = scene_starts(v, starts, NULL, 32);
+    int n = fwt_scene_starts(v, starts, NULL, 32);
     assert_true(has_start_near(starts, n, 98, 1));
     assert_true(has_start_near(starts, n, 154, 1));
     assert_true(has_start_near(starts, n, 200, 1));
@@ -609,15 +421,15 @@ static void real_pyscenedetect_cuts_and_coverage(void **state)
     const char *v = fwt_real("pyscenedetect-testvideo.mp4");
     fwt_skip_without(v);
     long starts[32];
-    int n = scene_starts(v, starts, NULL, 32);
+    int n = fwt_scene_starts(v, starts, NULL, 32);
     assert_true(has_start_near(starts, n, 30, 1));
     assert_true(has_start_near(starts, n, 180, 1));
-    json_t *j = keyframes_json(v, "");
+    json_t *j = fwt_keyframes(v, "");
     static const long photo[4][2] = {{30, 179}, {211, 359}, {394, 527}, {558, 693}};
     int covered[4] = {0};
     size_t i;
     json_t *kf;
-    json_array_foreach(kf_list(j), i, kf)
+    json_array_foreach(fwt_kf_list(j), i, kf)
     {
         long frame = (long)json_integer_value(json_object_get(kf, "frame"));
         for (int p = 0; p < 4; p++)
@@ -658,7 +470,7 @@ static void real_clips_all_processed(void **state)
         if (strstr(r.err, "@ 0x")) /* a damaged clip's warning names the codec, not a pointer */
             fail_msg("%s: libav's prefix in a warning: %s", clips[i], r.err);
         json_t *j = fwt_json(&r);
-        size_t n = json_array_size(kf_list(j));
+        size_t n = json_array_size(fwt_kf_list(j));
         double duration = json_real_value(json_object_get(json_object_get(j, "video"), "duration"));
         /* at least one frame, and far fewer than one per second on average plus cuts */
         if (n < 1 || n > 2 + (size_t)(duration * 1.0))
@@ -685,14 +497,6 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(bad_inputs_give_one_line_and_exit_2, fwt_teardown),
         cmocka_unit_test_teardown(unwritable_output_exits_1, fwt_teardown),
         cmocka_unit_test_teardown(usage_errors_exit_2_and_help_exits_0, fwt_teardown),
-        cmocka_unit_test_teardown(timer_slide_keeps_every_change_within_half_a_second,
-                                  fwt_teardown),
-        cmocka_unit_test_teardown(toast_is_kept_cursor_and_spinner_are_not, fwt_teardown),
-        cmocka_unit_test_teardown(final_state_is_kept_with_reason_last, fwt_teardown),
-        cmocka_unit_test_teardown(isoluminant_cut_and_local_change_are_found, fwt_teardown),
-        cmocka_unit_test_teardown(motion_graphics_cards_are_kept_once_their_words_settle,
-                                  fwt_teardown),
-        cmocka_unit_test_teardown(max_rate_bounds_what_never_settles, fwt_teardown),
         cmocka_unit_test_teardown(real_megamind_cuts_found, fwt_teardown),
         cmocka_unit_test_teardown(real_pyscenedetect_cuts_and_coverage, fwt_teardown),
         cmocka_unit_test_teardown(real_clips_all_processed, fwt_teardown),
