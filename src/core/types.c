@@ -17,18 +17,6 @@ int fw_hash_distance(uint64_t a, uint64_t b)
     return __builtin_popcountll(a ^ b);
 }
 
-int fw_fine_cell_differs(const uint8_t *a, const uint8_t *b, int cx, int cy, int peak, int mean)
-{
-    int sum = 0, top = 0;
-    for (int y = cy * FW_FINE_CELL; y < (cy + 1) * FW_FINE_CELL; y++)
-        for (int x = cx * FW_FINE_CELL; x < (cx + 1) * FW_FINE_CELL; x++) {
-            int d = abs((int)a[y * FW_FINE_W + x] - (int)b[y * FW_FINE_W + x]);
-            sum += d;
-            top = d > top ? d : top;
-        }
-    return top >= peak && sum >= mean * FW_FINE_CELL * FW_FINE_CELL;
-}
-
 int fw_fine_cells_differ(const uint8_t *a, const uint8_t *b, int peak, int mean, int limit,
                          const uint8_t *skip)
 {

@@ -98,8 +98,22 @@ typedef struct fw_fine {
 #define FW_FINE_RESTLESS_MOVES 3
 #define FW_FINE_RESTLESS_S 1.5
 
-/* Whether fine cell (cx, cy) of two fine pictures differs by peak and mean (above). */
-int fw_fine_cell_differs(const uint8_t *a, const uint8_t *b, int cx, int cy, int peak, int mean);
+/* Whether fine cell (cx, cy) of two fine pictures differs by peak and mean (above).
+ * Inline: the fine map runs it for every cell at every sample. */
+static inline int fw_fine_cell_differs(const uint8_t *a, const uint8_t *b, int cx, int cy, int peak,
+                                       int mean)
+{
+    int sum = 0, top = 0;
+    const int at = cy * FW_FINE_CELL * FW_FINE_W + cx * FW_FINE_CELL;
+    for (int y = 0; y < FW_FINE_CELL; y++)
+        for (int x = 0; x < FW_FINE_CELL; x++) {
+            int d = a[at + y * FW_FINE_W + x] - b[at + y * FW_FINE_W + x];
+            d = d < 0 ? -d : d;
+            sum += d;
+            top = d > top ? d : top;
+        }
+    return top >= peak && sum >= mean * FW_FINE_CELL * FW_FINE_CELL;
+}
 /* Fine cells that differ by peak and mean between two fine pictures, counting stops at
  * limit; cells flagged in skip (NULL: none) do not count. */
 int fw_fine_cells_differ(const uint8_t *a, const uint8_t *b, int peak, int mean, int limit,

@@ -295,21 +295,6 @@ static int is_restless(const fine_map *m, int i, double t)
     return t - m->moves_s[i][FW_FINE_RESTLESS_MOVES - 1] <= FW_FINE_RESTLESS_S;
 }
 
-/* fw_fine_cell_differs for one 4x4 cell, inlined: it runs for every cell at every sample. */
-static inline int cell_differs(const uint8_t *a, const uint8_t *b, int cx, int cy, int peak,
-                               int mean)
-{
-    int sum = 0, top = 0;
-    const int at = cy * FW_FINE_CELL * FW_FINE_W + cx * FW_FINE_CELL;
-    for (int y = 0; y < FW_FINE_CELL; y++)
-        for (int x = 0; x < FW_FINE_CELL; x++) {
-            int d = abs((int)a[at + y * FW_FINE_W + x] - (int)b[at + y * FW_FINE_W + x]);
-            sum += d;
-            top = d > top ? d : top;
-        }
-    return top >= peak && sum >= mean * FW_FINE_CELL * FW_FINE_CELL;
-}
-
 /* One sample of the fine map: per cell, has it moved since the last sample (then its
  * anchor becomes what it shows now, and what it differs from is measured again), and
  * does it differ from the reference? Of the cells that differ and are not restless,
@@ -326,8 +311,9 @@ static void fine_sample(fw_scorer *sc, double t, fw_fine *out, fw_scores *s)
     for (int cy = 0; cy < FCH; cy++)
         for (int cx = 0; cx < FCW; cx++) {
             int i = cy * FCW + cx;
-            int moved = !m->have_anchor ||
-                        cell_differs(cur, m->anchor, cx, cy, FW_FINE_MOVE_PEAK, FW_FINE_MOVE_MEAN);
+            int moved =
+                !m->have_anchor ||
+                fw_fine_cell_differs(cur, m->anchor, cx, cy, FW_FINE_MOVE_PEAK, FW_FINE_MOVE_MEAN);
             if (moved) {
                 if (m->have_anchor) {
                     m->moved_s[i] = t;
@@ -336,10 +322,11 @@ static void fine_sample(fw_scorer *sc, double t, fw_fine *out, fw_scores *s)
                 copy_cell(m->anchor, cur, cx, cy);
             }
             if (moved || m->stale) {
-                m->vs_ref[i] =
-                    m->have_ref && cell_differs(cur, m->ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN);
-                m->vs_prev[i] = m->have_prev_ref &&
-                                cell_differs(cur, m->prev_ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN);
+                m->vs_ref[i] = m->have_ref && fw_fine_cell_differs(cur, m->ref, cx, cy,
+                                                                   FW_FINE_PEAK, FW_FINE_MEAN);
+                m->vs_prev[i] =
+                    m->have_prev_ref &&
+                    fw_fine_cell_differs(cur, m->prev_ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN);
             }
             m->restless[i] = (uint8_t)is_restless(m, i, t);
             off_prev += m->vs_prev[i] && !m->restless[i];
@@ -438,7 +425,7 @@ void fw_scorer_set_reference(fw_scorer *sc)
         for (int cx = 0; cx < FCW; cx++)
             m->region[cy * FCW + cx] =
                 fine && m->have_ref &&
-                cell_differs(fine, m->ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN);
+                fw_fine_cell_differs(fine, m->ref, cx, cy, FW_FINE_PEAK, FW_FINE_MEAN);
     if (fine)
         memcpy(m->ref, fine, sizeof m->ref);
     m->have_ref = fine != NULL;
