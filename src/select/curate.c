@@ -251,7 +251,9 @@ static int kept_within(const fw_curator *c, double t)
 /* Any window of FW_RATE_WINDOW_S that ends at a candidate holds at most cap frames. */
 static void bound_rate(fw_curator *c)
 {
-    if (c->cap <= 0 || c->n + c->n_kept <= c->cap) /* cannot be over: the common case */
+    /* no window can be over when all that waits and all kept since the oldest waiting
+     * one's window began fit: the common case, and a scan of KEPT_TIMES at most */
+    if (c->cap <= 0 || c->n == 0 || c->n + kept_within(c, c->q[0].time_s) <= c->cap)
         return;
     for (int end = 0; end < c->n; end++) {
         const cand *e = &c->q[end];
