@@ -16,14 +16,16 @@
 #define WORD_MIN_CONF 45.0
 #define LINE_MIN_CONF 62.0
 #define SHORT_MIN_CONF                                                                             \
-    85.0               /* a line of under 4 letters/digits and under 2 Chinese characters:         \
-                          junk below this */
-#define MORPH_RADIUS 7 /* strokes up to ~14 px survive the top-hat */
+    85.0 /* a line of under 4 letters/digits and under 2 Chinese characters:                       \
+            junk below this */
 
 struct fw_ocr {
     TessBaseAPI *api;
     int trace; /* FW_OCR_TRACE=1: every word and its confidence on stderr, for tuning;
-                  FW_OCR_TRACE=DIR also saves each normalised picture there (PGM) */
+                  FW_OCR_TRACE=DIR also saves each picture Tesseract gets there (PGM) */
+    /* The steps after the normalisation, each of which FW_OCR_OFF (a list such as
+     * "texture") turns off, for bench/ocr.sh's variants: */
+    int texture; /* skip pictures and blank regions without text-like rows */
 };
 
 const char *fw_ocr_version(void)
@@ -96,6 +98,8 @@ int fw_ocr_open(fw_ocr **out, const char *lang, fw_error *err)
     }
     TessBaseAPISetPageSegMode(o->api, PSM_SPARSE_TEXT);
     o->trace = getenv("FW_OCR_TRACE") != NULL;
+    const char *off = getenv("FW_OCR_OFF");
+    o->texture = !(off && strstr(off, "texture"));
     *out = o;
     return 0;
 }
@@ -194,7 +198,7 @@ static void acc_word(line_acc *l, const char *word, double conf, int x0, int y0,
 }
 
 /* Keeps the line when it is confident and has something to read. */
-static int flush_line(line_acc *l, int scale, fw_ocr_result *out, int *cap)
+static int flush_line(line_acc *l, int mul, int div, fw_ocr_result *out, int *cap)
 {
     double conf = l->weight > 0 ? l->conf_sum / l->weight : 0;
     int keep = l->len > 0 && conf >= LINE_MIN_CONF && (l->alnum >= 2 || l->cjk >= 1);
@@ -216,39 +220,37 @@ static int flush_line(line_acc *l, int scale, fw_ocr_result *out, int *cap)
         if (!(d->text = strdup(l->text)))
             return FW_ENOMEM;
         d->conf = conf;
-        d->x = l->x0 / scale;
-        d->y = l->y0 / scale;
-        d->w = (l->x1 - l->x0) / scale;
-        d->h = (l->y1 - l->y0) / scale;
+        d->x = l->x0 * mul / div;
+        d->y = l->y0 * mul / div;
+        d->w = (l->x1 - l->x0) * mul / div;
+        d->h = (l->y1 - l->y0) * mul / div;
         out->n++;
     }
     memset(l, 0, sizeof *l);
     return 0;
 }
 
-int fw_ocr_read(fw_ocr *o, const uint8_t *grey, int w, int h, int stride, int scale,
-                fw_ocr_result *out, fw_error *err)
+static void save_trace(const uint8_t *p, int w, int h)
 {
-    memset(out, 0, sizeof *out);
-    out->scale = scale;
-    uint8_t *norm = malloc((size_t)w * h);
-    if (!norm || fw_ocr_normalise(grey, w, h, stride, MORPH_RADIUS, norm)) {
-        free(norm);
-        return fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
+    const char *dir = getenv("FW_OCR_TRACE");
+    static int seq;
+    char path[512];
+    snprintf(path, sizeof path, "%s/ocr-%03d.pgm", dir, __atomic_fetch_add(&seq, 1, 0));
+    FILE *f = dir[0] == '/' ? fopen(path, "wb") : NULL;
+    if (f) {
+        fprintf(f, "P5\n%d %d\n255\n", w, h);
+        fwrite(p, 1, (size_t)w * h, f);
+        fclose(f);
     }
-    if (o->trace) {
-        const char *dir = getenv("FW_OCR_TRACE");
-        static int seq;
-        char path[512];
-        snprintf(path, sizeof path, "%s/ocr-%03d.pgm", dir, __atomic_fetch_add(&seq, 1, 0));
-        FILE *f = dir[0] == '/' ? fopen(path, "wb") : NULL;
-        if (f) {
-            fprintf(f, "P5\n%d %d\n255\n", w, h);
-            fwrite(norm, 1, (size_t)w * h, f);
-            fclose(f);
-        }
-    }
-    TessBaseAPISetImage(o->api, norm, w, h, 1, w);
+}
+
+/* Tesseract on one prepared picture: its lines, boxes times mul / div, added to out. */
+static int recognise(fw_ocr *o, const uint8_t *pic, int w, int h, int mul, int div,
+                     fw_ocr_result *out, int *cap, fw_error *err)
+{
+    if (o->trace)
+        save_trace(pic, w, h);
+    TessBaseAPISetImage(o->api, pic, w, h, 1, w);
     int rc = 0;
     if (TessBaseAPIRecognize(o->api, NULL) != 0) {
         rc = fw_error_set(err, FW_EINTERNAL, "ocr: Tesseract could not read the picture");
@@ -259,10 +261,9 @@ int fw_ocr_read(fw_ocr *o, const uint8_t *grey, int w, int h, int stride, int sc
         goto done;
     const TessPageIterator *pi = TessResultIteratorGetPageIteratorConst(ri);
     line_acc line = {0};
-    int cap = 0;
     do {
         if (TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE) && line.len &&
-            (rc = flush_line(&line, scale, out, &cap)))
+            (rc = flush_line(&line, mul, div, out, cap)))
             break;
         char *word = TessResultIteratorGetUTF8Text(ri, RIL_WORD);
         int x0, y0, x1, y1;
@@ -277,12 +278,49 @@ int fw_ocr_read(fw_ocr *o, const uint8_t *grey, int w, int h, int stride, int sc
         TessDeleteText(word);
     } while (TessResultIteratorNext(ri, RIL_WORD));
     if (!rc)
-        rc = flush_line(&line, scale, out, &cap);
+        rc = flush_line(&line, mul, div, out, cap);
     TessResultIteratorDelete(ri);
     if (rc)
         rc = fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
 done:
     TessBaseAPIClear(o->api);
+    return rc;
+}
+
+/* Text-like structure of a normalised picture (texture blanked in place); 0 rows: none. */
+static int find_text(fw_ocr *o, uint8_t *pic, int w, int h, fw_ocr_text *t, fw_error *err)
+{
+    if (fw_ocr_find_text(pic, w, h, t))
+        return fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
+    if (o->trace)
+        fprintf(stderr,
+                "ocr: %dx%d: %d components, %d chains, %d text-like rows, %d of %d "
+                "tiles textured, %d blanked\n",
+                w, h, t->n_components, t->n_chains, t->n_rows, t->n_textured, t->n_tiles,
+                t->n_blanked);
+    return 0;
+}
+
+int fw_ocr_read(fw_ocr *o, const uint8_t *grey, int w, int h, int stride, int scale,
+                fw_ocr_result *out, fw_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->scale = scale;
+    int cap = 0, rc = 0;
+    uint8_t *norm = malloc((size_t)w * h);
+    if (!norm || fw_ocr_normalise(grey, w, h, stride, FW_OCR_MORPH_RADIUS, norm)) {
+        free(norm);
+        return fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
+    }
+    fw_ocr_text t = {0};
+    if (o->texture && (rc = find_text(o, norm, w, h, &t, err)))
+        goto done;
+    out->blanked = t.n_tiles ? (double)t.n_blanked / t.n_tiles : 0;
+    out->skipped = o->texture && t.n_rows == 0;
+    if (!out->skipped && (rc = recognise(o, norm, w, h, 1, scale, out, &cap, err)))
+        goto done;
+done:
+    fw_ocr_text_free(&t);
     free(norm);
     if (rc)
         fw_ocr_result_free(out);

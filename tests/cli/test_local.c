@@ -2,7 +2,8 @@
  * CLI: strings drawn at known times in English and Chinese are found within one
  * keyframe of their appearance and enter the text timeline; a frame without text is
  * an observation without text; OCR never holds up decoding; openai+local attaches the
- * OCR to the model's answer; the real screen recording's typed messages are read.
+ * OCR to the model's answer; the real screen recording's typed messages are read;
+ * texture is not read.
  * Run one test per process: test_local NAME. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -304,6 +305,43 @@ static void message_board_typed_messages_are_read(void **state)
     json_decref(rep);
 }
 
+/* A cellular automaton (rule 110, 4-px cells) and a Mandelbrot zoom with noise, at
+ * 1280x720: thousands of blobs and no text. Tesseract once read 30 s of "FF." "Fr,"
+ * from each automaton keyframe; now none is given to it, and of the fractal only
+ * its few text-like rows are. */
+static void texture_without_text_is_skipped_quickly(void **state)
+{
+    (void)state;
+    const char *clip = fwt_video(
+        "texture.mp4",
+        "-f lavfi -i 'cellauto=s=320x180:r=10:rule=110:random_fill_ratio=0.5:seed=7,"
+        "scale=1280:720:flags=neighbor,noise=alls=3:allf=t' -f lavfi -i "
+        "'mandelbrot=s=640x360:r=10,scale=1280:720,noise=alls=3:allf=t' -filter_complex "
+        "'[0]trim=duration=1[a];[1]trim=duration=1[b];[a][b]concat=n=2:v=1[v]' -map '[v]' "
+        "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+    json_t *rep = run_analyze(clip, "");
+    json_t *obs = json_object_get(rep, "observations");
+    int automaton = 0, fractal = 0;
+    size_t i;
+    json_t *ob;
+    json_array_foreach(obs, i, ob)
+    {
+        json_t *f = json_object_get(ob, "fields");
+        double t = json_real_value(json_object_get(ob, "time"));
+        assert_int_equal(json_array_size(json_object_get(f, "lines")), 0);
+        if (t < 1) {
+            assert_true(json_is_true(json_object_get(f, "ocr_skipped")));
+            automaton++;
+        } else {
+            assert_true(json_real_value(json_object_get(f, "ocr_blanked")) > 0.5);
+            fractal++;
+        }
+    }
+    assert_true(automaton >= 1);
+    assert_true(fractal >= 1);
+    json_decref(rep);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +352,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(openai_plus_local_attaches_the_ocr, fwt_teardown),
         cmocka_unit_test_teardown(missing_ocr_language_is_one_line, fwt_teardown),
         cmocka_unit_test_teardown(message_board_typed_messages_are_read, fwt_teardown),
+        cmocka_unit_test_teardown(texture_without_text_is_skipped_quickly, fwt_teardown),
     };
     fwt_select_test(argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
