@@ -24,8 +24,11 @@ struct fw_ocr {
     int trace; /* FW_OCR_TRACE=1: every word and its confidence on stderr, for tuning;
                   FW_OCR_TRACE=DIR also saves each picture Tesseract gets there (PGM) */
     /* The steps after the normalisation, each of which FW_OCR_OFF (a list such as
-     * "texture") turns off, for bench/ocr.sh's variants: */
+     * "texture,deskew") turns off, for bench/ocr.sh's variants: */
     int texture; /* skip pictures and blank regions without text-like rows */
+    int big;     /* the big-text pass (fw_ocr_big_picture) ... */
+    int big_k;   /* ... at 1/big_k of the picture (FW_OCR_BIG_SCALE, default 4) ... */
+    int deskew;  /* ... turning tilted rows level */
 };
 
 const char *fw_ocr_version(void)
@@ -100,6 +103,10 @@ int fw_ocr_open(fw_ocr **out, const char *lang, fw_error *err)
     o->trace = getenv("FW_OCR_TRACE") != NULL;
     const char *off = getenv("FW_OCR_OFF");
     o->texture = !(off && strstr(off, "texture"));
+    o->big = !(off && strstr(off, "big"));
+    o->deskew = !(off && strstr(off, "deskew"));
+    const char *k = getenv("FW_OCR_BIG_SCALE");
+    o->big_k = k && atoi(k) >= 2 && atoi(k) <= 8 ? atoi(k) : FW_OCR_BIG_SCALE;
     *out = o;
     return 0;
 }
@@ -301,12 +308,46 @@ static int find_text(fw_ocr *o, uint8_t *pic, int w, int h, fw_ocr_text *t, fw_e
     return 0;
 }
 
+/* The big-text pass (fw_ocr_big_picture): only rows of tall letters, read on the
+ * picture shrunk o->big_k times, turned level; its lines merged into out's.
+ * *ran: Tesseract ran. */
+static int read_big(fw_ocr *o, const uint8_t *grey, int w, int h, int stride, int scale,
+                    fw_ocr_result *out, int *cap, int *ran, fw_error *err)
+{
+    fw_ocr_big b;
+    int rc = fw_ocr_big_picture(grey, w, h, stride, o->big_k, o->deskew, &b);
+    *ran = 0;
+    if (rc)
+        return fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
+    if (o->trace)
+        fprintf(stderr,
+                "ocr: big text %dx%d: %d components, %d chains, %d text-like rows, %d "
+                "tall, tilt %.1f degrees\n",
+                b.w, b.h, b.text.n_components, b.text.n_chains, b.text.n_rows, b.n_tall, b.deg);
+    fw_ocr_result big = {0};
+    int big_cap = 0;
+    if (b.n_tall > 0) {
+        *ran = 1;
+        rc = recognise(o, b.pic, b.w, b.h, 1, 1, &big, &big_cap, err);
+    }
+    for (int i = 0; !rc && i < big.n; i++) {
+        fw_ocr_big_unturn(&b, &big.lines[i], scale);
+        rc = fw_ocr_merge_line(out, cap, &big.lines[i]);
+        big.lines[i].text = NULL; /* taken */
+        if (rc)
+            rc = fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
+    }
+    fw_ocr_result_free(&big);
+    fw_ocr_big_free(&b);
+    return rc;
+}
+
 int fw_ocr_read(fw_ocr *o, const uint8_t *grey, int w, int h, int stride, int scale,
                 fw_ocr_result *out, fw_error *err)
 {
     memset(out, 0, sizeof *out);
     out->scale = scale;
-    int cap = 0, rc = 0;
+    int cap = 0, rc = 0, skipped = 1;
     uint8_t *norm = malloc((size_t)w * h);
     if (!norm || fw_ocr_normalise(grey, w, h, stride, FW_OCR_MORPH_RADIUS, norm)) {
         free(norm);
@@ -316,9 +357,18 @@ int fw_ocr_read(fw_ocr *o, const uint8_t *grey, int w, int h, int stride, int sc
     if (o->texture && (rc = find_text(o, norm, w, h, &t, err)))
         goto done;
     out->blanked = t.n_tiles ? (double)t.n_blanked / t.n_tiles : 0;
-    out->skipped = o->texture && t.n_rows == 0;
-    if (!out->skipped && (rc = recognise(o, norm, w, h, 1, scale, out, &cap, err)))
-        goto done;
+    if (!o->texture || t.n_rows > 0) {
+        skipped = 0;
+        if ((rc = recognise(o, norm, w, h, 1, scale, out, &cap, err)))
+            goto done;
+    }
+    if (o->big) {
+        int ran = 0;
+        if ((rc = read_big(o, grey, w, h, stride, scale, out, &cap, &ran, err)))
+            goto done;
+        skipped &= !ran;
+    }
+    out->skipped = o->texture && skipped;
 done:
     fw_ocr_text_free(&t);
     free(norm);

@@ -6,7 +6,8 @@
  * letters is not read at all, and texture is blanked (fw_ocr_find_text); the rest is
  * read with sparse-text page segmentation, and the words are filtered: low-confidence
  * junk (icons, borders) is dropped, Chinese characters are joined without the spaces
- * Tesseract puts between them.
+ * Tesseract puts between them. Big display words (titles) are read a second time on
+ * the picture shrunk and turned level (fw_ocr_big_picture).
  *
  * In:  an 8-bit grey picture (any size) and the scale it was enlarged by.
  * Out: lines of text with a confidence (0..100) and a box in the unscaled picture.
@@ -22,6 +23,7 @@
 
 #define FW_OCR_DEFAULT_LANG "eng+chi_sim"
 #define FW_OCR_MORPH_RADIUS 7 /* the normalisation's window: strokes up to ~14 px survive */
+#define FW_OCR_BIG_SCALE 4    /* the big-text pass reads the picture shrunk this much */
 
 typedef struct fw_ocr fw_ocr;
 
@@ -88,4 +90,35 @@ typedef struct fw_ocr_text {
  * Returns 0 or FW_ENOMEM; out is freed with fw_ocr_text_free. */
 int fw_ocr_find_text(uint8_t *p, int w, int h, fw_ocr_text *out);
 void fw_ocr_text_free(fw_ocr_text *t);
+/* Blanks (in place) everything but the rows at least min_h high, with a margin of two
+ * of their heights. Returns how many rows were kept, or FW_ENOMEM. */
+int fw_ocr_keep_rows(uint8_t *p, int w, int h, const fw_ocr_row *rows, int n, int min_h);
+
+/* The big-text pass's picture: grey (w x h, stride) shrunk k times, normalised, all
+ * but its rows of tall letters blanked, turned level when they are tilted (deskew).
+ * Returns 0 or FW_ENOMEM; out is freed with fw_ocr_big_free. */
+typedef struct fw_ocr_big {
+    uint8_t *pic;     /* w x h, for Tesseract; NULL when the picture is too small */
+    int w, h, k;      /* its size, and the shrink */
+    double deg;       /* it was turned by -deg (0: level) */
+    int n_tall;       /* rows of tall letters kept (0: nothing to read) */
+    fw_ocr_text text; /* its rows */
+} fw_ocr_big;
+int fw_ocr_big_picture(const uint8_t *grey, int w, int h, int stride, int k, int deskew,
+                       fw_ocr_big *out);
+/* A line's box read on b->pic, back in the frame's pixels (the grey picture was the
+ * frame enlarged scale times). */
+void fw_ocr_big_unturn(const fw_ocr_big *b, fw_ocr_line *l, int scale);
+void fw_ocr_big_free(fw_ocr_big *b);
+/* Adds a line of the big-text pass to out (cap: lines allocated). Where it overlaps
+ * lines there, it replaces them if it says more than they do together (letters times
+ * confidence), else it is dropped. Kept in reading order (before the first line that
+ * starts lower). Takes l->text. Returns 0 or FW_ENOMEM. */
+int fw_ocr_merge_line(fw_ocr_result *out, int *cap, fw_ocr_line *l);
+/* dst (w x h): src (w x h) turned by deg degrees (clockwise on screen) about its
+ * centre, bilinear, white where nothing was. */
+void fw_ocr_rotate(const uint8_t *src, int w, int h, double deg, uint8_t *dst);
+/* dst ((w/k) x (h/k), stride w/k): the mean of each k x k block of src. */
+void fw_ocr_shrink(const uint8_t *src, int w, int h, int stride, int k, uint8_t *dst);
+
 #endif

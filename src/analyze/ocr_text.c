@@ -419,3 +419,27 @@ void fw_ocr_text_free(fw_ocr_text *t)
     free(t->rows);
     memset(t, 0, sizeof *t);
 }
+
+int fw_ocr_keep_rows(uint8_t *p, int w, int h, const fw_ocr_row *rows, int n, int min_h)
+{
+    uint8_t *keep = calloc((size_t)w * h, 1);
+    int kept = 0;
+    if (!keep)
+        return FW_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        const fw_ocr_row *r = &rows[i];
+        if (r->h < min_h)
+            continue;
+        int m = ROW_MARGIN * r->h;
+        int x0 = r->x0 - m < 0 ? 0 : r->x0 - m, x1 = r->x1 + m > w ? w : r->x1 + m;
+        int y0 = r->y0 - m < 0 ? 0 : r->y0 - m, y1 = r->y1 + m > h ? h : r->y1 + m;
+        for (int y = y0; y < y1; y++)
+            memset(keep + (size_t)y * w + x0, 1, (size_t)(x1 - x0));
+        kept++;
+    }
+    for (size_t i = 0; i < (size_t)w * h; i++)
+        if (!keep[i])
+            p[i] = 255;
+    free(keep);
+    return kept;
+}

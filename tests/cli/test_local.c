@@ -2,8 +2,8 @@
  * CLI: strings drawn at known times in English and Chinese are found within one
  * keyframe of their appearance and enter the text timeline; a frame without text is
  * an observation without text; OCR never holds up decoding; openai+local attaches the
- * OCR to the model's answer; the real screen recording's typed messages are read;
- * texture is not read.
+ * OCR to the model's answer; the real screen recording's typed messages are read; big
+ * tilted title words are read in both polarities; texture is not read.
  * Run one test per process: test_local NAME. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +18,7 @@
 #include "fwtest.h"
 
 #define FWT_FONT_CJK "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+#define FWT_FONT_BOLD "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
 /* The strings of the screen clip and when they appear (and, for one, go). */
 typedef struct shown {
@@ -305,6 +306,64 @@ static void message_board_typed_messages_are_read(void **state)
     json_decref(rep);
 }
 
+/* Title cards of motion graphics: 480x352, one second each, big words white on
+ * saturated colours or dark on white, the whole card turned by up to 10 degrees. */
+typedef struct card {
+    const char *bg, *fg, *font;
+    int size, deg;
+    const char *text;
+} card;
+
+static const card titles[] = {
+    {"0xd62828", "white", FWT_FONT_BOLD, 48, 10, "SUMMER SALE"},
+    {"0x1d4ed8", "white", FWT_FONT_BOLD, 56, -10, "Big News"},
+    {"0xf77f00", "white", FWT_FONT_BOLD, 80, 5, "OPEN"},
+    {"0x7b2cbf", "white", FWT_FONT, 48, -5, "Watch Live"},
+    {"0x008080", "white", FWT_FONT_BOLD, 40, 0, "Free Delivery"},
+    {"white", "0x222222", FWT_FONT_BOLD, 72, -10, "GAME OVER"},
+};
+#define N_TITLES 6
+
+static void title_words_read_in_both_polarities_and_tilted(void **state)
+{
+    (void)state;
+    char args[4096];
+    size_t len = 0;
+    for (int i = 0; i < N_TITLES; i++) {
+        const card *c = &titles[i];
+        len += (size_t)snprintf(args + len, sizeof args - len,
+                                "-f lavfi -i \"color=c=%s:s=480x352:r=10:d=1,drawtext=fontfile=%s:"
+                                "text='%s':fontsize=%d:fontcolor=%s:x=(w-text_w)/2:"
+                                "y=(h-text_h)/2,rotate=a=%d*PI/180:c=%s\" ",
+                                c->bg, c->font, c->text, c->size, c->fg, c->deg, c->bg);
+    }
+    snprintf(args + len, sizeof args - len,
+             "-filter_complex '[0][1][2][3][4][5]concat=n=6:v=1[v]' -map '[v]' -c:v libx264 "
+             "-preset ultrafast -pix_fmt yuv420p");
+    json_t *rep = run_analyze(fwt_video("titles.mp4", args), "");
+    json_t *obs = json_object_get(rep, "observations");
+    /* every word of every card, read on a keyframe of that card's second */
+    for (int i = 0; i < N_TITLES; i++) {
+        char words[64], *save = NULL;
+        snprintf(words, sizeof words, "%s", titles[i].text);
+        for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+            int read = 0;
+            size_t k;
+            json_t *ob;
+            json_array_foreach(obs, k, ob)
+            {
+                double t = json_real_value(json_object_get(ob, "time"));
+                if (t >= i && t < i + 1 && has_text(ocr_text(ob), w))
+                    read = 1;
+            }
+            if (!read)
+                fail_msg("'%s' of card %d (%s on %s, %d degrees) not read", w, i, titles[i].fg,
+                         titles[i].bg, titles[i].deg);
+        }
+    }
+    json_decref(rep);
+}
+
 /* A cellular automaton (rule 110, 4-px cells) and a Mandelbrot zoom with noise, at
  * 1280x720: thousands of blobs and no text. Tesseract once read 30 s of "FF." "Fr,"
  * from each automaton keyframe; now none is given to it, and of the fractal only
@@ -352,6 +411,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(openai_plus_local_attaches_the_ocr, fwt_teardown),
         cmocka_unit_test_teardown(missing_ocr_language_is_one_line, fwt_teardown),
         cmocka_unit_test_teardown(message_board_typed_messages_are_read, fwt_teardown),
+        cmocka_unit_test_teardown(title_words_read_in_both_polarities_and_tilted, fwt_teardown),
         cmocka_unit_test_teardown(texture_without_text_is_skipped_quickly, fwt_teardown),
     };
     fwt_select_test(argc, argv);

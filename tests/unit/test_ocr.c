@@ -1,6 +1,7 @@
 /* analyze/local pieces on fixed inputs: line similarity and the text timeline,
  * colour names and descriptors, the screen normalisation before OCR, text-likeness
- * (rows of letters against texture), and Tesseract on a blank picture. */
+ * (rows of letters against texture), the big-text pass's merging, and Tesseract on a
+ * blank picture. */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -244,6 +245,40 @@ static void texture_has_no_text_like_rows_and_letters_do(void **state)
     free(grey);
 }
 
+static fw_ocr_line line(const char *text, double conf, int x, int y, int w, int h)
+{
+    return (fw_ocr_line){strdup(text), conf, x, y, w, h};
+}
+
+static void big_line_replaces_the_fragments_it_says_more_than(void **state)
+{
+    (void)state;
+    fw_ocr_result r = {0};
+    int cap = 0;
+    /* what the first pass read: a title in two broken pieces and a line below */
+    fw_ocr_line first[] = {line("comp!", 92, 100, 40, 60, 30), line("ete", 97, 170, 40, 40, 30),
+                           line("Order shipped", 90, 20, 200, 200, 20)};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(fw_ocr_merge_line(&r, &cap, &first[i]), 0);
+    /* the big-text pass read the title whole: it replaces both pieces, in their place */
+    fw_ocr_line title = line("Level Complete", 96, 30, 35, 190, 40);
+    assert_int_equal(fw_ocr_merge_line(&r, &cap, &title), 0);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.lines[0].text, "Level Complete");
+    assert_string_equal(r.lines[1].text, "Order shipped");
+    /* a shorter reading of a line already there is dropped */
+    fw_ocr_line part = line("Order", 95, 20, 198, 60, 24);
+    assert_int_equal(fw_ocr_merge_line(&r, &cap, &part), 0);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.lines[1].text, "Order shipped");
+    /* one where nothing was is added in reading order */
+    fw_ocr_line top = line("SALE", 90, 300, 5, 80, 30);
+    assert_int_equal(fw_ocr_merge_line(&r, &cap, &top), 0);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.lines[0].text, "SALE");
+    fw_ocr_result_free(&r);
+}
+
 static void ocr_of_a_blank_picture_is_empty_not_an_error(void **state)
 {
     (void)state;
@@ -273,6 +308,7 @@ int main(void)
         cmocka_unit_test(describe_names_the_main_colours),
         cmocka_unit_test(normalise_makes_both_polarities_dark_on_white),
         cmocka_unit_test(texture_has_no_text_like_rows_and_letters_do),
+        cmocka_unit_test(big_line_replaces_the_fragments_it_says_more_than),
         cmocka_unit_test(ocr_of_a_blank_picture_is_empty_not_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
