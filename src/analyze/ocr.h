@@ -90,9 +90,10 @@ typedef struct fw_ocr_text {
  * Returns 0 or FW_ENOMEM; out is freed with fw_ocr_text_free. */
 int fw_ocr_find_text(uint8_t *p, int w, int h, fw_ocr_text *out);
 void fw_ocr_text_free(fw_ocr_text *t);
-/* Blanks (in place) everything but the rows at least min_h high, with a margin of two
- * of their heights. Returns how many rows were kept, or FW_ENOMEM. */
-int fw_ocr_keep_rows(uint8_t *p, int w, int h, const fw_ocr_row *rows, int n, int min_h);
+/* Blanks (in place) everything but the rows at least min_h high and of min_n components
+ * or more, with a margin of two of their heights. Returns how many rows were kept, or
+ * FW_ENOMEM. */
+int fw_ocr_keep_rows(uint8_t *p, int w, int h, const fw_ocr_row *rows, int n, int min_h, int min_n);
 
 /* The big-text pass's picture: grey (w x h, stride) shrunk k times, normalised, all
  * but its rows of tall letters blanked, turned level when they are tilted (deskew).

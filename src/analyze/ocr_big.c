@@ -18,7 +18,10 @@
 #include "core/error.h"
 #include "core/utf8.h"
 
-#define TALL_H 48     /* rows at least this high at the first pass's scale are read here */
+#define TALL_H 48 /* rows at least this high at the first pass's scale are read here ... */
+/* ... when they have 3 components or more: of 2, Tesseract read 'NA' and 'if' at 90 %
+ * from tall blobs of tour.mp4 and vtest.avi, and no title of bench/ocr.sh has fewer */
+#define TALL_N 3
 #define MIN_TILT 1.5  /* degrees: under this a row is level enough */
 #define MAX_TILT 15.0 /* over this it is not a tilted title (or a bad estimate) */
 
@@ -83,7 +86,7 @@ static double tilt(const fw_ocr_text *t, int min_h)
 {
     double sum = 0, n = 0;
     for (int i = 0; i < t->n_rows; i++)
-        if (t->rows[i].h >= min_h && t->rows[i].n >= 3) {
+        if (t->rows[i].h >= min_h && t->rows[i].n >= TALL_N) {
             sum += atan(t->rows[i].slope) * t->rows[i].n;
             n += t->rows[i].n;
         }
@@ -111,7 +114,7 @@ int fw_ocr_big_picture(const uint8_t *grey, int w, int h, int stride, int k, int
         goto done;
     int min_h = TALL_H / k;
     if ((out->n_tall = fw_ocr_keep_rows(out->pic, out->w, out->h, out->text.rows, out->text.n_rows,
-                                        min_h)) < 0)
+                                        min_h, TALL_N)) < 0)
         goto done;
     if (out->n_tall > 0 && deskew && (out->deg = tilt(&out->text, min_h)) != 0) {
         fw_ocr_rotate(out->pic, out->w, out->h, -out->deg, small);

@@ -420,7 +420,7 @@ void fw_ocr_text_free(fw_ocr_text *t)
     memset(t, 0, sizeof *t);
 }
 
-int fw_ocr_keep_rows(uint8_t *p, int w, int h, const fw_ocr_row *rows, int n, int min_h)
+int fw_ocr_keep_rows(uint8_t *p, int w, int h, const fw_ocr_row *rows, int n, int min_h, int min_n)
 {
     uint8_t *keep = calloc((size_t)w * h, 1);
     int kept = 0;
@@ -428,7 +428,7 @@ int fw_ocr_keep_rows(uint8_t *p, int w, int h, const fw_ocr_row *rows, int n, in
         return FW_ENOMEM;
     for (int i = 0; i < n; i++) {
         const fw_ocr_row *r = &rows[i];
-        if (r->h < min_h)
+        if (r->h < min_h || r->n < min_n)
             continue;
         int m = ROW_MARGIN * r->h;
         int x0 = r->x0 - m < 0 ? 0 : r->x0 - m, x1 = r->x1 + m > w ? w : r->x1 + m;
