@@ -161,6 +161,9 @@ static void compose(const fw_task *t, const fw_ocr_result *r, const worker *w, i
     json_object_set_new(fields, "text", json_string(joined ? joined : ""));
     json_object_set_new(fields, "lines", lines);
     json_object_set_new(fields, "ocr_ms", json_integer((json_int_t)ms));
+    /* no text-like rows: Tesseract never saw the frame; or it saw only the rows */
+    json_object_set_new(fields, "ocr_skipped", json_boolean(r->skipped));
+    json_object_set_new(fields, "ocr_blanked", json_real((double)(int)(r->blanked * 100) / 100));
     ans->fields = json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER);
     ans->text = desc;
     json_decref(fields);

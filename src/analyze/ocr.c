@@ -16,14 +16,19 @@
 #define WORD_MIN_CONF 45.0
 #define LINE_MIN_CONF 62.0
 #define SHORT_MIN_CONF                                                                             \
-    85.0               /* a line of under 4 letters/digits and under 2 Chinese characters:         \
-                          junk below this */
-#define MORPH_RADIUS 7 /* strokes up to ~14 px survive the top-hat */
+    85.0 /* a line of under 4 letters/digits and under 2 Chinese characters:                       \
+            junk below this */
 
 struct fw_ocr {
     TessBaseAPI *api;
     int trace; /* FW_OCR_TRACE=1: every word and its confidence on stderr, for tuning;
-                  FW_OCR_TRACE=DIR also saves each normalised picture there (PGM) */
+                  FW_OCR_TRACE=DIR also saves each picture Tesseract gets there (PGM) */
+    /* The steps after the normalisation, each of which FW_OCR_OFF (a list such as
+     * "texture,deskew") turns off, for bench/ocr.sh's variants: */
+    int texture; /* skip pictures and blank regions without text-like rows */
+    int big;     /* the big-text pass (fw_ocr_big_picture) ... */
+    int big_k;   /* ... at 1/big_k of the picture (FW_OCR_BIG_SCALE, default 4) ... */
+    int deskew;  /* ... turning tilted rows level */
 };
 
 const char *fw_ocr_version(void)
@@ -96,6 +101,12 @@ int fw_ocr_open(fw_ocr **out, const char *lang, fw_error *err)
     }
     TessBaseAPISetPageSegMode(o->api, PSM_SPARSE_TEXT);
     o->trace = getenv("FW_OCR_TRACE") != NULL;
+    const char *off = getenv("FW_OCR_OFF");
+    o->texture = !(off && strstr(off, "texture"));
+    o->big = !(off && strstr(off, "big"));
+    o->deskew = !(off && strstr(off, "deskew"));
+    const char *k = getenv("FW_OCR_BIG_SCALE");
+    o->big_k = k && atoi(k) >= 2 && atoi(k) <= 8 ? atoi(k) : FW_OCR_BIG_SCALE;
     *out = o;
     return 0;
 }
@@ -194,7 +205,7 @@ static void acc_word(line_acc *l, const char *word, double conf, int x0, int y0,
 }
 
 /* Keeps the line when it is confident and has something to read. */
-static int flush_line(line_acc *l, int scale, fw_ocr_result *out, int *cap)
+static int flush_line(line_acc *l, int mul, int div, fw_ocr_result *out, int *cap)
 {
     double conf = l->weight > 0 ? l->conf_sum / l->weight : 0;
     int keep = l->len > 0 && conf >= LINE_MIN_CONF && (l->alnum >= 2 || l->cjk >= 1);
@@ -216,39 +227,37 @@ static int flush_line(line_acc *l, int scale, fw_ocr_result *out, int *cap)
         if (!(d->text = strdup(l->text)))
             return FW_ENOMEM;
         d->conf = conf;
-        d->x = l->x0 / scale;
-        d->y = l->y0 / scale;
-        d->w = (l->x1 - l->x0) / scale;
-        d->h = (l->y1 - l->y0) / scale;
+        d->x = l->x0 * mul / div;
+        d->y = l->y0 * mul / div;
+        d->w = (l->x1 - l->x0) * mul / div;
+        d->h = (l->y1 - l->y0) * mul / div;
         out->n++;
     }
     memset(l, 0, sizeof *l);
     return 0;
 }
 
-int fw_ocr_read(fw_ocr *o, const uint8_t *grey, int w, int h, int stride, int scale,
-                fw_ocr_result *out, fw_error *err)
+static void save_trace(const uint8_t *p, int w, int h)
 {
-    memset(out, 0, sizeof *out);
-    out->scale = scale;
-    uint8_t *norm = malloc((size_t)w * h);
-    if (!norm || fw_ocr_normalise(grey, w, h, stride, MORPH_RADIUS, norm)) {
-        free(norm);
-        return fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
+    const char *dir = getenv("FW_OCR_TRACE");
+    static int seq;
+    char path[512];
+    snprintf(path, sizeof path, "%s/ocr-%03d.pgm", dir, __atomic_fetch_add(&seq, 1, 0));
+    FILE *f = dir[0] == '/' ? fopen(path, "wb") : NULL;
+    if (f) {
+        fprintf(f, "P5\n%d %d\n255\n", w, h);
+        fwrite(p, 1, (size_t)w * h, f);
+        fclose(f);
     }
-    if (o->trace) {
-        const char *dir = getenv("FW_OCR_TRACE");
-        static int seq;
-        char path[512];
-        snprintf(path, sizeof path, "%s/ocr-%03d.pgm", dir, __atomic_fetch_add(&seq, 1, 0));
-        FILE *f = dir[0] == '/' ? fopen(path, "wb") : NULL;
-        if (f) {
-            fprintf(f, "P5\n%d %d\n255\n", w, h);
-            fwrite(norm, 1, (size_t)w * h, f);
-            fclose(f);
-        }
-    }
-    TessBaseAPISetImage(o->api, norm, w, h, 1, w);
+}
+
+/* Tesseract on one prepared picture: its lines, boxes times mul / div, added to out. */
+static int recognise(fw_ocr *o, const uint8_t *pic, int w, int h, int mul, int div,
+                     fw_ocr_result *out, int *cap, fw_error *err)
+{
+    if (o->trace)
+        save_trace(pic, w, h);
+    TessBaseAPISetImage(o->api, pic, w, h, 1, w);
     int rc = 0;
     if (TessBaseAPIRecognize(o->api, NULL) != 0) {
         rc = fw_error_set(err, FW_EINTERNAL, "ocr: Tesseract could not read the picture");
@@ -259,10 +268,9 @@ int fw_ocr_read(fw_ocr *o, const uint8_t *grey, int w, int h, int stride, int sc
         goto done;
     const TessPageIterator *pi = TessResultIteratorGetPageIteratorConst(ri);
     line_acc line = {0};
-    int cap = 0;
     do {
         if (TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE) && line.len &&
-            (rc = flush_line(&line, scale, out, &cap)))
+            (rc = flush_line(&line, mul, div, out, cap)))
             break;
         char *word = TessResultIteratorGetUTF8Text(ri, RIL_WORD);
         int x0, y0, x1, y1;
@@ -277,12 +285,92 @@ int fw_ocr_read(fw_ocr *o, const uint8_t *grey, int w, int h, int stride, int sc
         TessDeleteText(word);
     } while (TessResultIteratorNext(ri, RIL_WORD));
     if (!rc)
-        rc = flush_line(&line, scale, out, &cap);
+        rc = flush_line(&line, mul, div, out, cap);
     TessResultIteratorDelete(ri);
     if (rc)
         rc = fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
 done:
     TessBaseAPIClear(o->api);
+    return rc;
+}
+
+/* Text-like structure of a normalised picture (texture blanked in place); 0 rows: none. */
+static int find_text(fw_ocr *o, uint8_t *pic, int w, int h, fw_ocr_text *t, fw_error *err)
+{
+    if (fw_ocr_find_text(pic, w, h, t))
+        return fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
+    if (o->trace)
+        fprintf(stderr,
+                "ocr: %dx%d: %d components, %d chains, %d text-like rows, %d of %d "
+                "tiles textured, %d blanked\n",
+                w, h, t->n_components, t->n_chains, t->n_rows, t->n_textured, t->n_tiles,
+                t->n_blanked);
+    return 0;
+}
+
+/* The big-text pass (fw_ocr_big_picture): only rows of tall letters, read on the
+ * picture shrunk o->big_k times, turned level; its lines merged into out's.
+ * *ran: Tesseract ran. */
+static int read_big(fw_ocr *o, const uint8_t *grey, int w, int h, int stride, int scale,
+                    fw_ocr_result *out, int *cap, int *ran, fw_error *err)
+{
+    fw_ocr_big b;
+    int rc = fw_ocr_big_picture(grey, w, h, stride, o->big_k, o->deskew, &b);
+    *ran = 0;
+    if (rc)
+        return fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
+    if (o->trace)
+        fprintf(stderr,
+                "ocr: big text %dx%d: %d components, %d chains, %d text-like rows, %d "
+                "tall, tilt %.1f degrees\n",
+                b.w, b.h, b.text.n_components, b.text.n_chains, b.text.n_rows, b.n_tall, b.deg);
+    fw_ocr_result big = {0};
+    int big_cap = 0;
+    if (b.n_tall > 0) {
+        *ran = 1;
+        rc = recognise(o, b.pic, b.w, b.h, 1, 1, &big, &big_cap, err);
+    }
+    for (int i = 0; !rc && i < big.n; i++) {
+        fw_ocr_big_unturn(&b, &big.lines[i], scale);
+        rc = fw_ocr_merge_line(out, cap, &big.lines[i]);
+        big.lines[i].text = NULL; /* taken */
+        if (rc)
+            rc = fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
+    }
+    fw_ocr_result_free(&big);
+    fw_ocr_big_free(&b);
+    return rc;
+}
+
+int fw_ocr_read(fw_ocr *o, const uint8_t *grey, int w, int h, int stride, int scale,
+                fw_ocr_result *out, fw_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->scale = scale;
+    int cap = 0, rc = 0, skipped = 1;
+    uint8_t *norm = malloc((size_t)w * h);
+    if (!norm || fw_ocr_normalise(grey, w, h, stride, FW_OCR_MORPH_RADIUS, norm)) {
+        free(norm);
+        return fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
+    }
+    fw_ocr_text t = {0};
+    if (o->texture && (rc = find_text(o, norm, w, h, &t, err)))
+        goto done;
+    out->blanked = t.n_tiles ? (double)t.n_blanked / t.n_tiles : 0;
+    if (!o->texture || t.n_rows > 0) {
+        skipped = 0;
+        if ((rc = recognise(o, norm, w, h, 1, scale, out, &cap, err)))
+            goto done;
+    }
+    if (o->big) {
+        int ran = 0;
+        if ((rc = read_big(o, grey, w, h, stride, scale, out, &cap, &ran, err)))
+            goto done;
+        skipped &= !ran;
+    }
+    out->skipped = o->texture && skipped;
+done:
+    fw_ocr_text_free(&t);
     free(norm);
     if (rc)
         fw_ocr_result_free(out);

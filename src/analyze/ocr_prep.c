@@ -3,6 +3,7 @@
  * Measured on a 1024x768 GNOME-like dialog (bench/ocr.sh makes it): Tesseract's own
  * global Otsu read 2 of 7 lines, its adaptive thresholds 6 (never the white-on-blue
  * title); after this normalisation all 7, in either threshold mode. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,4 +184,39 @@ out:
     free(b.pad);
     free(b.tmp);
     return rc;
+}
+
+void fw_ocr_shrink(const uint8_t *src, int w, int h, int stride, int k, uint8_t *dst)
+{
+    int sw = w / k, sh = h / k, kk = k * k;
+    for (int y = 0; y < sh; y++)
+        for (int x = 0; x < sw; x++) {
+            int sum = 0;
+            for (int dy = 0; dy < k; dy++) {
+                const uint8_t *row = src + (size_t)(y * k + dy) * stride + x * k;
+                for (int dx = 0; dx < k; dx++)
+                    sum += row[dx];
+            }
+            dst[(size_t)y * sw + x] = (uint8_t)((sum + kk / 2) / kk);
+        }
+}
+
+void fw_ocr_rotate(const uint8_t *src, int w, int h, double deg, uint8_t *dst)
+{
+    double a = deg * M_PI / 180, c = cos(a), s = sin(a), cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            /* the source of (x, y): turned back by -deg */
+            double dx = x - cx, dy = y - cy;
+            double sx = cx + c * dx + s * dy, sy = cy - s * dx + c * dy;
+            int x0 = (int)floor(sx), y0 = (int)floor(sy);
+            double fx = sx - x0, fy = sy - y0, v = 0;
+            for (int j = 0; j < 2; j++)
+                for (int i = 0; i < 2; i++) {
+                    int xx = x0 + i, yy = y0 + j;
+                    int p = xx >= 0 && xx < w && yy >= 0 && yy < h ? src[(size_t)yy * w + xx] : 255;
+                    v += p * (i ? fx : 1 - fx) * (j ? fy : 1 - fy);
+                }
+            dst[(size_t)y * w + x] = (uint8_t)(v + 0.5);
+        }
 }

@@ -2,7 +2,8 @@
  * CLI: strings drawn at known times in English and Chinese are found within one
  * keyframe of their appearance and enter the text timeline; a frame without text is
  * an observation without text; OCR never holds up decoding; openai+local attaches the
- * OCR to the model's answer; the real screen recording's typed messages are read.
+ * OCR to the model's answer; the real screen recording's typed messages are read; big
+ * tilted title words are read in both polarities; texture is not read.
  * Run one test per process: test_local NAME. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "fwtest.h"
 
 #define FWT_FONT_CJK "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+#define FWT_FONT_BOLD "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 
 /* The strings of the screen clip and when they appear (and, for one, go). */
 typedef struct shown {
@@ -327,6 +329,130 @@ static void timer_slide_values_are_read(void **state)
     json_decref(rep);
 }
 
+/* The motion-graphics clip of tests/clips.sh: every card's words (56-px bold, white on
+ * colour and dark on white), kept once they settled, are read by analyze. */
+static void motion_graphics_card_words_are_read(void **state)
+{
+    (void)state;
+    fwt_state st[8];
+    int n = fwt_clip_states("cards", st, 8);
+    json_t *rep = run_analyze(fwt_clip("cards", 25), "--preset none --summary none --no-cache");
+    char all[8192] = "";
+    size_t len = 0, i;
+    json_t *ob;
+    json_array_foreach(json_object_get(rep, "observations"), i, ob)
+    {
+        const char *t = ocr_text(ob);
+        len += (size_t)snprintf(all + len, sizeof all - len, "%s\n", t ? t : "");
+        if (len >= sizeof all)
+            break;
+    }
+    for (int k = 0; k < n; k++) {
+        char words[64], *sp;
+        snprintf(words, sizeof words, "%s", st[k].label);
+        if ((sp = strchr(words, ' ')))
+            *sp = '\0'; /* each word is a line of its own */
+        if (!has_text(all, words) || !has_text(all, sp ? sp + 1 : words))
+            fail_msg("card '%s' not read; the OCR said:\n%s", st[k].label, all);
+    }
+    json_decref(rep);
+}
+
+/* Title cards of motion graphics: 480x352, one second each, big words white on
+ * saturated colours or dark on white, the whole card turned by up to 10 degrees. */
+typedef struct card {
+    const char *bg, *fg, *font;
+    int size, deg;
+    const char *text;
+} card;
+
+static const card titles[] = {
+    {"0xd62828", "white", FWT_FONT_BOLD, 48, 10, "SUMMER SALE"},
+    {"0x1d4ed8", "white", FWT_FONT_BOLD, 56, -10, "Big News"},
+    {"0xf77f00", "white", FWT_FONT_BOLD, 80, 5, "OPEN"},
+    {"0x7b2cbf", "white", FWT_FONT, 48, -5, "Watch Live"},
+    {"0x008080", "white", FWT_FONT_BOLD, 40, 0, "Free Delivery"},
+    {"white", "0x222222", FWT_FONT_BOLD, 72, -10, "GAME OVER"},
+};
+#define N_TITLES 6
+
+static void title_words_read_in_both_polarities_and_tilted(void **state)
+{
+    (void)state;
+    char args[4096];
+    size_t len = 0;
+    for (int i = 0; i < N_TITLES; i++) {
+        const card *c = &titles[i];
+        len += (size_t)snprintf(args + len, sizeof args - len,
+                                "-f lavfi -i \"color=c=%s:s=480x352:r=10:d=1,drawtext=fontfile=%s:"
+                                "text='%s':fontsize=%d:fontcolor=%s:x=(w-text_w)/2:"
+                                "y=(h-text_h)/2,rotate=a=%d*PI/180:c=%s\" ",
+                                c->bg, c->font, c->text, c->size, c->fg, c->deg, c->bg);
+    }
+    snprintf(args + len, sizeof args - len,
+             "-filter_complex '[0][1][2][3][4][5]concat=n=6:v=1[v]' -map '[v]' -c:v libx264 "
+             "-preset ultrafast -pix_fmt yuv420p");
+    json_t *rep = run_analyze(fwt_video("titles.mp4", args), "");
+    json_t *obs = json_object_get(rep, "observations");
+    /* every word of every card, read on a keyframe of that card's second */
+    for (int i = 0; i < N_TITLES; i++) {
+        char words[64], *save = NULL;
+        snprintf(words, sizeof words, "%s", titles[i].text);
+        for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+            int read = 0;
+            size_t k;
+            json_t *ob;
+            json_array_foreach(obs, k, ob)
+            {
+                double t = json_real_value(json_object_get(ob, "time"));
+                if (t >= i && t < i + 1 && has_text(ocr_text(ob), w))
+                    read = 1;
+            }
+            if (!read)
+                fail_msg("'%s' of card %d (%s on %s, %d degrees) not read", w, i, titles[i].fg,
+                         titles[i].bg, titles[i].deg);
+        }
+    }
+    json_decref(rep);
+}
+
+/* A cellular automaton (rule 110, 4-px cells) and a Mandelbrot zoom with noise, at
+ * 1280x720: thousands of blobs and no text. Tesseract once read 30 s of "FF." "Fr,"
+ * from each automaton keyframe; now none is given to it, and of the fractal only
+ * its few text-like rows are. */
+static void texture_without_text_is_skipped_quickly(void **state)
+{
+    (void)state;
+    const char *clip = fwt_video(
+        "texture.mp4",
+        "-f lavfi -i 'cellauto=s=320x180:r=10:rule=110:random_fill_ratio=0.5:seed=7,"
+        "scale=1280:720:flags=neighbor,noise=alls=3:allf=t' -f lavfi -i "
+        "'mandelbrot=s=640x360:r=10,scale=1280:720,noise=alls=3:allf=t' -filter_complex "
+        "'[0]trim=duration=1[a];[1]trim=duration=1[b];[a][b]concat=n=2:v=1[v]' -map '[v]' "
+        "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+    json_t *rep = run_analyze(clip, "");
+    json_t *obs = json_object_get(rep, "observations");
+    int automaton = 0, fractal = 0;
+    size_t i;
+    json_t *ob;
+    json_array_foreach(obs, i, ob)
+    {
+        json_t *f = json_object_get(ob, "fields");
+        double t = json_real_value(json_object_get(ob, "time"));
+        assert_int_equal(json_array_size(json_object_get(f, "lines")), 0);
+        if (t < 1) {
+            assert_true(json_is_true(json_object_get(f, "ocr_skipped")));
+            automaton++;
+        } else {
+            assert_true(json_real_value(json_object_get(f, "ocr_blanked")) > 0.5);
+            fractal++;
+        }
+    }
+    assert_true(automaton >= 1);
+    assert_true(fractal >= 1);
+    json_decref(rep);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +464,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(missing_ocr_language_is_one_line, fwt_teardown),
         cmocka_unit_test_teardown(message_board_typed_messages_are_read, fwt_teardown),
         cmocka_unit_test_teardown(timer_slide_values_are_read, fwt_teardown),
+        cmocka_unit_test_teardown(motion_graphics_card_words_are_read, fwt_teardown),
+        cmocka_unit_test_teardown(title_words_read_in_both_polarities_and_tilted, fwt_teardown),
+        cmocka_unit_test_teardown(texture_without_text_is_skipped_quickly, fwt_teardown),
     };
     fwt_select_test(argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,7 @@
 /* analyze/local pieces on fixed inputs: line similarity and the text timeline,
- * colour names and descriptors, the screen normalisation before OCR, and Tesseract
- * on a picture drawn here (a white-on-dark and a dark-on-light word). */
+ * colour names and descriptors, the screen normalisation before OCR, text-likeness
+ * (rows of letters against texture), the big-text pass's merging, and Tesseract on a
+ * blank picture. */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -166,6 +167,118 @@ static void normalise_makes_both_polarities_dark_on_white(void **state)
     free(dst);
 }
 
+/* A 640x360 white picture covered by a rule-110 cellular automaton of 4-px cells (the
+ * busy bench file's last shot, without its noise), from a fixed first row. */
+static void draw_automaton(uint8_t *p)
+{
+    enum { W = 640, H = 360, C = 4, N = W / C };
+    uint8_t row[N], next[N];
+    for (int i = 0; i < N; i++)
+        row[i] = (uint8_t)((i * 2654435761u) >> 13 & 1); /* a fixed, irregular row */
+    for (int y = 0; y < H / C; y++) {
+        for (int i = 0; i < N; i++) {
+            int v = row[i] ? 30 : 235;
+            for (int dy = 0; dy < C; dy++)
+                memset(p + (size_t)(y * C + dy) * W + i * C, v, C);
+        }
+        for (int i = 0; i < N; i++) {
+            int l = row[(i + N - 1) % N], c = row[i], r = row[(i + 1) % N];
+            next[i] = (110 >> (l << 2 | c << 1 | r)) & 1;
+        }
+        memcpy(row, next, sizeof row);
+    }
+}
+
+/* Dark marks on white, x0 + i * pitch: hollow 12x16 boxes (letters with a bowl) or
+ * filled 10x10 cells (a game of life's). */
+static void draw_marks(uint8_t *p, int w, int x0, int y0, int n, int pitch, int hollow)
+{
+    int mw = hollow ? 12 : 10, mh = hollow ? 16 : 10;
+    for (int i = 0; i < n; i++)
+        for (int y = 0; y < mh; y++)
+            for (int x = 0; x < mw; x++) {
+                int edge = x < 2 || x >= mw - 2 || y < 2 || y >= mh - 2;
+                if (!hollow || edge)
+                    p[(size_t)(y0 + y) * w + x0 + i * pitch + x] = 20;
+            }
+}
+
+static void texture_has_no_text_like_rows_and_letters_do(void **state)
+{
+    (void)state;
+    enum { W = 640, H = 360 };
+    uint8_t *p = malloc(W * H), *grey = malloc(W * H);
+    fw_ocr_text t;
+    /* the automaton, normalised as OCR sees it: many components, no row of letters;
+     * all of it blanked */
+    draw_automaton(grey);
+    assert_int_equal(fw_ocr_normalise(grey, W, H, W, 7, p), 0);
+    assert_int_equal(fw_ocr_find_text(p, W, H, &t), 0);
+    assert_true(t.n_components > 1000);
+    assert_int_equal(t.n_rows, 0);
+    assert_int_equal(t.n_blanked, t.n_tiles);
+    for (int i = 0; i < W * H; i++)
+        assert_int_equal(p[i], 255);
+    fw_ocr_text_free(&t);
+    /* two lines of letters: two rows, their boxes, nothing blanked */
+    memset(p, 255, W * H);
+    draw_marks(p, W, 40, 50, 9, 16, 1);
+    draw_marks(p, W, 40, 120, 5, 16, 1);
+    assert_int_equal(fw_ocr_find_text(p, W, H, &t), 0);
+    assert_int_equal(t.n_rows, 2);
+    assert_int_equal(t.n_blanked, 0);
+    assert_int_equal(t.rows[0].n, 9);
+    assert_int_equal(t.rows[0].x0, 40);
+    assert_int_equal(t.rows[0].x1, 40 + 8 * 16 + 12);
+    assert_int_equal(t.rows[0].h, 16);
+    assert_true(t.rows[0].slope == 0);
+    assert_int_equal(t.rows[1].n, 5);
+    fw_ocr_text_free(&t);
+    /* filled cells side by side sit like letters but are no strokes */
+    memset(p, 255, W * H);
+    draw_marks(p, W, 40, 50, 9, 14, 0);
+    assert_int_equal(fw_ocr_find_text(p, W, H, &t), 0);
+    assert_int_equal(t.n_chains, 1);
+    assert_int_equal(t.n_rows, 0);
+    fw_ocr_text_free(&t);
+    free(p);
+    free(grey);
+}
+
+static fw_ocr_line line(const char *text, double conf, int x, int y, int w, int h)
+{
+    return (fw_ocr_line){strdup(text), conf, x, y, w, h};
+}
+
+static void big_line_replaces_the_fragments_it_says_more_than(void **state)
+{
+    (void)state;
+    fw_ocr_result r = {0};
+    int cap = 0;
+    /* what the first pass read: a title in two broken pieces and a line below */
+    fw_ocr_line first[] = {line("comp!", 92, 100, 40, 60, 30), line("ete", 97, 170, 40, 40, 30),
+                           line("Order shipped", 90, 20, 200, 200, 20)};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(fw_ocr_merge_line(&r, &cap, &first[i]), 0);
+    /* the big-text pass read the title whole: it replaces both pieces, in their place */
+    fw_ocr_line title = line("Level Complete", 96, 30, 35, 190, 40);
+    assert_int_equal(fw_ocr_merge_line(&r, &cap, &title), 0);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.lines[0].text, "Level Complete");
+    assert_string_equal(r.lines[1].text, "Order shipped");
+    /* a shorter reading of a line already there is dropped */
+    fw_ocr_line part = line("Order", 95, 20, 198, 60, 24);
+    assert_int_equal(fw_ocr_merge_line(&r, &cap, &part), 0);
+    assert_int_equal(r.n, 2);
+    assert_string_equal(r.lines[1].text, "Order shipped");
+    /* one where nothing was is added in reading order */
+    fw_ocr_line top = line("SALE", 90, 300, 5, 80, 30);
+    assert_int_equal(fw_ocr_merge_line(&r, &cap, &top), 0);
+    assert_int_equal(r.n, 3);
+    assert_string_equal(r.lines[0].text, "SALE");
+    fw_ocr_result_free(&r);
+}
+
 static void ocr_of_a_blank_picture_is_empty_not_an_error(void **state)
 {
     (void)state;
@@ -194,6 +307,8 @@ int main(void)
         cmocka_unit_test(colours_have_plain_names),
         cmocka_unit_test(describe_names_the_main_colours),
         cmocka_unit_test(normalise_makes_both_polarities_dark_on_white),
+        cmocka_unit_test(texture_has_no_text_like_rows_and_letters_do),
+        cmocka_unit_test(big_line_replaces_the_fragments_it_says_more_than),
         cmocka_unit_test(ocr_of_a_blank_picture_is_empty_not_an_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
