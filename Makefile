@@ -39,6 +39,7 @@ bench:
 	@bash scripts/deps.sh bench
 	@$(MAKE) --no-print-directory build
 	@bash bench/keyframes.sh
+	@bash bench/coverage.sh
 	@bash bench/analyze.sh
 	@bash bench/ocr.sh
 	@bash bench/story.sh
