@@ -7,9 +7,9 @@
  * out blank. So a second picture: the grey one shrunk 4 times (1/2 of a small frame,
  * 1/4 of a large one), normalised the same way, blanked but for its rows of tall letters
  * (48 px and more at the first pass's scale), turned level when they are tilted.
- * bench/ocr.sh's 60 title cards (117 words): the first pass read 23; with this pass at
- * 1/2, 1/3 and 1/4 of the picture 70, 87 and 92 words, and turned level 99, 115 and 117
- * (the tesseract CLI on the raw cards: 92 with --psm 11, 93 with --psm 3). */
+ * bench/ocr.sh's 60 title cards (117 words): the first pass read 22; with this pass at
+ * 1/2, 1/3 and 1/4 of the picture 69, 87 and 91 words, and turned level 99, 115 and 117
+ * (the tesseract CLI on the raw cards: 90 with --psm 11, 93 with --psm 3). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
