@@ -88,6 +88,12 @@ fi
 # ---------------------------------------------------------------- commands
 # Names and templates; X = input, OUT = a fresh empty directory.
 names=(ffmpeg auto interval iframe seed)
+# BASE_BIN=path: another framewise build (e.g. the last release) timed in the same rounds, for
+# auto, interval and iframe: the machine's speed drifts by 20 % and more from minute to minute.
+if [ -n "${BASE_BIN:-}" ]; then
+  [ -x "$BASE_BIN" ] || die "BASE_BIN '$BASE_BIN' is not an executable"
+  names+=(base-auto base-interval base-iframe)
+fi
 cmd_for() { # NAME INPUT OUTDIR -> sets array CMD
   case "$1" in
     ffmpeg)   CMD=(ffmpeg -v error -threads 2 -i "$2" -f null -) ;;
@@ -95,6 +101,7 @@ cmd_for() { # NAME INPUT OUTDIR -> sets array CMD
     interval) CMD=("$BIN" keyframes "$2" -o "$3" --policy interval --fps 1 --threads 2 -q --json) ;;
     iframe)   CMD=("$BIN" keyframes "$2" -o "$3" --policy iframe --threads 2 -q --json) ;;
     seed)     CMD=("$PY" "$SEED" "$2" "$3") ;;
+    base-*)   cmd_for "${1#base-}" "$2" "$3"; CMD[0]=$BASE_BIN ;;
   esac
 }
 target_for() { # NAME -> ratio target ("" = none)
@@ -146,7 +153,10 @@ for x in "${inputs[@]}"; do
   echo "keyframes.sh: $x ($info)" >&2
   cat "$x" >/dev/null # warm the page cache so round 1 is not a cold read
   active=("${names[@]}")
-  [ "$have_seed" -eq 1 ] || active=(ffmpeg auto interval iframe)
+  if [ "$have_seed" -ne 1 ]; then
+    active=()
+    for name in "${names[@]}"; do [ "$name" = seed ] || active+=("$name"); done
+  fi
   seed_rounds=$ROUNDS
   for ((r = 1; r <= ROUNDS; r++)); do
     n=${#active[@]}
@@ -191,7 +201,7 @@ cvv=$("$PY" -c 'import cv2; print(cv2.__version__)' 2>/dev/null || echo "not ins
   echo "- ffmpeg: $ffv"
   echo "- framewise: \`$BIN\` (sha256 $BIN_SUM0…), git $gitrev; seed baseline: \`$SEED\` (OpenCV $cvv)"
   echo "- method: per input, each command once per round in turn (start rotates each round), $ROUNDS rounds;" \
-    "wall time by \`date +%s.%N\` around \`/usr/bin/time -v\`; **median** reported; ratio = median / median of the ffmpeg decode;" \
+    "wall time by \`date +%s.%N\` around \`/usr/bin/time -v\`; **median** reported; ratio = the median over the rounds of each run's time / the ffmpeg decode's time in the same round (robust to the machine's drift);" \
     "peak RSS = largest \"Maximum resident set size\" over the rounds, in MB (= kB/1024); a fresh empty output dir per run."
   echo "- load average (1/5/15 min): $LOAD0 at start, $LOAD1 at end (the benchmark itself keeps about 1-2 cores busy)"
   echo "- targets (ratio vs ffmpeg decode): auto <= 1.10, interval <= 0.80, iframe <= 0.10; framewise peak RSS <= 150 MB at 1080p."
@@ -207,13 +217,14 @@ cvv=$("$PY" -c 'import cv2; print(cv2.__version__)' 2>/dev/null || echo "not ins
     cmd_for "$name" X OUT
     echo "- $name: \`$(printf '%s ' "${CMD[@]}" | sed "s#$BIN#framewise#; s/ \$//")\`"
   done
+  [ -z "${BASE_BIN:-}" ] || echo "- base-*: the same with \`$BASE_BIN\` (sha256 $(sha256sum "$BASE_BIN" | cut -c1-16)…)"
   echo
 } >"$RUNS/header.md"
 
 "$PY" - "$RUNS/raw.tsv" "$RUNS/header.md" "$SYNTH" "${notes[@]+"${notes[@]}"}" >"$RUNS/report.md" <<'EOF'
 import sys, statistics
 raw, header, synth, notes = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-order = ["ffmpeg", "auto", "interval", "iframe", "seed"]
+order = ["ffmpeg", "auto", "base-auto", "interval", "base-interval", "iframe", "base-iframe", "seed"]
 targets = {"auto": 1.10, "interval": 0.80, "iframe": 0.10}
 label = {
     "ffmpeg": "ffmpeg decode (-threads 2, -f null)",
@@ -221,14 +232,19 @@ label = {
     "interval": "framewise --policy interval --fps 1",
     "iframe": "framewise --policy iframe",
     "seed": "seed_extract.py (OpenCV)",
+    "base-auto": "base build --policy auto",
+    "base-interval": "base build --policy interval --fps 1",
+    "base-iframe": "base build --policy iframe",
 }
 runs = {}
+by_round = {}
 inputs = []
 for line in open(raw):
     x, name, rnd, secs, rss, kept, status = line.rstrip("\n").split("\t")
     if x not in inputs:
         inputs.append(x)
     runs.setdefault((x, name), []).append((float(secs), int(rss or 0), kept, status))
+    by_round[(x, name, rnd)] = float(secs)
 
 out = [open(header).read().rstrip("\n"), ""]
 out.append("| input | command | runs | median s | min-max s | ratio vs ffmpeg | target | pass/miss | keyframes kept | peak RSS MB |")
@@ -248,7 +264,9 @@ for x in inputs:
         rss = max(r[1] for r in rs) / 1024
         kept_set = sorted({r[2] for r in rs if r[2] != ""}, key=lambda k: int(k))
         kept = "/".join(kept_set) if kept_set else "—"
-        ratio = med / base_med if base_med else None
+        pairs = [by_round[k] / by_round[(x, "ffmpeg", k[2])] for k in by_round
+                 if k[0] == x and k[1] == name and (x, "ffmpeg", k[2]) in by_round]
+        ratio = statistics.median(pairs) if base_med and pairs else None
         t = targets.get(name)
         tgt, verdict = "—", "—"
         if name == "ffmpeg":
