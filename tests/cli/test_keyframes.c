@@ -480,6 +480,49 @@ static void real_clips_all_processed(void **state)
     }
 }
 
+/* "frame:reason ..." of a keyframe list, to compare runs. */
+static void kf_signature(json_t *j, char *out, size_t n)
+{
+    size_t i, len = 0;
+    json_t *kf;
+    out[0] = '\0';
+    json_array_foreach(fwt_kf_list(j), i, kf)
+    {
+        int w = snprintf(out + len, n - len, "%lld:%s ",
+                         (long long)json_integer_value(json_object_get(kf, "frame")),
+                         json_string_value(json_object_get(kf, "reason")));
+        if (w < 0 || (size_t)w >= n - len)
+            break;
+        len += (size_t)w;
+    }
+}
+
+/* The same video gives the same keyframes whatever the decoder's threads: FFmpeg 5.1's
+ * Theora decoder with frame threads gave other pictures from run to run on
+ * message-board.ogv (and other keyframes in 4 runs of 5). */
+static void real_clips_same_keyframes_with_any_thread_count(void **state)
+{
+    (void)state;
+    static const char *const clips[] = {"message-board.ogv", "mahjongg-video.ogv"};
+    fwt_skip_without(fwt_real(clips[0]));
+    for (size_t c = 0; c < sizeof clips / sizeof clips[0]; c++) {
+        const char *v = fwt_real(clips[c]);
+        if (!v)
+            continue;
+        char one[4096], many[4096];
+        json_t *j = fwt_keyframes(v, "--threads 1");
+        kf_signature(j, one, sizeof one);
+        json_decref(j);
+        for (int run = 0; run < 3; run++) {
+            j = fwt_keyframes(v, "--threads 2");
+            kf_signature(j, many, sizeof many);
+            json_decref(j);
+            if (strcmp(one, many) != 0)
+                fail_msg("%s: 1 thread: %s; 2 threads (run %d): %s", clips[c], one, run + 1, many);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -500,6 +543,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(real_megamind_cuts_found, fwt_teardown),
         cmocka_unit_test_teardown(real_pyscenedetect_cuts_and_coverage, fwt_teardown),
         cmocka_unit_test_teardown(real_clips_all_processed, fwt_teardown),
+        cmocka_unit_test_teardown(real_clips_same_keyframes_with_any_thread_count, fwt_teardown),
     };
     fwt_select_test(argc, argv);
     return cmocka_run_group_tests(tests, NULL, NULL);
