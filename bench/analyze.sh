@@ -83,7 +83,7 @@ for clip in "${clips[@]}"; do
   kf=$(median <"$RUNS/kf.t")
   an=$(median <"$RUNS/an.t")
   rep=$RUNS/report.json
-  nkf=$(grep -o '"keyframes": [0-9]*' "$rep" | tail -1 | awk '{print $2}')
+  nkf=$(grep -o '"keyframes": [0-9][0-9]*' "$rep" | tail -1 | awk '{print $2}')
   req=$(grep -o '"requests": [0-9]*' "$rep" | awk '{print $2}')
   tpm=$(grep -o '"image_tokens_per_minute": [0-9.e+-]*' "$rep" | awk '{print $2}')
   dur=$(grep -o '"duration": [0-9.e+-]*' "$rep" | head -1 | awk '{print $2}')
