@@ -340,13 +340,18 @@ static void unreachable_server_fails_fast_naming_it(void **state)
         double t0 = now_s();
         fwt_fw(&r, "analyze '%s' --url %s -o '%s/out'", clip, urls[i], fwt_tmpdir());
         double took = now_s() - t0;
-        assert_int_equal(r.status, 1);
-        assert_int_equal(fwt_lines(r.err), 1);
-        assert_non_null(strstr(r.err, urls[i]));
-        assert_non_null(strstr(r.err, "cannot reach the model server"));
-        if (took > 6.5)
-            fail_msg("%s: %.1f s to report an unreachable server", urls[i], took);
+        int ok = r.status == 1 && fwt_lines(r.err) == 1 && strstr(r.err, urls[i]) &&
+                 strstr(r.err, "cannot reach the model server");
+        char err[512];
+        snprintf(err, sizeof err, "%s", r.err);
         fwt_free(&r);
+        if (!ok)
+            fail_msg("%s: not the one-line error: %s", urls[i], err);
+        /* The probe gives up after 5 s; asking the frames instead would take the request
+         * timeout (120 s) with its retries. Wall time on a loaded 2-core machine under
+         * ASan took 6.6 s once, so the bound tells the two apart without timing the probe. */
+        if (took > 30)
+            fail_msg("%s: %.1f s to report an unreachable server", urls[i], took);
     }
     fwt_vlm_stop(&s);
 }
