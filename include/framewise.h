@@ -286,6 +286,122 @@ int fw_story_finish(fw_story *s, double duration_s, char **json, fw_error *err);
 /* Accepts NULL. */
 void fw_story_close(fw_story *s);
 
+/* ---------------------------------------------------------------- settings by name
+ * Every fw_params field has one name in the settings table (the CLI's long option
+ * without "--": "max-gap", "url", ...). HTTP options, queue messages, presets and the
+ * command line all set and check fw_params through these calls, with one validator.
+ * Messages name the setting ("max-gap: must be >= 0"), never a command-line flag. */
+
+/* Sets one setting from text. String values are not copied: value must outlive every use
+ * of p. 0, or FW_EINVAL (unknown name, malformed or out-of-range value). */
+int fw_params_set(fw_params *p, const char *name, const char *value, fw_error *err);
+/* The setting's value as text into buf (secrets as "***" when set, "" when not); 0, or
+ * FW_EINVAL for an unknown name (FW_ENOMEM when buf is too small). */
+int fw_params_get(const fw_params *p, const char *name, char *buf, size_t size, fw_error *err);
+/* The i-th setting's name (0-based), NULL past the end: to walk every setting. */
+const char *fw_params_name(int i);
+/* Sets the members of a JSON object text ({"max-gap": 5, "policy": "auto", ...}; numbers,
+ * strings or booleans as the setting's type takes them). *strings receives the storage of
+ * the string values: free() it after the last use of p (NULL when none). Nothing is set
+ * unless every member is valid. 0, or FW_EINVAL naming the member. */
+int fw_params_from_json(fw_params *p, const char *json, char **strings, fw_error *err);
+/* Every setting of p as a JSON object text (secrets left out; caller frees), or NULL. */
+char *fw_params_to_json(const fw_params *p);
+
+/* ---------------------------------------------------------------- logging
+ * The library never writes to stdout or stderr itself. Messages (libav's when the level
+ * allows, warnings, FW_TRACE-style traces) go to one process-wide callback; NULL (the
+ * default) drops them. Thread-safe; the callback may be called from any thread. */
+enum { FW_LOG_ERROR = 0, FW_LOG_WARN = 1, FW_LOG_INFO = 2, FW_LOG_DEBUG = 3, FW_LOG_TRACE = 4 };
+typedef void (*fw_log_fn)(void *user, int level, const char *line);
+/* Sends messages up to max_level to fn. */
+void fw_set_log(fw_log_fn fn, void *user, int max_level);
+
+/* ---------------------------------------------------------------- one analysis
+ * What `framewise analyze` does, as one call: a preset applied to the settings, the
+ * store consulted (a finished result for the same video and settings is given back
+ * without decoding; a job interrupted earlier resumes; frames asked before are not asked
+ * again), keyframes, observations, the story, the report and the output files, with
+ * typed events as it goes. The CLI and the service are front ends over these calls. */
+
+typedef struct fw_analysis_opts {
+    const char *preset; /* NULL: "general"; "none"; a preset name or a .json file */
+    /* Names of the settings the caller chose (NULL-terminated, or NULL): the preset does
+     * not override them. */
+    const char *const *chosen;
+    const char *store;   /* the store's path (NULL: $XDG_CACHE_HOME/framewise/framewise.db) */
+    int no_store;        /* 1: neither reuse nor record anything */
+    const char *out_dir; /* where the outputs and keyframes go (NULL: nothing is written) */
+    const char *formats; /* "all" (NULL) or a comma-separated list of json,jsonl,vtt,srt,md,html */
+    int64_t append;      /* > 0: the input continues that job's recording */
+    const char *input_name; /* how the report names the input (NULL: the input as given) */
+} fw_analysis_opts;
+fw_analysis_opts fw_analysis_opts_default(void);
+
+typedef enum fw_event_type {
+    FW_EVENT_STAGE = 0,   /* a stage begins: stage = "decode", "analyze", "story", "write" */
+    FW_EVENT_PROGRESS,    /* stage, done, total (-1: unknown), fraction of the whole 0..1 */
+    FW_EVENT_KEYFRAME,    /* json: the keyframe record */
+    FW_EVENT_OBSERVATION, /* json: the observation record */
+    FW_EVENT_SEGMENT,
+    FW_EVENT_EVENT, /* a named event (single or multi-step) */
+    FW_EVENT_SUMMARY,
+    FW_EVENT_REVIEW,
+    FW_EVENT_WARNING, /* json: {"message"} */
+    FW_EVENT_DONE,    /* json: {"state", "stats", "written", "cached"}: the last event */
+    FW_EVENT_ERROR    /* json: {"code", "message"}: the last event of a failed run */
+} fw_event_type;
+
+typedef struct fw_event {
+    fw_event_type type;
+    const char *name;  /* "stage", "progress", "keyframe", ... (the JSONL record's type) */
+    const char *json;  /* the record as one JSON object text, with "type": the same as the
+                          line report.jsonl gets for it */
+    const char *stage; /* FW_EVENT_STAGE, FW_EVENT_PROGRESS: the stage */
+    double done, total, fraction; /* FW_EVENT_PROGRESS */
+} fw_event;
+
+/* Called on the thread running the analysis, one event at a time, in order. Everything
+ * it receives is valid only during the call. */
+typedef void (*fw_event_fn)(void *user, const fw_event *ev);
+
+typedef enum fw_analysis_state {
+    FW_ANALYSIS_READY = 0,
+    FW_ANALYSIS_RUNNING,
+    FW_ANALYSIS_DONE,
+    FW_ANALYSIS_FAILED,
+    FW_ANALYSIS_CANCELLED
+} fw_analysis_state;
+const char *fw_analysis_state_name(fw_analysis_state s); /* "ready", "running", ... */
+
+typedef struct fw_analysis fw_analysis;
+
+/* Applies the preset to a copy of *params (which stays the caller's), validates it, opens
+ * the store and the input. On success *out owns them until fw_analysis_close. FW_EINVAL
+ * (a setting, the preset, the formats, the append job), FW_EOPEN/FW_EFORMAT/... (the
+ * input), FW_EIO (the store, the output directory). */
+int fw_analysis_open(fw_analysis **out, const char *input, const fw_params *params,
+                     const fw_analysis_opts *opts, fw_error *err);
+/* Runs to the end (once). Partial results are kept: after a failure or a cancel the report
+ * and the outputs are still written from what was done. 0, FW_ECANCELED, or the error. */
+int fw_analysis_run(fw_analysis *a, fw_event_fn fn, void *user, fw_error *err);
+/* Asks a running (or not yet running) analysis to stop; thread-safe, from any thread or a
+ * signal handler: decoding stops (libavformat's interrupt callback), model requests in
+ * flight are abandoned, the story's LLM calls stop. */
+void fw_analysis_cancel(fw_analysis *a);
+fw_analysis_state fw_analysis_get_state(const fw_analysis *a);
+/* The report (schema framewise.report/1) as JSON text, after fw_analysis_run; NULL before.
+ * Owned by the analysis. */
+const char *fw_analysis_report(const fw_analysis *a);
+/* The settings in effect (after the preset). */
+const fw_params *fw_analysis_params(const fw_analysis *a);
+/* Accepts NULL. */
+void fw_analysis_close(fw_analysis *a);
+
+/* Presets: the names found ($FRAMEWISE_PRESETS, the installed share/framewise/presets, the
+ * source tree), one per call, NULL past the end; *description gets its one line. */
+const char *fw_preset_name(int i, const char **description);
+
 /* Verbosity of libav* messages on stderr: 0 quiet (default), 1 warnings, 2 all. */
 void fw_set_log_level(int level);
 
