@@ -405,6 +405,68 @@ const char *fw_preset_name(int i, const char **description);
 /* Verbosity of libav* messages on stderr: 0 quiet (default), 1 warnings, 2 all. */
 void fw_set_log_level(int level);
 
+/* ---------------------------------------------------------------- job queue
+ * A durable queue of analyses, for front ends that take work from elsewhere
+ * (`framewise serve`): an item is pushed ("queued"), claimed by a worker ("running"),
+ * updated while it runs, and finished ("done", "failed" or "cancelled"). The default
+ * queue lives in the store's SQLite file (its table "queue"), so a server that was killed
+ * finds its queued and interrupted items again when it opens the queue. A Redis queue
+ * for several machines comes later behind the same calls.
+ * Ownership: the caller owns the queue (open/close) and every fw_queue_item filled for
+ * it (fw_queue_item_clear). A queue may be used from several threads at once.
+ * Return codes: as below, or a negative FW_E* code with err set (FW_EOPEN: the file,
+ * FW_EIO: a statement failed). */
+typedef struct fw_queue fw_queue;
+
+typedef struct fw_queue_item {
+    int64_t id;     /* > 0, in push order */
+    char state[16]; /* "queued", "running", "done", "failed" or "cancelled" */
+    char *payload;  /* the submission as pushed (the caller's JSON text) */
+    char *key;      /* its idempotency key, or NULL */
+    char *status;   /* the last fw_queue_update text, or NULL */
+    char *result;   /* the fw_queue_finish text, or NULL */
+    double created_s, started_s, finished_s; /* Unix times; 0: not yet */
+    int attempts;                            /* times claimed: 2 after one interrupted run */
+} fw_queue_item;
+/* Frees the item's strings (accepts an item never filled, zeroed). */
+void fw_queue_item_clear(fw_queue_item *it);
+
+/* Opens the queue of the store at path (NULL: the default store, as fw_analysis_opts).
+ * Items that a process no longer alive was running (killed, crashed) are queued again,
+ * ahead of newer ones, their attempts kept: they run again and the analysis resumes
+ * through the store. */
+int fw_queue_open(fw_queue **out, const char *path, fw_error *err);
+/* Accepts NULL. */
+void fw_queue_close(fw_queue *q);
+
+/* What fw_queue_push did. */
+enum { FW_QUEUE_ADDED = 0, FW_QUEUE_EXISTING = 1, FW_QUEUE_FULL = 2 };
+/* Adds an item with payload (copied), unless key (NULL: none) names an item already
+ * (*id is that one: FW_QUEUE_EXISTING) or max_queued items (0: no bound) are queued
+ * (*id 0: FW_QUEUE_FULL). Returns FW_QUEUE_*, or a negative FW_E* code. */
+int fw_queue_push(fw_queue *q, const char *payload, const char *key, int max_queued, int64_t *id,
+                  fw_error *err);
+/* The oldest queued item becomes running, owned by this process: 1 with *it filled,
+ * 0 when nothing is queued. */
+int fw_queue_claim(fw_queue *q, fw_queue_item *it, fw_error *err);
+/* Replaces a running item's status text (copied). */
+int fw_queue_update(fw_queue *q, int64_t id, const char *status, fw_error *err);
+/* Ends an item: state "done", "failed" or "cancelled", with its result text (copied). */
+int fw_queue_finish(fw_queue *q, int64_t id, const char *state, const char *result, fw_error *err);
+/* A queued item becomes cancelled: 1; 0 when it is not queued (running, ended, none). */
+int fw_queue_cancel(fw_queue *q, int64_t id, fw_error *err);
+/* 1 with *it filled, 0 when there is no such item. */
+int fw_queue_get(fw_queue *q, int64_t id, fw_queue_item *it, fw_error *err);
+/* Items newest first: those in state (NULL: any) with an id below before (0: from the
+ * newest), at most max of them into items[]; returns how many (each to clear). */
+int fw_queue_list(fw_queue *q, const char *state, int64_t before, fw_queue_item *items, int max,
+                  fw_error *err);
+/* How many items are in each state, in the order of fw_queue_state_name. */
+#define FW_QUEUE_N_STATES 5
+int fw_queue_counts(fw_queue *q, int64_t counts[FW_QUEUE_N_STATES], fw_error *err);
+/* "queued", "running", "done", "failed", "cancelled" for 0..4, else NULL. */
+const char *fw_queue_state_name(int i);
+
 #ifdef __cplusplus
 }
 #endif

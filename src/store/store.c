@@ -1,7 +1,6 @@
 #include "store/store.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +11,9 @@
 #include <xxhash.h>
 
 #include "core/error.h"
+#include "core/proc.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 #define BUSY_MS 10000
 
 struct fw_store {
@@ -41,6 +41,11 @@ static const char *const migrations[SCHEMA_VERSION] = {
     "CREATE INDEX frames_by_key ON frames(key, width, height);",
     /* 4: the colour of a frame's look (rows from before have none and never match) */
     "ALTER TABLE frames ADD COLUMN cb REAL; ALTER TABLE frames ADD COLUMN cr REAL;",
+    /* 5: the job queue of `framewise serve` (src/queue/queue_sqlite.c reads and writes it) */
+    "CREATE TABLE queue(id INTEGER PRIMARY KEY, state TEXT NOT NULL, payload TEXT NOT NULL,"
+    "  key TEXT UNIQUE, status TEXT, result TEXT, created REAL, started REAL, finished REAL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0, pid INTEGER);"
+    "CREATE INDEX queue_by_state ON queue(state, id);",
 };
 
 static double now(void)
@@ -420,21 +425,6 @@ int fw_store_keyframes_each(fw_store *s, int64_t job,
     return rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
 }
 
-/* 1 when process pid runs (a killed process nobody has reaped yet is a zombie: gone). */
-static int alive(pid_t pid)
-{
-    if (kill(pid, 0) != 0 && errno != EPERM)
-        return 0;
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 1;
-    const char *state = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
-    fclose(f);
-    return !(state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X'));
-}
-
 int fw_store_job_resume(fw_store *s, const char *video, const char *settings, int64_t *job,
                         fw_error *err)
 {
@@ -454,8 +444,8 @@ int fw_store_job_resume(fw_store *s, const char *video, const char *settings, in
     while (!found && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *state = (const char *)sqlite3_column_text(st, 1);
         pid_t pid = (pid_t)sqlite3_column_int64(st, 2);
-        int live =
-            state && strcmp(state, "running") == 0 && pid > 0 && pid != getpid() && alive(pid);
+        int live = state && strcmp(state, "running") == 0 && pid > 0 && pid != getpid() &&
+                   fw_pid_alive(pid);
         if (!live) {
             *job = sqlite3_column_int64(st, 0);
             found = 1;
