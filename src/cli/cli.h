@@ -108,5 +108,6 @@ void cli_preset_list(FILE *to);
 int cmd_keyframes(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
 int cmd_scenes(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

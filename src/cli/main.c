@@ -22,6 +22,7 @@ static void usage(FILE *to)
         "              and/or a vision-language model's description, then the story\n"
         "  jobs        list the analyses in the store (jobs show ID)\n"
         "  cache       the store's size and hits; clear or vacuum it\n"
+        "  serve       an HTTP service: a job queue, WebSocket progress and a web page\n"
         "\n"
         "VIDEO is a file, '-' for standard input, or any URL FFmpeg opens.\n"
         "'framewise COMMAND --help' shows a command's options.\n"
@@ -71,6 +72,12 @@ int main(int argc, char **argv)
             setenv("OMP_THREAD_LIMIT", "1", 1) == 0)
             execv("/proc/self/exe", argv); /* returns only on failure: go on as we are */
         return cmd_analyze(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "serve") == 0) {
+        /* its workers may run Tesseract: the same OpenMP limit as analyze (see above) */
+        if (!getenv("OMP_THREAD_LIMIT") && setenv("OMP_THREAD_LIMIT", "1", 1) == 0)
+            execv("/proc/self/exe", argv);
+        return cmd_serve(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "scenes") == 0)
         return cmd_scenes(argc - 1, argv + 1);
