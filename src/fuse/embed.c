@@ -69,7 +69,9 @@ static void cjk_run(float *v, const uint32_t *r, int n)
 void fw_embed_ngrams(const char *text, float out[FW_NGRAM_DIM])
 {
     memset(out, 0, FW_NGRAM_DIM * sizeof *out);
-    static _Thread_local uint32_t cps[MAX_CPS];
+    /* on the stack: 16 KB of thread-local storage would be taken from every thread's stack,
+     * including civetweb's small ones (glibc puts static TLS there) */
+    uint32_t cps[MAX_CPS];
     int n = 0;
     while (*text && n < MAX_CPS)
         cps[n++] = fw_fold_cp(fw_utf8_next(&text));

@@ -18,18 +18,28 @@ void fw_hmac_hex(const char *key, const void *data, size_t n, char out[65])
         snprintf(out + 2 * i, 3, "%02x", i < len ? mac[i] : 0);
 }
 
-/* Equal lengths or not, the time depends only on the token's: both are hashed first. */
+static const char compare_key[] = "framewise-token-compare";
+
+void fw_auth_init(fw_auth *a, const char *token)
+{
+    unsigned len = 0;
+    a->token = token;
+    memset(a->digest, 0, sizeof a->digest);
+    HMAC(EVP_sha256(), compare_key, (int)strlen(compare_key),
+         (const unsigned char *)(token ? token : ""), token ? strlen(token) : 0, a->digest, &len);
+}
+
+/* Equal lengths or not, the time does not depend on where they differ: digests are
+ * compared, in constant time. */
 int fw_auth_token_ok(const fw_auth *a, const char *text, size_t n)
 {
     if (!a->token)
         return 1;
-    unsigned char want[32], got[32];
-    unsigned wl = 0, gl = 0;
-    static const char key[] = "framewise-token-compare";
-    HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)a->token, strlen(a->token),
-         want, &wl);
-    HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)text, n, got, &gl);
-    return wl == 32 && gl == 32 && CRYPTO_memcmp(want, got, 32) == 0;
+    unsigned char got[32];
+    unsigned len = 0;
+    HMAC(EVP_sha256(), compare_key, (int)strlen(compare_key), (const unsigned char *)text, n, got,
+         &len);
+    return len == 32 && CRYPTO_memcmp(a->digest, got, 32) == 0;
 }
 
 static void session_mac(const fw_auth *a, long long expiry, char out[65])

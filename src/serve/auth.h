@@ -9,8 +9,13 @@
 #include <stddef.h>
 
 typedef struct fw_auth {
-    const char *token; /* NULL: everyone is let in */
+    const char *token;        /* NULL: everyone is let in */
+    unsigned char digest[32]; /* of the token: what a presented token's digest must equal */
 } fw_auth;
+
+/* Sets the token (NULL: none). Call it on the main thread before serving: it also
+ * initialises OpenSSL there (its first use needs more stack than civetweb's threads have). */
+void fw_auth_init(fw_auth *a, const char *token);
 
 #define FW_SESSION_COOKIE "fw_session"
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "framewise.h"
 #include "serve/service.h"
 
 typedef struct sink {

@@ -19,6 +19,7 @@ int fw_guard_init(fw_guard *g, const char *const *roots, int n_roots, const char
     memset(g, 0, sizeof *g);
     for (int i = 0; i < n_roots && i < FW_SERVE_MAX_LIST; i++) {
         struct stat st;
+        errno = 0;
         if (!realpath(roots[i], g->roots[g->n_roots]) || stat(g->roots[g->n_roots], &st) ||
             !S_ISDIR(st.st_mode)) {
             snprintf(why, size, "--allow-root %s: not a folder (%s)", roots[i],

@@ -34,16 +34,13 @@ int fw_http_send(struct mg_connection *c, int status, const char *type, const vo
     char extra[2048] = "";
     size_t used = 0;
     int own_csp = 0; /* a caller's policy replaces the page's */
-    for (int i = 0; headers && headers[i] && headers[i + 1]; i += 2) {
+    for (int i = 0; headers && headers[i] && headers[i + 1] && used < sizeof extra; i += 2) {
         own_csp |= strcasecmp(headers[i], "Content-Security-Policy") == 0;
-        used += (size_t)snprintf(extra + used, used < sizeof extra ? sizeof extra - used : 0,
-                                 "%s: %s\r\n", headers[i], headers[i + 1]);
+        used += (size_t)snprintf(extra + used, sizeof extra - used, "%s: %s\r\n", headers[i],
+                                 headers[i + 1]);
     }
     if (used >= sizeof extra)
         extra[0] = '\0'; /* never a cut header */
-    /* an error may leave a body unread (a refused upload): close rather than read it */
-    if (status >= 400)
-        mg_disable_keep_alive(c);
     mg_printf(c,
               "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
               "X-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n"

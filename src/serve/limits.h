@@ -31,6 +31,10 @@
 #define FW_SERVE_PROGRESS_MS 100
 /* A running job's status is written to the queue at most this often (and at every stage). */
 #define FW_SERVE_STATUS_MS 1000
+/* Stack of the thread that does a request's work. civetweb's own threads have 100 KB in
+ * Debian's build, less than OpenSSL, SQLite and the resolver need together (seen: a
+ * request overflowed into the next thread's stack). */
+#define FW_SERVE_STACK (1 << 20)
 /* HTTP threads of civetweb: WebSocket clients hold one each while connected. */
 #define FW_SERVE_HTTP_THREADS 64
 

@@ -145,22 +145,22 @@ static int parse(reader *r, const char *boundary, const fw_multipart_cb *cb, cha
 {
     char delim[80];
     size_t dn = (size_t)snprintf(delim, sizeof delim, "\r\n--%s", boundary);
-    /* the first boundary has no line end before it (a preamble may come first) */
-    while (r->len < dn && fill(r) > 0)
-        ;
-    char *first = memmem(r->buf, r->len, delim + 2, dn - 2);
-    if (!first || r->len - (size_t)(first - r->buf) < dn) {
-        snprintf(why, why_size, "no opening boundary");
-        return -1;
+    /* the first boundary has no line end before it (a preamble may come first); it and
+     * the line end after it must be in the buffer */
+    char *first;
+    while (!(first = memmem(r->buf, r->len, delim + 2, dn - 2)) ||
+           r->len - (size_t)(first - r->buf) < dn) {
+        if (r->len > MAX_HEADERS || fill(r) <= 0) {
+            snprintf(why, why_size, "no opening boundary");
+            return -1;
+        }
     }
-    consume(r, (size_t)(first - r->buf) + dn - 2);
-    while (r->len < 2 && fill(r) > 0)
-        ;
-    if (r->len < 2 || memcmp(r->buf, "\r\n", 2) != 0) {
+    size_t at = (size_t)(first - r->buf) + dn - 2;
+    if (memcmp(r->buf + at, "\r\n", 2) != 0) {
         snprintf(why, why_size, "no part after the opening boundary");
         return -1;
     }
-    consume(r, 2);
+    consume(r, at + 2);
     for (int last = 0; !last;) {
         char name[256], filename[256];
         int rc = part_headers(r, name, filename, sizeof name, why, why_size);

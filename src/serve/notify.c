@@ -1,4 +1,5 @@
 #include "serve/notify.h"
+#include "framewise.h"
 
 #include <pthread.h>
 #include <stdio.h>

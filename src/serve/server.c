@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "serve/http.h"
+#include "serve/jobs.h"
 #include "serve/service.h"
 
 static double now_s(void)
@@ -183,12 +184,49 @@ static int dispatch(fw_service *s, struct mg_connection *c, fw_route *route)
     return fw_http_error(c, 404, "not_found", "no such resource");
 }
 
+/* A request's work, done on a thread with a stack of FW_SERVE_STACK (see limits.h) while
+ * civetweb's thread waits. */
+typedef struct call {
+    void (*fn)(struct call *k);
+    fw_service *s;
+    struct mg_connection *c;
+    fw_route route;
+    int status;
+} call;
+
+static void *call_main(void *arg)
+{
+    call *k = arg;
+    k->fn(k);
+    return NULL;
+}
+
+static void on_big_stack(call *k)
+{
+    pthread_attr_t attr;
+    pthread_t t;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, FW_SERVE_STACK);
+    if (pthread_create(&t, &attr, call_main, k) == 0)
+        pthread_join(t, NULL);
+    else
+        k->status = fw_http_error(k->c, 503, "busy", "the server cannot take the request now");
+    pthread_attr_destroy(&attr);
+}
+
+static void dispatch_call(call *k)
+{
+    k->status = dispatch(k->s, k->c, &k->route);
+}
+
 static int on_request(struct mg_connection *c, void *cbdata)
 {
     fw_service *s = cbdata;
     double t0 = now_s();
-    fw_route route = FW_ROUTE_OTHER;
-    int st = dispatch(s, c, &route);
+    call k = {.fn = dispatch_call, .s = s, .c = c, .route = FW_ROUTE_OTHER};
+    on_big_stack(&k);
+    fw_route route = k.route;
+    int st = k.status;
     double dt = now_s() - t0;
     fw_metrics_request(s->metrics, route, st, dt);
     if (s->cfg->verbose) {
@@ -217,12 +255,10 @@ static int on_log(const struct mg_connection *c, const char *msg)
 
 /* ---- WebSocket: /v1/jobs/{id}/events ------------------------------------------------ */
 
-static int ws_connect(const struct mg_connection *cc, void *cbdata)
+static void ws_connect_call(call *k)
 {
-    fw_service *s = cbdata;
-    /* civetweb gives the handshake's connection as const, yet lets it answer: a refused
-     * handshake gets an HTTP error like every other request */
-    struct mg_connection *c = (struct mg_connection *)cc;
+    fw_service *s = k->s;
+    struct mg_connection *c = k->c;
     const char *uri = mg_get_request_info(c)->local_uri, *rest = NULL;
     double t0 = now_s();
     int st = 0;
@@ -238,17 +274,30 @@ static int ws_connect(const struct mg_connection *cc, void *cbdata)
         fw_queue_item_clear(&it);
     }
     fw_metrics_request(s->metrics, FW_ROUTE_EVENTS, st ? st : 101, now_s() - t0);
-    if (st)
-        return 1;
-    mg_set_user_connection_data(c, (void *)(intptr_t)id);
-    return 0;
+    if (!st)
+        mg_set_user_connection_data(c, (void *)(intptr_t)id);
+    k->status = st;
+}
+
+static int ws_connect(const struct mg_connection *c, void *cbdata)
+{
+    /* civetweb gives the handshake's connection as const, yet lets it answer: a refused
+     * handshake gets an HTTP error like every other request */
+    call k = {.fn = ws_connect_call, .s = cbdata, .c = (struct mg_connection *)c};
+    on_big_stack(&k);
+    return k.status ? 1 : 0;
+}
+
+static void ws_ready_call(call *k)
+{
+    int64_t id = (int64_t)(intptr_t)mg_get_user_connection_data(k->c);
+    fw_hub_subscribe(k->s->hub, id, k->c);
 }
 
 static void ws_ready(struct mg_connection *c, void *cbdata)
 {
-    fw_service *s = cbdata;
-    int64_t id = (int64_t)(intptr_t)mg_get_user_connection_data(c);
-    fw_hub_subscribe(s->hub, id, c);
+    call k = {.fn = ws_ready_call, .s = cbdata, .c = c};
+    on_big_stack(&k);
 }
 
 static int ws_data(struct mg_connection *c, int bits, char *data, size_t n, void *cbdata)
@@ -266,32 +315,18 @@ static void ws_close(const struct mg_connection *c, void *cbdata)
 
 /* ---- start and stop ----------------------------------------------------------------- */
 
-static int mkdirs(const char *path)
-{
-    char buf[4200];
-    snprintf(buf, sizeof buf, "%s/", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0777) && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return 0;
-}
-
 static int open_data(fw_service *s, fw_error *err)
 {
     const char *d = s->cfg->data;
     char sub[4300];
-    if (mkdirs(d) || !realpath(d, s->data))
+    if (fw_mkdirs(d) || !realpath(d, s->data))
         return fw_error_set(err, FW_EIO, "%s: cannot create the data folder: %s", d,
                             strerror(errno));
     snprintf(sub, sizeof sub, "%s/uploads", s->data);
-    if (mkdirs(sub))
+    if (fw_mkdirs(sub))
         return fw_error_set(err, FW_EIO, "%s: cannot create: %s", sub, strerror(errno));
     snprintf(sub, sizeof sub, "%s/jobs", s->data);
-    if (mkdirs(sub))
+    if (fw_mkdirs(sub))
         return fw_error_set(err, FW_EIO, "%s: cannot create: %s", sub, strerror(errno));
     return 0;
 }
@@ -345,7 +380,8 @@ static void teardown(fw_service *s)
 
 int fw_serve_run(const fw_serve_config *cfg, fw_error *err)
 {
-    fw_service s = {.cfg = cfg, .auth = {.token = cfg->token}};
+    fw_service s = {.cfg = cfg};
+    fw_auth_init(&s.auth, cfg->token);
     pthread_mutex_init(&s.mu, NULL);
     pthread_cond_init(&s.wake, NULL);
     /* the signals that stop the server come to the main thread's sigwait only */

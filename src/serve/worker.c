@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/error.h"
 #include "serve/jobs.h"
 #include "serve/service.h"
 
@@ -103,20 +104,6 @@ static void finish(run *r, const char *state, const fw_error *err, json_t *paylo
     json_decref(view);
 }
 
-static int mkdirs(const char *path)
-{
-    char buf[4200];
-    snprintf(buf, sizeof buf, "%s/", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0777) && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return 0;
-}
-
 /* Opens and runs the analysis of input; fills err; returns its end state. */
 static const char *analyse(run *r, const char *input, json_t *payload, fw_error *err)
 {
@@ -127,8 +114,7 @@ static const char *analyse(run *r, const char *input, json_t *payload, fw_error 
     const char *code;
     if (fw_job_params(s, json_is_object(options) ? options : NULL, &p, &strings, &code, why,
                       sizeof why)) { /* checked at submission: the operator's changed since */
-        snprintf(err->message, sizeof err->message, "%s", why);
-        err->code = FW_EINVAL;
+        fw_error_set(err, FW_EINVAL, "%s", why);
         return "failed";
     }
     const char **chosen = fw_job_chosen(s, json_is_object(options) ? options : NULL);
@@ -141,10 +127,9 @@ static const char *analyse(run *r, const char *input, json_t *payload, fw_error 
     opts.input_name = json_string_value(json_object_get(payload, "name"));
     fw_analysis *a = NULL;
     const char *state = "failed";
-    if (mkdirs(dir)) {
-        snprintf(err->message, sizeof err->message, "%s: cannot create: %s", dir, strerror(errno));
-        err->code = FW_EIO;
-    } else if (!fw_analysis_open(&a, input, &p, &opts, err)) {
+    if (fw_mkdirs(dir))
+        fw_error_set(err, FW_EIO, "%s: cannot create: %s", dir, strerror(errno));
+    else if (!fw_analysis_open(&a, input, &p, &opts, err)) {
         if (fw_hub_run(s->hub, r->id, a))
             fw_analysis_cancel(a);
         fw_analysis_run(a, on_event, r, err);

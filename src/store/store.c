@@ -195,14 +195,18 @@ int fw_store_hash_file(const char *path, char hex[17], int64_t *size, fw_error *
         return fw_error_set(err, FW_EOPEN, "%s: cannot read: %s", path, strerror(errno));
     XXH3_state_t *st = XXH3_createState();
     XXH3_64bits_reset(st);
-    static _Thread_local char buf[1 << 16];
+    /* on the heap: a thread-local buffer would be in every thread's static TLS, which
+     * glibc takes from the thread's stack (civetweb's threads have 100 KB) */
+    enum { BLOCK = 1 << 16 };
+    char *buf = malloc(BLOCK);
     size_t n;
     *size = 0;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+    while (buf && (n = fread(buf, 1, BLOCK, f)) > 0) {
         XXH3_64bits_update(st, buf, n);
         *size += (int64_t)n;
     }
-    int bad = ferror(f);
+    int bad = !buf || ferror(f);
+    free(buf);
     fclose(f);
     snprintf(hex, 17, "%016llx", (unsigned long long)XXH3_64bits_digest(st));
     XXH3_freeState(st);

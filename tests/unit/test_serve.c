@@ -244,7 +244,8 @@ static void signature_and_token_compare_are_hmac_sha256(void **state)
     char mac[65];
     fw_hmac_hex("Jefe", "what do ya want for nothing?", 28, mac); /* RFC 4231, case 2 */
     assert_string_equal(mac, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-    fw_auth a = {.token = "tok"};
+    fw_auth a;
+    fw_auth_init(&a, "tok");
     assert_true(fw_auth_token_ok(&a, "tok", 3));
     assert_false(fw_auth_token_ok(&a, "to", 2));
     assert_false(fw_auth_token_ok(&a, "tok2", 4));
