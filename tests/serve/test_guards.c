@@ -231,7 +231,7 @@ static void full_queue_is_429_with_retry_after(void **state)
     assert_true(fws_header(&r, "Retry-After", after, sizeof after));
     assert_true(atoi(after) > 0);
     fws_expect_error(&r, 429, "queue_full");
-    assert_int_equal(uploads_left(), 1); /* the queued one's; the refused one is gone */
+    assert_int_equal(uploads_left(), 2); /* the running and the queued; the refused is gone */
     fws_kill(&s);
     fwt_vlm_stop(&v);
 }
