@@ -44,6 +44,7 @@ bench:
 	@bash bench/ocr.sh
 	@bash bench/story.sh
 	@bash bench/store.sh
+	@bash bench/serve.sh
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

@@ -61,8 +61,7 @@ submit() { # clip prompt -> "id seconds"
 }
 export -f submit
 job() { curl -s -H "Authorization: Bearer $TOKEN" "$BASE/v1/jobs/$1"; }
-state_of() { job "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
-wait_done() { while [ "$(state_of "$1")" != done ]; do sleep 0.01; done; }
+wait_done() { until job "$1" | grep -q '"state":"done"'; do sleep 0.01; done; }
 
 start_serve
 export BASE TOKEN RUNS
@@ -94,6 +93,7 @@ seq "$N" | xargs -P "$N" -I{} bash -c 'submit "$0" "load {}"' "${clips[0]}" >"$R
 t_load=$(now)
 poll() { while [ ! -f "$RUNS/stop" ]; do
   curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $TOKEN" "$BASE/v1/jobs/$1"
+  sleep 0.05
 done; }
 for k in 1 2 3 4; do poll "$(sed -n "${k}p" "$RUNS/load.txt" | cut -d' ' -f1)" >"$RUNS/poll.$k" & PIDS+=($!); done
 while :; do
@@ -128,7 +128,7 @@ print("%.2f %.2f" % (run[len(run) // 2], max(j["finished"] for j in jobs) - min(
   echo "|---|---:|---:|---:|---:|---:|"
   printf '%s' "$e2e_rows"
   echo
-  echo "Overhead: submit-to-done through the API (status polled every 10 ms) minus the analyze command's wall time (which includes its own process start)."
+  echo "Overhead: submit-to-done through the API (status polled with curl every 10 ms) minus the analyze command's wall time (which includes its own process start). Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine counts in every figure)."
   echo
   echo "## $N concurrent submissions ($(basename "${clips[0]}"), a distinct prompt each: no cache hits)"
   echo

@@ -33,6 +33,7 @@ typedef struct fw_service {
     int n_workers;
     pthread_mutex_t mu; /* with wake: workers wait for a submission */
     pthread_cond_t wake;
+    uint64_t submitted; /* wakes so far: a worker waits only when none came since it looked */
     int stopping;
 } fw_service;
 

@@ -190,6 +190,7 @@ static void *loop(void *arg)
     for (;;) {
         pthread_mutex_lock(&s->mu);
         int stopping = s->stopping;
+        uint64_t seen = s->submitted;
         pthread_mutex_unlock(&s->mu);
         if (stopping)
             return NULL;
@@ -208,7 +209,7 @@ static void *loop(void *arg)
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 1;
         pthread_mutex_lock(&s->mu);
-        if (!s->stopping)
+        if (!s->stopping && s->submitted == seen) /* none came while it looked */
             pthread_cond_timedwait(&s->wake, &s->mu, &until);
         pthread_mutex_unlock(&s->mu);
     }
@@ -227,6 +228,7 @@ int fw_workers_start(fw_service *s)
 void fw_workers_wake(fw_service *s)
 {
     pthread_mutex_lock(&s->mu);
+    s->submitted++;
     pthread_cond_signal(&s->wake);
     pthread_mutex_unlock(&s->mu);
 }
