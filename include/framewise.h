@@ -310,11 +310,14 @@ char *fw_params_to_json(const fw_params *p);
 
 /* ---------------------------------------------------------------- logging
  * The library never writes to stdout or stderr itself. Messages (libav's when the level
- * allows, warnings, FW_TRACE-style traces) go to one process-wide callback; NULL (the
- * default) drops them. Thread-safe; the callback may be called from any thread. */
+ * allows, warnings, the selector's and the OCR's traces for tuning at FW_LOG_TRACE) go
+ * to one process-wide callback; NULL (the default) drops them. Thread-safe: the callback
+ * may be called from any thread, one line at a time (never concurrently), and must not
+ * call fw_set_log itself. Once fw_set_log returns, the previous callback is not called
+ * again. */
 enum { FW_LOG_ERROR = 0, FW_LOG_WARN = 1, FW_LOG_INFO = 2, FW_LOG_DEBUG = 3, FW_LOG_TRACE = 4 };
 typedef void (*fw_log_fn)(void *user, int level, const char *line);
-/* Sends messages up to max_level to fn. */
+/* Sends messages up to max_level (FW_LOG_*; -1: none) to fn. */
 void fw_set_log(fw_log_fn fn, void *user, int max_level);
 
 /* ---------------------------------------------------------------- one analysis
@@ -402,7 +405,8 @@ void fw_analysis_close(fw_analysis *a);
  * source tree), one per call, NULL past the end; *description gets its one line. */
 const char *fw_preset_name(int i, const char **description);
 
-/* Verbosity of libav* messages on stderr: 0 quiet (default), 1 warnings, 2 all. */
+/* Kept from 0.1, on top of fw_set_log: 0 drops every message (fw_set_log(NULL, ...)); 1
+ * writes warnings and errors, 2 info too, to stderr, as the caller asks. */
 void fw_set_log_level(int level);
 
 #ifdef __cplusplus

@@ -46,6 +46,10 @@ typedef struct cli_command {
 /* Parses argv; returns -1 to go on, else an exit code (help printed, bad usage). */
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o);
 void cli_help(const cli_command *cmd, FILE *to);
+
+/* Sends the library's log to stderr: -v warnings, -vv all of libav*'s messages; the
+ * FW_TRACE and FW_OCR_TRACE traces when the environment asks for them. */
+void cli_log_init(int verbose);
 /* The exit code for a library error code. */
 int cli_exit_code(int fw_code);
 /* "framewise: message" on stderr. */

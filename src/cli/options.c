@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -109,6 +110,32 @@ void cli_help(const cli_command *cmd, FILE *to)
     }
 }
 
+/* The library's log on stderr: libav*'s messages with -v (warnings) and -vv (all); the
+ * traces for tuning when asked for by the environment: FW_TRACE (the keyframe
+ * selector's scores and decisions per frame), FW_OCR_TRACE (every word Tesseract read;
+ * the OCR's trace lines begin with "ocr: "). */
+static int log_max = -1, trace_frames, trace_ocr;
+
+static void log_line(void *user, int level, const char *line)
+{
+    (void)user;
+    if (level == FW_LOG_TRACE ? !(strncmp(line, "ocr: ", 5) == 0 ? trace_ocr : trace_frames)
+                              : level > log_max)
+        return;
+    fprintf(stderr, "%s\n", line);
+}
+
+void cli_log_init(int verbose)
+{
+    const char *ocr = getenv("FW_OCR_TRACE");
+    trace_frames = getenv("FW_TRACE") != NULL;
+    trace_ocr = ocr != NULL;
+    if (ocr && ocr[0] == '/') /* the old spelling of the OCR's picture dump */
+        setenv("FW_OCR_SAVE", ocr, 0);
+    log_max = verbose <= 0 ? -1 : verbose == 1 ? FW_LOG_WARN : FW_LOG_INFO;
+    fw_set_log(log_line, NULL, trace_frames || trace_ocr ? FW_LOG_TRACE : log_max);
+}
+
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -182,6 +209,6 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
         return EXIT_USAGE;
     }
     o->input = argv[optind];
-    fw_set_log_level(o->verbose);
+    cli_log_init(o->verbose);
     return -1;
 }
