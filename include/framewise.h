@@ -293,19 +293,24 @@ void fw_story_close(fw_story *s);
  * Messages name the setting ("max-gap: must be >= 0"), never a command-line flag. */
 
 /* Sets one setting from text. String values are not copied: value must outlive every use
- * of p. 0, or FW_EINVAL (unknown name, malformed or out-of-range value). */
+ * of p (NULL unsets a string setting); 0|1 settings also take "true"/"false". 0, or
+ * FW_EINVAL (unknown name, malformed or out-of-range value); p is unchanged on error. */
 int fw_params_set(fw_params *p, const char *name, const char *value, fw_error *err);
 /* The setting's value as text into buf (secrets as "***" when set, "" when not); 0, or
  * FW_EINVAL for an unknown name (FW_ENOMEM when buf is too small). */
 int fw_params_get(const fw_params *p, const char *name, char *buf, size_t size, fw_error *err);
-/* The i-th setting's name (0-based), NULL past the end: to walk every setting. */
+/* The i-th setting's name (0-based), NULL past the end: to walk every setting (aliases
+ * such as "max-image-tokens", another way to set max-pixels, included). */
 const char *fw_params_name(int i);
 /* Sets the members of a JSON object text ({"max-gap": 5, "policy": "auto", ...}; numbers,
- * strings or booleans as the setting's type takes them). *strings receives the storage of
- * the string values: free() it after the last use of p (NULL when none). Nothing is set
+ * strings or booleans as the setting's type takes them; null unsets a string setting).
+ * *strings receives the storage of the string values: free() it after the last use of p
+ * (NULL when none; strings may be NULL only when no member is a string). Nothing is set
  * unless every member is valid. 0, or FW_EINVAL naming the member. */
 int fw_params_from_json(fw_params *p, const char *json, char **strings, fw_error *err);
-/* Every setting of p as a JSON object text (secrets left out; caller frees), or NULL. */
+/* Every setting of p as a JSON object text (secrets and aliases left out; unset strings as
+ * null; numbers exact: fw_params_from_json gives p back), caller frees; NULL when out of
+ * memory or a string is not UTF-8. */
 char *fw_params_to_json(const fw_params *p);
 
 /* ---------------------------------------------------------------- logging

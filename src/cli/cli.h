@@ -47,6 +47,9 @@ typedef struct cli_command {
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o);
 void cli_help(const cli_command *cmd, FILE *to);
 
+/* A library message on stderr as "framewise: [cmd: ]message", with "--" before the setting
+ * it begins with ("max-gap: must be >= 0" -> "--max-gap: must be >= 0"). */
+void cli_setting_error(const char *cmd, const char *message);
 /* Sends the library's log to stderr: -v warnings, -vv all of libav*'s messages; the
  * FW_TRACE and FW_OCR_TRACE traces when the environment asks for them. */
 void cli_log_init(int verbose);

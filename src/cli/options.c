@@ -136,6 +136,19 @@ void cli_log_init(int verbose)
     fw_set_log(log_line, NULL, trace_frames || trace_ocr ? FW_LOG_TRACE : log_max);
 }
 
+void cli_setting_error(const char *cmd, const char *message)
+{
+    char name[64];
+    size_t n = strcspn(message, ":");
+    int setting = message[n] == ':' && n < sizeof name;
+    if (setting) {
+        memcpy(name, message, n);
+        name[n] = '\0';
+        setting = fw_setting_find(name) != NULL;
+    }
+    cli_error("%s%s%s%s", cmd ? cmd : "", cmd ? ": " : "", setting ? "--" : "", message);
+}
+
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -194,7 +207,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
             if ((size_t)(c - OPT_SETTING) < sizeof o->given)
                 o->given[c - OPT_SETTING] = 1;
             if (fw_setting_parse(setting_at(cmd, c - OPT_SETTING), &o->params, optarg, &err)) {
-                cli_error("%s: %s", cmd->name, err.message);
+                cli_setting_error(cmd->name, err.message);
                 return EXIT_USAGE;
             }
         }
