@@ -620,3 +620,5 @@ int cmd_analyze(int argc, char **argv)
         return cli_exit_code(st.kfs.err.code ? st.kfs.err.code : rc);
     return wrote ? EXIT_OK : EXIT_RUNTIME;
 }
+
+const cli_command *const cli_analyze_command = &command;

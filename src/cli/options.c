@@ -70,44 +70,17 @@ static const fw_setting *setting_at(const cli_command *cmd, int i)
     return cmd->settings[i] ? fw_setting_find(cmd->settings[i]) : NULL;
 }
 
-void cli_help(const cli_command *cmd, FILE *to)
+void cli_setting_error(const char *cmd, const char *message)
 {
-    fprintf(to, "usage: framewise %s\n\n%s\n\noptions:\n", cmd->usage, cmd->summary);
-    if (cmd->has_out_dir)
-        fprintf(to, "  -o, --output DIR          write files into DIR (default: framewise-out)\n");
-    fprintf(to, "      --json                print JSON\n");
-    if (cmd->has_csv)
-        fprintf(to, "      --csv                 print CSV\n");
-    if (cmd->has_prompt_file)
-        fprintf(to, "      --prompt-file F       read --prompt from file F\n");
-    for (const cli_extra *x = cmd->extras; x && x->name; x++) {
-        char left[64];
-        snprintf(left, sizeof left, "--%s%s%s", x->name, x->arg ? " " : "", x->arg ? x->arg : "");
-        fprintf(to, "      %-20s  %s\n", left, x->help);
+    char name[64];
+    size_t n = strcspn(message, ":");
+    int setting = message[n] == ':' && n < sizeof name;
+    if (setting) {
+        memcpy(name, message, n);
+        name[n] = '\0';
+        setting = fw_setting_find(name) != NULL;
     }
-    fprintf(to, "  -q, --quiet               no progress bar, no summary\n"
-                "  -v, --verbose             show FFmpeg's messages (twice: all of them)\n"
-                "  -h, --help                this help\n");
-    fw_params d = fw_params_default();
-    if (cmd->defaults)
-        cmd->defaults(&d);
-    for (int i = 0; cmd->settings[i]; i++) {
-        const fw_setting *s = setting_at(cmd, i);
-        char left[64], def[32];
-        snprintf(left, sizeof left, "--%s %s", s->name, s->arg);
-        const char *field = (const char *)&d + s->offset;
-        if (s->type == FW_SET_POLICY)
-            snprintf(def, sizeof def, "%s", fw_policy_name(*(const fw_policy *)field));
-        else if (s->type == FW_SET_STRING) {
-            fprintf(to, "      %-20s  %s\n", left, s->help);
-            continue;
-        } else if (s->type == FW_SET_TOKENS)
-            snprintf(def, sizeof def, "%d", *(const int *)field / 1024);
-        else
-            snprintf(def, sizeof def, "%g",
-                     s->type == FW_SET_DOUBLE ? *(const double *)field : *(const int *)field);
-        fprintf(to, "      %-20s  %s (default: %s)\n", left, s->help, def);
-    }
+    cli_error("%s%s%s%s", cmd ? cmd : "", cmd ? ": " : "", setting ? "--" : "", message);
 }
 
 /* The library's log on stderr: libav*'s messages with -v (warnings) and -vv (all); the
@@ -134,19 +107,6 @@ void cli_log_init(int verbose)
         setenv("FW_OCR_SAVE", ocr, 0);
     log_max = verbose <= 0 ? -1 : verbose == 1 ? FW_LOG_WARN : FW_LOG_INFO;
     fw_set_log(log_line, NULL, trace_frames || trace_ocr ? FW_LOG_TRACE : log_max);
-}
-
-void cli_setting_error(const char *cmd, const char *message)
-{
-    char name[64];
-    size_t n = strcspn(message, ":");
-    int setting = message[n] == ':' && n < sizeof name;
-    if (setting) {
-        memcpy(name, message, n);
-        name[n] = '\0';
-        setting = fw_setting_find(name) != NULL;
-    }
-    cli_error("%s%s%s%s", cmd ? cmd : "", cmd ? ": " : "", setting ? "--" : "", message);
 }
 
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
