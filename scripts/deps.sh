@@ -10,7 +10,8 @@ build_pkgs=(build-essential cmake pkg-config
   libjansson-dev libcurl4-openssl-dev
   libtesseract-dev tesseract-ocr-eng tesseract-ocr-chi-sim
   libsqlite3-dev libxxhash-dev)
-test_pkgs=(ffmpeg libcmocka-dev fonts-dejavu-core fonts-noto-cjk libcivetweb-dev chromium)
+test_pkgs=(ffmpeg libcmocka-dev fonts-dejavu-core fonts-noto-cjk libcivetweb-dev chromium
+  groff-base man-db)
 bench_pkgs=(time curl python3-opencv python3-pil python3-numpy tesseract-ocr)
 
 pkgs=("${build_pkgs[@]}")
