@@ -22,6 +22,14 @@ extern "C" {
 
 #define FW_VERSION "0.2.0"
 
+/* What the shared library exports: the functions declared with FW_API below, nothing else
+ * (it is built with -fvisibility=hidden). */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define FW_API __attribute__((visibility("default")))
+#else
+#define FW_API
+#endif
+
 /* Error codes: stable numbers; fw_strerror() gives the generic message. */
 enum {
     FW_OK = 0,
@@ -43,7 +51,7 @@ typedef struct fw_error {
     char message[512]; /* one line naming the input and the reason */
 } fw_error;
 
-const char *fw_strerror(int code);
+FW_API const char *fw_strerror(int code);
 
 typedef enum fw_policy {
     FW_POLICY_AUTO = 0, /* cuts + change vs last kept + max gap - near-duplicates, budget */
@@ -53,8 +61,8 @@ typedef enum fw_policy {
     FW_POLICY_IFRAME    /* the stream's own keyframes, decoded with the non-key skip */
 } fw_policy;
 
-const char *fw_policy_name(fw_policy p);
-int fw_policy_parse(const char *name, fw_policy *out); /* 0 or FW_EINVAL */
+FW_API const char *fw_policy_name(fw_policy p);
+FW_API int fw_policy_parse(const char *name, fw_policy *out); /* 0 or FW_EINVAL */
 
 /* Job settings. Every field is described once in the settings table
  * (src/core/settings.c), which also gives the defaults, ranges and --help text. */
@@ -113,9 +121,9 @@ typedef struct fw_params {
     int summary_window;         /* tokens of observations per summary request (map-reduce) */
 } fw_params;
 
-fw_params fw_params_default(void);
+FW_API fw_params fw_params_default(void);
 /* Checks every field against its range; 0 or FW_EINVAL with the field named in err. */
-int fw_params_validate(const fw_params *p, fw_error *err);
+FW_API int fw_params_validate(const fw_params *p, fw_error *err);
 
 /* Per-frame scores, computed on a small grey/colour thumbnail. */
 typedef struct fw_scores {
@@ -248,15 +256,15 @@ typedef struct fw_job fw_job;
 
 /* Opens the input (a path, "-" for stdin, or any URL libavformat opens) and its best
  * video stream. On success *out owns the input until fw_job_close. */
-int fw_job_open(fw_job **out, const char *input, const fw_params *params, fw_error *err);
+FW_API int fw_job_open(fw_job **out, const char *input, const fw_params *params, fw_error *err);
 /* The video's description; frames_decoded and decode_errors grow while running. */
-const fw_video_info *fw_job_video(const fw_job *job);
+FW_API const fw_video_info *fw_job_video(const fw_job *job);
 /* Decodes to the end, calling back as it goes. Runs once per job. */
-int fw_job_run(fw_job *job, const fw_callbacks *cb, fw_error *err);
+FW_API int fw_job_run(fw_job *job, const fw_callbacks *cb, fw_error *err);
 /* The run's counters (valid after fw_job_run, also after a failed run). */
-void fw_job_stats(const fw_job *job, fw_stats *out);
+FW_API void fw_job_stats(const fw_job *job, fw_stats *out);
 /* Frees the job; accepts NULL. */
-void fw_job_close(fw_job *job);
+FW_API void fw_job_close(fw_job *job);
 
 /* The story of a run: observations fused over time.
  * - the confidence gate: failed, empty and low-confidence (min_confidence) observations
@@ -273,18 +281,18 @@ typedef struct fw_story fw_story;
 
 /* Loads the events and lexicon files (FW_EOPEN / FW_EINVAL naming the file) and, with
  * embed_url, learns the embeddings model (FW_ENET). */
-int fw_story_open(fw_story **out, const fw_params *p, fw_error *err);
+FW_API int fw_story_open(fw_story **out, const fw_params *p, fw_error *err);
 /* Adds an observation (in keyframe order; what is needed is copied). *gate: why it is
  * left out of fusion ("failed", "empty", "low_confidence"; a static string) or NULL.
  * *events: the single events it fires, as a JSON array text (caller frees), or NULL. */
-int fw_story_add(fw_story *s, const fw_observation *obs, const char **gate, char **events,
-                 fw_error *err);
+FW_API int fw_story_add(fw_story *s, const fw_observation *obs, const char **gate, char **events,
+                        fw_error *err);
 /* Fuses everything added: a JSON object text {segments, events, summary, review, fusion}
  * (caller frees; docs/analyze.md). duration_s: the video's end (< 0: unknown). A summary
  * server that fails does not fail the story: the summary is extractive, with "error". */
-int fw_story_finish(fw_story *s, double duration_s, char **json, fw_error *err);
+FW_API int fw_story_finish(fw_story *s, double duration_s, char **json, fw_error *err);
 /* Accepts NULL. */
-void fw_story_close(fw_story *s);
+FW_API void fw_story_close(fw_story *s);
 
 /* ---------------------------------------------------------------- settings by name
  * Every fw_params field has one name in the settings table (the CLI's long option
@@ -293,29 +301,38 @@ void fw_story_close(fw_story *s);
  * Messages name the setting ("max-gap: must be >= 0"), never a command-line flag. */
 
 /* Sets one setting from text. String values are not copied: value must outlive every use
- * of p. 0, or FW_EINVAL (unknown name, malformed or out-of-range value). */
-int fw_params_set(fw_params *p, const char *name, const char *value, fw_error *err);
+ * of p (NULL unsets a string setting); 0|1 settings also take "true"/"false". 0, or
+ * FW_EINVAL (unknown name, malformed or out-of-range value); p is unchanged on error. */
+FW_API int fw_params_set(fw_params *p, const char *name, const char *value, fw_error *err);
 /* The setting's value as text into buf (secrets as "***" when set, "" when not); 0, or
  * FW_EINVAL for an unknown name (FW_ENOMEM when buf is too small). */
-int fw_params_get(const fw_params *p, const char *name, char *buf, size_t size, fw_error *err);
-/* The i-th setting's name (0-based), NULL past the end: to walk every setting. */
-const char *fw_params_name(int i);
+FW_API int fw_params_get(const fw_params *p, const char *name, char *buf, size_t size,
+                         fw_error *err);
+/* The i-th setting's name (0-based), NULL past the end: to walk every setting (aliases
+ * such as "max-image-tokens", another way to set max-pixels, included). */
+FW_API const char *fw_params_name(int i);
 /* Sets the members of a JSON object text ({"max-gap": 5, "policy": "auto", ...}; numbers,
- * strings or booleans as the setting's type takes them). *strings receives the storage of
- * the string values: free() it after the last use of p (NULL when none). Nothing is set
+ * strings or booleans as the setting's type takes them; null unsets a string setting).
+ * *strings receives the storage of the string values: free() it after the last use of p
+ * (NULL when none; strings may be NULL only when no member is a string). Nothing is set
  * unless every member is valid. 0, or FW_EINVAL naming the member. */
-int fw_params_from_json(fw_params *p, const char *json, char **strings, fw_error *err);
-/* Every setting of p as a JSON object text (secrets left out; caller frees), or NULL. */
-char *fw_params_to_json(const fw_params *p);
+FW_API int fw_params_from_json(fw_params *p, const char *json, char **strings, fw_error *err);
+/* Every setting of p as a JSON object text (secrets and aliases left out; unset strings as
+ * null; numbers exact: fw_params_from_json gives p back), caller frees; NULL when out of
+ * memory or a string is not UTF-8. */
+FW_API char *fw_params_to_json(const fw_params *p);
 
 /* ---------------------------------------------------------------- logging
  * The library never writes to stdout or stderr itself. Messages (libav's when the level
- * allows, warnings, FW_TRACE-style traces) go to one process-wide callback; NULL (the
- * default) drops them. Thread-safe; the callback may be called from any thread. */
+ * allows, warnings, the selector's and the OCR's traces for tuning at FW_LOG_TRACE) go
+ * to one process-wide callback; NULL (the default) drops them. Thread-safe: the callback
+ * may be called from any thread, one line at a time (never concurrently), and must not
+ * call fw_set_log itself. Once fw_set_log returns, the previous callback is not called
+ * again. */
 enum { FW_LOG_ERROR = 0, FW_LOG_WARN = 1, FW_LOG_INFO = 2, FW_LOG_DEBUG = 3, FW_LOG_TRACE = 4 };
 typedef void (*fw_log_fn)(void *user, int level, const char *line);
-/* Sends messages up to max_level to fn. */
-void fw_set_log(fw_log_fn fn, void *user, int max_level);
+/* Sends messages up to max_level (FW_LOG_*; -1: none) to fn. */
+FW_API void fw_set_log(fw_log_fn fn, void *user, int max_level);
 
 /* ---------------------------------------------------------------- one analysis
  * What `framewise analyze` does, as one call: a preset applied to the settings, the
@@ -336,7 +353,7 @@ typedef struct fw_analysis_opts {
     int64_t append;      /* > 0: the input continues that job's recording */
     const char *input_name; /* how the report names the input (NULL: the input as given) */
 } fw_analysis_opts;
-fw_analysis_opts fw_analysis_opts_default(void);
+FW_API fw_analysis_opts fw_analysis_opts_default(void);
 
 typedef enum fw_event_type {
     FW_EVENT_STAGE = 0,   /* a stage begins: stage = "decode", "analyze", "story", "write" */
@@ -372,7 +389,7 @@ typedef enum fw_analysis_state {
     FW_ANALYSIS_FAILED,
     FW_ANALYSIS_CANCELLED
 } fw_analysis_state;
-const char *fw_analysis_state_name(fw_analysis_state s); /* "ready", "running", ... */
+FW_API const char *fw_analysis_state_name(fw_analysis_state s); /* "ready", "running", ... */
 
 typedef struct fw_analysis fw_analysis;
 
@@ -380,30 +397,31 @@ typedef struct fw_analysis fw_analysis;
  * the store and the input. On success *out owns them until fw_analysis_close. FW_EINVAL
  * (a setting, the preset, the formats, the append job), FW_EOPEN/FW_EFORMAT/... (the
  * input), FW_EIO (the store, the output directory). */
-int fw_analysis_open(fw_analysis **out, const char *input, const fw_params *params,
-                     const fw_analysis_opts *opts, fw_error *err);
+FW_API int fw_analysis_open(fw_analysis **out, const char *input, const fw_params *params,
+                            const fw_analysis_opts *opts, fw_error *err);
 /* Runs to the end (once). Partial results are kept: after a failure or a cancel the report
  * and the outputs are still written from what was done. 0, FW_ECANCELED, or the error. */
-int fw_analysis_run(fw_analysis *a, fw_event_fn fn, void *user, fw_error *err);
+FW_API int fw_analysis_run(fw_analysis *a, fw_event_fn fn, void *user, fw_error *err);
 /* Asks a running (or not yet running) analysis to stop; thread-safe, from any thread or a
  * signal handler: decoding stops (libavformat's interrupt callback), model requests in
  * flight are abandoned, the story's LLM calls stop. */
-void fw_analysis_cancel(fw_analysis *a);
-fw_analysis_state fw_analysis_get_state(const fw_analysis *a);
+FW_API void fw_analysis_cancel(fw_analysis *a);
+FW_API fw_analysis_state fw_analysis_get_state(const fw_analysis *a);
 /* The report (schema framewise.report/1) as JSON text, after fw_analysis_run; NULL before.
  * Owned by the analysis. */
-const char *fw_analysis_report(const fw_analysis *a);
+FW_API const char *fw_analysis_report(const fw_analysis *a);
 /* The settings in effect (after the preset). */
-const fw_params *fw_analysis_params(const fw_analysis *a);
+FW_API const fw_params *fw_analysis_params(const fw_analysis *a);
 /* Accepts NULL. */
-void fw_analysis_close(fw_analysis *a);
+FW_API void fw_analysis_close(fw_analysis *a);
 
 /* Presets: the names found ($FRAMEWISE_PRESETS, the installed share/framewise/presets, the
  * source tree), one per call, NULL past the end; *description gets its one line. */
-const char *fw_preset_name(int i, const char **description);
+FW_API const char *fw_preset_name(int i, const char **description);
 
-/* Verbosity of libav* messages on stderr: 0 quiet (default), 1 warnings, 2 all. */
-void fw_set_log_level(int level);
+/* Kept from 0.1, on top of fw_set_log: 0 drops every message (fw_set_log(NULL, ...)); 1
+ * writes warnings and errors, 2 info too, to stderr, as the caller asks. */
+FW_API void fw_set_log_level(int level);
 
 /* ---------------------------------------------------------------- job queue
  * A durable queue of analyses, for front ends that take work from elsewhere
@@ -429,43 +447,44 @@ typedef struct fw_queue_item {
     int attempts;                            /* times claimed: 2 after one interrupted run */
 } fw_queue_item;
 /* Frees the item's strings (accepts an item never filled, zeroed). */
-void fw_queue_item_clear(fw_queue_item *it);
+FW_API void fw_queue_item_clear(fw_queue_item *it);
 
 /* Opens the queue of the store at path (NULL: the default store, as fw_analysis_opts).
  * Items that a process no longer alive was running (killed, crashed) are queued again,
  * ahead of newer ones, their attempts kept: they run again and the analysis resumes
  * through the store. */
-int fw_queue_open(fw_queue **out, const char *path, fw_error *err);
+FW_API int fw_queue_open(fw_queue **out, const char *path, fw_error *err);
 /* Accepts NULL. */
-void fw_queue_close(fw_queue *q);
+FW_API void fw_queue_close(fw_queue *q);
 
 /* What fw_queue_push did. */
 enum { FW_QUEUE_ADDED = 0, FW_QUEUE_EXISTING = 1, FW_QUEUE_FULL = 2 };
 /* Adds an item with payload (copied), unless key (NULL: none) names an item already
  * (*id is that one: FW_QUEUE_EXISTING) or max_queued items (0: no bound) are queued
  * (*id 0: FW_QUEUE_FULL). Returns FW_QUEUE_*, or a negative FW_E* code. */
-int fw_queue_push(fw_queue *q, const char *payload, const char *key, int max_queued, int64_t *id,
-                  fw_error *err);
+FW_API int fw_queue_push(fw_queue *q, const char *payload, const char *key, int max_queued,
+                         int64_t *id, fw_error *err);
 /* The oldest queued item becomes running, owned by this process: 1 with *it filled,
  * 0 when nothing is queued. */
-int fw_queue_claim(fw_queue *q, fw_queue_item *it, fw_error *err);
+FW_API int fw_queue_claim(fw_queue *q, fw_queue_item *it, fw_error *err);
 /* Replaces a running item's status text (copied). */
-int fw_queue_update(fw_queue *q, int64_t id, const char *status, fw_error *err);
+FW_API int fw_queue_update(fw_queue *q, int64_t id, const char *status, fw_error *err);
 /* Ends an item: state "done", "failed" or "cancelled", with its result text (copied). */
-int fw_queue_finish(fw_queue *q, int64_t id, const char *state, const char *result, fw_error *err);
+FW_API int fw_queue_finish(fw_queue *q, int64_t id, const char *state, const char *result,
+                           fw_error *err);
 /* A queued item becomes cancelled: 1; 0 when it is not queued (running, ended, none). */
-int fw_queue_cancel(fw_queue *q, int64_t id, fw_error *err);
+FW_API int fw_queue_cancel(fw_queue *q, int64_t id, fw_error *err);
 /* 1 with *it filled, 0 when there is no such item. */
-int fw_queue_get(fw_queue *q, int64_t id, fw_queue_item *it, fw_error *err);
+FW_API int fw_queue_get(fw_queue *q, int64_t id, fw_queue_item *it, fw_error *err);
 /* Items newest first: those in state (NULL: any) with an id below before (0: from the
  * newest), at most max of them into items[]; returns how many (each to clear). */
-int fw_queue_list(fw_queue *q, const char *state, int64_t before, fw_queue_item *items, int max,
-                  fw_error *err);
+FW_API int fw_queue_list(fw_queue *q, const char *state, int64_t before, fw_queue_item *items,
+                         int max, fw_error *err);
 /* How many items are in each state, in the order of fw_queue_state_name. */
 #define FW_QUEUE_N_STATES 5
-int fw_queue_counts(fw_queue *q, int64_t counts[FW_QUEUE_N_STATES], fw_error *err);
+FW_API int fw_queue_counts(fw_queue *q, int64_t counts[FW_QUEUE_N_STATES], fw_error *err);
 /* "queued", "running", "done", "failed", "cancelled" for 0..4, else NULL. */
-const char *fw_queue_state_name(int i);
+FW_API const char *fw_queue_state_name(int i);
 
 #ifdef __cplusplus
 }

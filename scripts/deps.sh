@@ -11,7 +11,8 @@ build_pkgs=(build-essential cmake pkg-config
   libtesseract-dev tesseract-ocr-eng tesseract-ocr-chi-sim
   libsqlite3-dev libxxhash-dev libcivetweb-dev libssl-dev)
 # nodejs/npm: the browser test (playwright-core) and the OpenAPI linter come from npm
-test_pkgs=(ffmpeg libcmocka-dev fonts-dejavu-core fonts-noto-cjk chromium nodejs python3-yaml)
+test_pkgs=(ffmpeg libcmocka-dev fonts-dejavu-core fonts-noto-cjk chromium nodejs python3-yaml
+  groff-base man-db)
 bench_pkgs=(time curl python3-opencv python3-pil python3-numpy tesseract-ocr)
 
 pkgs=("${build_pkgs[@]}")

@@ -88,7 +88,7 @@ static int choose(fw_analyzer *a, const fw_params *p, fw_error *err)
         a->lanes[a->n_lanes++].ops = &fw_backend_local;
     } else
         return fw_error_set(err, FW_EINVAL,
-                            "--backend: unknown backend '%s' (local, openai, "
+                            "backend: unknown backend '%s' (local, openai, "
                             "openai+local)",
                             b);
     snprintf(a->name, sizeof a->name, "%s", a->n_lanes == 2 ? "openai+local" : b);

@@ -46,6 +46,26 @@ typedef struct cli_command {
 /* Parses argv; returns -1 to go on, else an exit code (help printed, bad usage). */
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o);
 void cli_help(const cli_command *cmd, FILE *to);
+
+/* The subcommands as main.c lists them (for --help and the manual page). */
+typedef struct cli_entry {
+    const char *name;
+    const char *about; /* what it does: a line, or two joined by "\n" */
+    int (*run)(int argc, char **argv);
+    const cli_command *const *cmd; /* its options, or NULL (a parser of its own) */
+} cli_entry;
+/* The manual page (roff) of the commands (NULL-name terminated) and their options. */
+void cli_man(FILE *to, const cli_entry *commands, const char *about);
+/* The commands' descriptions, for the manual page. */
+extern const cli_command *const cli_keyframes_command, *const cli_scenes_command,
+                                                           *const cli_analyze_command;
+
+/* A library message on stderr as "framewise: [cmd: ]message", with "--" before the setting
+ * it begins with ("max-gap: must be >= 0" -> "--max-gap: must be >= 0"). */
+void cli_setting_error(const char *cmd, const char *message);
+/* Sends the library's log to stderr: -v warnings, -vv all of libav*'s messages; the
+ * FW_TRACE and FW_OCR_TRACE traces when the environment asks for them. */
+void cli_log_init(int verbose);
 /* The exit code for a library error code. */
 int cli_exit_code(int fw_code);
 /* "framewise: message" on stderr. */

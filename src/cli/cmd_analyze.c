@@ -537,7 +537,7 @@ int cmd_analyze(int argc, char **argv)
     state st = {.o = &o, .kfs = {.dir = o.out_dir}, .obs = json_array()};
     json_t *hit = NULL;
     if ((rc = fw_params_validate(&o.params, &err) ? EXIT_USAGE : -1) >= 0)
-        cli_error("%s", err.message);
+        cli_setting_error(NULL, err.message);
     else if ((rc = cli_cache_open(&st.cache, &o, o.extra[X_STORE], o.extra[X_NO_CACHE] != NULL)) >=
              0)
         ;
@@ -620,3 +620,5 @@ int cmd_analyze(int argc, char **argv)
         return cli_exit_code(st.kfs.err.code ? st.kfs.err.code : rc);
     return wrote ? EXIT_OK : EXIT_RUNTIME;
 }
+
+const cli_command *const cli_analyze_command = &command;

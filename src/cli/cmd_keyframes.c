@@ -131,3 +131,5 @@ int cmd_keyframes(int argc, char **argv)
     cli_kflist_free(&st.kfs);
     return rc ? cli_exit_code(st.kfs.err.code ? st.kfs.err.code : rc) : EXIT_OK;
 }
+
+const cli_command *const cli_keyframes_command = &command;

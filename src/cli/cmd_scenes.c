@@ -96,3 +96,5 @@ int cmd_scenes(int argc, char **argv)
     free(st.list);
     return cli_exit_code(rc);
 }
+
+const cli_command *const cli_scenes_command = &command;

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -178,9 +179,21 @@ static int transient(const fw_http_result *r, const char *last_500)
     return r->status == 429 || r->status == 502 || r->status == 503 || r->status == 504;
 }
 
+static void global_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void fw_http_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, global_init);
+}
+
 int fw_http_post_json(const fw_http_params *p, const char *url, json_t *body, json_t **out,
                       fw_http_result *res, fw_error *err)
 {
+    fw_http_init();
     *out = NULL;
     memset(res, 0, sizeof *res);
     char *text = body ? json_dumps(body, JSON_COMPACT) : strdup("");

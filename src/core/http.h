@@ -26,6 +26,9 @@ typedef struct fw_http_result {
     int attempts;
 } fw_http_result;
 
+/* curl_global_init, once per process (pthread_once): call it before any curl handle. */
+void fw_http_init(void);
+
 /* POSTs body to url (body NULL: GETs url). On a 200 with a JSON object, *out owns it and 0 is
  * returned; otherwise FW_ENET with err naming url, the status and the server's message (res has
  * them apart, e.g. to split an input that exceeds the context). */

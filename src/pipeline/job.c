@@ -9,6 +9,7 @@
 #include "analyze/analyze.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "pipeline/writer.h"
 #include "score/score.h"
 #include "select/select.h"
@@ -35,7 +36,7 @@ struct fw_job {
     int n_keyframes;
     fw_stats st;
     int ran;
-    FILE *trace; /* FW_TRACE=1: one line of scores per frame on stderr, for tuning */
+    int trace; /* one fw_log line of scores per frame (FW_LOG_TRACE), for tuning */
     /* scenes */
     fw_scene scene;
     double last_end_s;
@@ -52,15 +53,10 @@ struct fw_job {
     int have_last;
 };
 
-static int once;
-
 int fw_job_open(fw_job **out, const char *input, const fw_params *params, fw_error *err)
 {
     *out = NULL;
-    if (!once) {
-        fw_source_install_log();
-        once = 1;
-    }
+    fw_source_install_log();
     int rc = fw_params_validate(params, err);
     if (rc)
         return rc;
@@ -68,8 +64,7 @@ int fw_job_open(fw_job **out, const char *input, const fw_params *params, fw_err
     if (!job)
         return fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
     job->p = *params;
-    if (getenv("FW_TRACE"))
-        job->trace = stderr;
+    job->trace = fw_log_on(FW_LOG_TRACE);
     if ((rc = fw_source_open(&job->src, input, params->threads, err)) ||
         (rc = fw_scorer_open(&job->scorer, params->settle_s, err)) ||
         (rc = fw_select_open(&job->sel, params, err)))
@@ -144,9 +139,9 @@ static int apply_verdicts(fw_job *job, fw_error *err)
         memmove(&job->held[i], &job->held[i + 1], (size_t)(job->n_held - i - 1) * sizeof h);
         job->n_held--;
         if (job->trace)
-            fprintf(job->trace, "  %s %lld (%.3f %s)%s%s\n", v.keep ? "KEPT" : "DROPPED",
-                    (long long)v.id, h.kf.time_s, v.keep ? v.reason : h.kf.reason,
-                    v.keep ? "" : ": ", v.keep ? "" : v.why);
+            fw_log(FW_LOG_TRACE, "  %s %lld (%.3f %s)%s%s", v.keep ? "KEPT" : "DROPPED",
+                   (long long)v.id, h.kf.time_s, v.keep ? v.reason : h.kf.reason,
+                   v.keep ? "" : ": ", v.keep ? "" : v.why);
         if (v.keep && rc == 0) {
             h.kf.reason = v.reason;
             rc = keep_frame(job, h.frame, &h.kf, &h.sig, v.is_cut, err);
@@ -213,22 +208,22 @@ static int finish(fw_job *job, const fw_callbacks *cb, int have_frames, fw_error
     return 0;
 }
 
-static void trace(const fw_job *job, const fw_frame_info *fi, const fw_scores *s,
-                  const fw_fine *fine, const fw_decision *d)
+static void trace(const fw_frame_info *fi, const fw_scores *s, const fw_fine *fine,
+                  const fw_decision *d)
 {
     char detail[64] = "";
     if (fine->sampled)
         snprintf(detail, sizeof detail, " fine=%d/%d@%.2f", fine->settled, fine->changed,
                  fine->onset_s);
-    fprintf(job->trace,
-            "%lld %.3f delta=%.1f chroma=%.1f cut=%.3f motion=%.1f area=%.3f settled=%.3f "
-            "moving=%.3f%s%s%s%s\n",
-            (long long)fi->number, fi->time_s, s->delta, s->chroma, s->cut, s->motion, s->area,
-            s->settled, s->moving, detail, d->cut ? " CUT" : "",
-            d->keep            ? " KEEP "
-            : d->set_reference ? " REF"
-                               : "",
-            d->keep ? d->reason : "");
+    fw_log(FW_LOG_TRACE,
+           "%lld %.3f delta=%.1f chroma=%.1f cut=%.3f motion=%.1f area=%.3f settled=%.3f "
+           "moving=%.3f%s%s%s%s",
+           (long long)fi->number, fi->time_s, s->delta, s->chroma, s->cut, s->motion, s->area,
+           s->settled, s->moving, detail, d->cut ? " CUT" : "",
+           d->keep            ? " KEEP "
+           : d->set_reference ? " REF"
+                              : "",
+           d->keep ? d->reason : "");
 }
 
 /* Scores one frame and acts on the selector's decision and verdicts. */
@@ -245,7 +240,7 @@ static int step(fw_job *job, const fw_callbacks *cb, const AVFrame *frame, const
     fw_scorer_signature(job->scorer, &sig);
     fw_select_push(job->sel, fi, &s, &sig, &fine, &d);
     if (job->trace)
-        trace(job, fi, &s, &fine, &d);
+        trace(fi, &s, &fine, &d);
     if (d.set_reference)
         fw_scorer_set_reference(job->scorer);
     if (d.cut)

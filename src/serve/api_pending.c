@@ -15,66 +15,6 @@
 #include "core/settings.h"
 #include "framewise.h"
 
-const char *fw_params_name(int i)
-{
-    int n = 0;
-    while (fw_settings[n].name)
-        n++;
-    return i >= 0 && i < n ? fw_settings[i].name : NULL;
-}
-
-int fw_params_set(fw_params *p, const char *name, const char *value, fw_error *err)
-{
-    const fw_setting *s = fw_setting_find(name);
-    if (!s)
-        return fw_error_set(err, FW_EINVAL, "%s: not a setting", name);
-    return fw_setting_parse(s, p, value, err);
-}
-
-int fw_params_from_json(fw_params *p, const char *json, char **strings, fw_error *err)
-{
-    *strings = NULL;
-    json_t *o = json_loads(json, 0, NULL);
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return fw_error_set(err, FW_EINVAL, "settings: not a JSON object");
-    }
-    fw_params tmp = *p;
-    size_t total = 1;
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v) total += (json_is_string(v) ? json_string_length(v) : 32) + 1;
-    char *buf = malloc(total), *at = buf;
-    int rc = buf ? 0 : FW_ENOMEM;
-    json_object_foreach(o, k, v)
-    {
-        if (rc)
-            break;
-        if (json_is_string(v))
-            strcpy(at, json_string_value(v));
-        else if (json_is_integer(v))
-            snprintf(at, 33, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        else if (json_is_real(v))
-            snprintf(at, 33, "%.17g", json_real_value(v));
-        else if (json_is_boolean(v))
-            strcpy(at, json_is_true(v) ? "1" : "0");
-        else {
-            rc = fw_error_set(err, FW_EINVAL, "%s: must be a number, a string or a boolean", k);
-            break;
-        }
-        rc = fw_params_set(&tmp, k, at, err);
-        at += strlen(at) + 1;
-    }
-    json_decref(o);
-    if (rc) {
-        free(buf);
-        return rc;
-    }
-    *p = tmp;
-    *strings = buf;
-    return 0;
-}
-
 const char *fw_preset_name(int i, const char **description)
 {
     static char names[32][64], descs[32][256];

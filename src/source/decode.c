@@ -3,6 +3,7 @@
 #include <libavutil/display.h>
 #include <libavutil/log.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "source/source.h"
 
 /* Problems not tied to a source (opening, probing), for error messages. */
@@ -44,13 +46,6 @@ struct fw_source {
 
 /* ---- libav* log routing ----------------------------------------------------- */
 
-static int log_verbosity = 0; /* 0 quiet, 1 warnings, 2 all */
-
-void fw_set_log_level(int level)
-{
-    log_verbosity = level;
-}
-
 static problem_log *problem_log_of(void *avcl)
 {
     const AVClass *cls = avcl ? *(const AVClass **)avcl : NULL;
@@ -79,15 +74,24 @@ static void clean_line(void *avcl, int level, const char *fmt, va_list vl, char 
         snprintf(out, size, "%s", msg);
 }
 
+/* The fw_log level of a libav* level (FW_LOG_TRACE is the engine's own traces). */
+static int log_level_of(int av_level)
+{
+    return av_level <= AV_LOG_ERROR     ? FW_LOG_ERROR
+           : av_level <= AV_LOG_WARNING ? FW_LOG_WARN
+           : av_level <= AV_LOG_INFO    ? FW_LOG_INFO
+                                        : FW_LOG_DEBUG;
+}
+
 static void log_callback(void *avcl, int level, const char *fmt, va_list vl)
 {
-    if (level <= AV_LOG_ERROR) {
+    int keep = level <= AV_LOG_ERROR, fw_level = log_level_of(level);
+    if (!keep && !fw_log_on(fw_level))
+        return;
+    char line[256];
+    clean_line(avcl, level, fmt, vl, line, sizeof line);
+    if (keep) {
         problem_log *pl = problem_log_of(avcl);
-        char line[256];
-        va_list copy;
-        va_copy(copy, vl);
-        clean_line(avcl, level, fmt, copy, line, sizeof line);
-        va_end(copy);
         if (pl) {
             atomic_fetch_add(&pl->n, 1);
             if (line[0]) /* racy between worker threads at worst; only used in a message */
@@ -96,14 +100,19 @@ static void log_callback(void *avcl, int level, const char *fmt, va_list vl)
             snprintf(last_problem, sizeof last_problem, "%s", line);
         }
     }
-    if ((log_verbosity >= 2 && level <= AV_LOG_INFO) ||
-        (log_verbosity == 1 && level <= AV_LOG_WARNING))
-        av_log_default_callback(avcl, level, fmt, vl);
+    if (line[0])
+        fw_log(fw_level, "%s", line);
+}
+
+static void install_log(void)
+{
+    av_log_set_callback(log_callback);
 }
 
 void fw_source_install_log(void)
 {
-    av_log_set_callback(log_callback);
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_log);
 }
 
 const char *fw_source_last_problem(const fw_source *src)

@@ -28,7 +28,8 @@ int fw_source_next(fw_source *src, AVFrame **frame, fw_frame_info *fi, fw_error 
 const char *fw_source_last_problem(const fw_source *src);
 void fw_source_close(fw_source *src);
 
-/* Routes libav* log lines: kept for fw_source_last_problem, printed per fw_set_log_level. */
+/* Routes libav* log lines: kept for fw_source_last_problem and sent to fw_log (cleaned of
+ * libav's "[codec @ 0x...]" prefixes). Installs once per process; thread-safe. */
 void fw_source_install_log(void);
 
 #endif
