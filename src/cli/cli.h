@@ -68,8 +68,9 @@ void cli_progress_warning(void *user, const char *message);
 
 double cli_now(void);
 
-/* "framewise: message" for an engine's message: one that begins with the name of one of
- * cmd's settings or options (then ':' or ' ') gets its "--" ("--preset: ..."). */
+/* "framewise: message" for an engine's message; one that begins with the name of one of
+ * cmd's settings or options (then ':' or ' ') is said as cli_parse says it: "framewise:
+ * analyze: --preset: ...". */
 void cli_fail(const cli_command *cmd, const char *message);
 
 /* Dumps to stdout with a newline, as report.json is written; 0 or -1. */

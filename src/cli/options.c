@@ -53,7 +53,10 @@ void cli_fail(const cli_command *cmd, const char *message)
         option = about(message, cmd->settings[i]);
     for (const cli_extra *x = cmd->extras; x && x->name && !option; x++)
         option = about(message, x->name);
-    cli_error("%s%s", option ? "--" : "", message);
+    if (option)
+        cli_error("%s: --%s", cmd->name, message); /* as cli_parse says it */
+    else
+        cli_error("%s", message);
 }
 
 static const fw_setting *setting_at(const cli_command *cmd, int i)
