@@ -237,7 +237,7 @@ int fw_http_post_json(const fw_http_params *p, const char *url, json_t *body, js
     unsigned rng = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)&b;
     int rc = 0;
     for (;;) {
-        CURLcode cc = attempt(e, &b, res);
+        CURLcode cc = cancelled(p) ? CURLE_ABORTED_BY_CALLBACK : attempt(e, &b, res);
         if (cancelled(p)) {
             rc = fw_error_set(err, FW_ECANCELED, "%s: cancelled", url);
             break;

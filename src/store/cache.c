@@ -126,17 +126,25 @@ int fw_cache_restore(fw_cache *c, int64_t job, json_t *report, const char *dir, 
     return 0;
 }
 
+/* A stored report's text (taken) as JSON, or NULL when it is not an object. */
+static json_t *report_of(char *text)
+{
+    json_t *report = json_loads(text, 0, NULL);
+    free(text);
+    if (json_is_object(report))
+        return report;
+    json_decref(report);
+    return NULL;
+}
+
 json_t *fw_cache_hit(fw_cache *c, int64_t *job)
 {
     char *text = NULL;
     if (!c->store || fw_store_result_get(c->store, c->video, c->settings, &text, job, &c->err) != 1)
         return NULL;
-    json_t *report = json_loads(text, 0, NULL);
-    free(text);
-    if (!json_is_object(report)) {
-        json_decref(report);
+    json_t *report = report_of(text);
+    if (!report)
         return NULL;
-    }
     json_object_set_new(report, "cache",
                         json_pack("{s:b, s:s, s:I, s:s}", "cached", 1, "hit", "result", "job",
                                   (json_int_t)*job, "store", fw_store_path(c->store)));
@@ -149,13 +157,7 @@ json_t *fw_cache_job_result(fw_cache *c, int64_t job)
     char *text = NULL;
     if (!c->store || fw_store_job_result(c->store, job, &text, &c->err) != 1)
         return NULL;
-    json_t *report = json_loads(text, 0, NULL);
-    free(text);
-    if (!json_is_object(report)) {
-        json_decref(report);
-        return NULL;
-    }
-    return report;
+    return report_of(text);
 }
 
 void fw_cache_begin(fw_cache *c, const char *input)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -140,21 +141,17 @@ static int analyse(const char *clip, const char *dir, seen *s, fw_analysis **out
 
 /* ---- the tests ---- */
 
-static void default_params_get_the_budget_the_general_preset_and_every_file(void **state)
+static int is_record(fw_event_type t)
 {
-    (void)state;
-    const char *dir = out_dir("out");
-    seen s = {0};
-    fw_analysis *a;
-    fw_error err = {0};
-    assert_int_equal(analyse(shop_clip(), dir, &s, &a, &err), 0);
-    assert_int_equal(fw_analysis_get_state(a), FW_ANALYSIS_DONE);
-    json_t *rep = json_loads(fw_analysis_report(a), 0, NULL);
-    assert_non_null(rep);
-    /* the product's defaults reach a library caller */
+    return t >= FW_EVENT_KEYFRAME && t <= FW_EVENT_REVIEW;
+}
+
+/* The product's defaults reach a library caller: the image budget, the general preset's
+ * events and safety lexicons (and the review they make). */
+static void expect_product_defaults(json_t *rep)
+{
     json_t *settings = json_object_get(rep, "settings");
     assert_int_equal(integer(settings, "max-pixels"), FW_ANALYSIS_MAX_PIXELS);
-    assert_int_equal(fw_analysis_params(a)->max_pixels, FW_ANALYSIS_MAX_PIXELS);
     assert_non_null(strstr(str(settings, "lexicon"), "safety-en.txt"));
     assert_true(integer(json_object_get(rep, "fusion"), "event_definitions") > 0);
     json_t *review = json_object_get(rep, "review");
@@ -167,42 +164,47 @@ static void default_params_get_the_budget_the_general_preset_and_every_file(void
         strcmp(str(reason, "term"), "cocaine") == 0;
     assert_true(cocaine);
     assert_true(json_array_size(json_object_get(rep, "observations")) >= 2);
-    /* the events: decode first, each keyframe before its observation, the stages in order,
-     * progress that never goes back, done last */
-    assert_true(s.n > 4);
-    assert_int_equal(s.type[0], FW_EVENT_STAGE);
-    assert_string_equal(s.stage[0], "decode");
-    int decode = index_of(&s, FW_EVENT_STAGE, "decode"),
-        an = index_of(&s, FW_EVENT_STAGE, "analyze");
-    int story = index_of(&s, FW_EVENT_STAGE, "story"),
-        write = index_of(&s, FW_EVENT_STAGE, "write");
-    assert_true(decode < an && an < story && story < write);
-    assert_int_equal(s.type[s.n - 1], FW_EVENT_DONE);
-    assert_string_equal(str(s.json[s.n - 1], "state"), "done");
-    assert_false(json_is_true(json_object_get(s.json[s.n - 1], "cached")));
+}
+
+/* Decode first, the stages in order, each keyframe before its observation, progress that
+ * never goes back and ends at 1, done last. */
+static void expect_events_in_order(const seen *s, json_t *rep)
+{
+    assert_true(s->n > 4);
+    assert_int_equal(s->type[0], FW_EVENT_STAGE);
+    assert_string_equal(s->stage[0], "decode");
+    int an = index_of(s, FW_EVENT_STAGE, "analyze"), story = index_of(s, FW_EVENT_STAGE, "story");
+    assert_true(0 < an && an < story && story < index_of(s, FW_EVENT_STAGE, "write"));
+    assert_int_equal(s->type[s->n - 1], FW_EVENT_DONE);
+    assert_string_equal(str(s->json[s->n - 1], "state"), "done");
+    assert_false(json_is_true(json_object_get(s->json[s->n - 1], "cached")));
     double fraction = 0;
-    for (int i = 0; i < s.n; i++) {
-        assert_string_equal(str(s.json[i], "type"), s.name[i]); /* the record's type */
-        if (s.type[i] == FW_EVENT_PROGRESS) {
-            double f = json_number_value(json_object_get(s.json[i], "fraction"));
+    for (int i = 0; i < s->n; i++) {
+        assert_string_equal(str(s->json[i], "type"), s->name[i]); /* the record's type */
+        if (s->type[i] == FW_EVENT_PROGRESS) {
+            double f = json_number_value(json_object_get(s->json[i], "fraction"));
             assert_true(f >= fraction && f <= 1);
             fraction = f;
         }
-        if (s.type[i] != FW_EVENT_OBSERVATION)
+        if (s->type[i] != FW_EVENT_OBSERVATION)
             continue;
-        json_int_t k = integer(s.json[i], "keyframe");
         int kf_at = -1;
         for (int j = 0; j < i; j++)
-            if (s.type[j] == FW_EVENT_KEYFRAME && integer(s.json[j], "index") == k)
+            if (s->type[j] == FW_EVENT_KEYFRAME &&
+                integer(s->json[j], "index") == integer(s->json[i], "keyframe"))
                 kf_at = j;
         assert_true(kf_at >= 0);
     }
     assert_float_equal(fraction, 1.0, 1e-9);
-    assert_int_equal(count(&s, FW_EVENT_KEYFRAME),
+    assert_int_equal(count(s, FW_EVENT_KEYFRAME),
                      (int)json_array_size(json_object_get(rep, "keyframes")));
-    assert_int_equal(count(&s, FW_EVENT_SUMMARY), 1);
-    assert_int_equal(count(&s, FW_EVENT_REVIEW), 1);
-    /* the files, and report.jsonl holds the record events, in order */
+    assert_int_equal(count(s, FW_EVENT_SUMMARY), 1);
+    assert_int_equal(count(s, FW_EVENT_REVIEW), 1);
+}
+
+/* Every file, report.jsonl the record events in order, report.json the report. */
+static void expect_files(const char *dir, const seen *s, json_t *rep)
+{
     const char *files[] = {"report.json", "report.jsonl", "captions.vtt", "captions.srt",
                            "report.md",   "report.html",  "kf_000000.jpg"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++)
@@ -210,25 +212,40 @@ static void default_params_get_the_budget_the_general_preset_and_every_file(void
     char path[1024];
     snprintf(path, sizeof path, "%s/report.jsonl", dir);
     char *jl = fwt_slurp(path), *save = NULL;
-    int line = 0;
+    int at = 0;
     for (char *l = strtok_r(jl, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        while (line < s.n &&
-               !(s.type[line] >= FW_EVENT_KEYFRAME && s.type[line] <= FW_EVENT_REVIEW))
-            line++;
-        assert_true(line < s.n);
+        while (at < s->n && !is_record(s->type[at]))
+            at++;
+        assert_true(at < s->n);
         json_t *rec = json_loads(l, 0, NULL);
-        assert_true(json_equal(rec, s.json[line++]));
+        assert_true(json_equal(rec, s->json[at++]));
         json_decref(rec);
     }
     free(jl);
-    for (; line < s.n; line++)
-        assert_false(s.type[line] >= FW_EVENT_KEYFRAME && s.type[line] <= FW_EVENT_REVIEW);
+    for (; at < s->n; at++)
+        assert_false(is_record(s->type[at]));
     snprintf(path, sizeof path, "%s/report.json", dir);
     json_t *file = fwt_json_file(path);
     assert_true(json_equal(file, rep));
     json_decref(file);
-    /* runs once */
-    assert_int_equal(fw_analysis_run(a, on_event, &s, &err), FW_EINVAL);
+}
+
+static void default_params_get_the_budget_the_general_preset_and_every_file(void **state)
+{
+    (void)state;
+    const char *dir = out_dir("out");
+    seen s = {0};
+    fw_analysis *a;
+    fw_error err = {0};
+    assert_int_equal(analyse(shop_clip(), dir, &s, &a, &err), 0);
+    assert_int_equal(fw_analysis_get_state(a), FW_ANALYSIS_DONE);
+    assert_int_equal(fw_analysis_params(a)->max_pixels, FW_ANALYSIS_MAX_PIXELS);
+    json_t *rep = json_loads(fw_analysis_report(a), 0, NULL);
+    assert_non_null(rep);
+    expect_product_defaults(rep);
+    expect_events_in_order(&s, rep);
+    expect_files(dir, &s, rep);
+    assert_int_equal(fw_analysis_run(a, on_event, &s, &err), FW_EINVAL); /* runs once */
     json_decref(rep);
     fw_analysis_close(a);
     seen_free(&s);
@@ -301,15 +318,74 @@ static void cancel_from_another_thread_keeps_what_was_done(void **state)
     seen_free(&s);
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Three colours of a second: three keyframes. */
+static const char *colour_clip(void)
+{
+    return fwt_video("colours.mp4", "-f lavfi -i color=c=red:s=160x120:r=10:d=1 -f lavfi -i "
+                                    "color=c=white:s=160x120:r=10:d=1 -f lavfi -i "
+                                    "color=c=blue:s=160x120:r=10:d=1 -filter_complex "
+                                    "'[0][1][2]concat=n=3:v=1[v]' -map '[v]' -c:v libx264 "
+                                    "-preset ultrafast -pix_fmt yuv420p");
+}
+
+static void cancel_abandons_the_model_requests_in_flight(void **state)
+{
+    (void)state;
+    fwt_vlm vlm;
+    fwt_vlm_start(&vlm, "--latency 6000"); /* no answer comes before the run is over */
+    fw_params p = fw_params_default();
+    p.url = vlm.url;
+    p.concurrency = 1;
+    const char *chosen[] = {"url", "concurrency", NULL};
+    fw_analysis_opts o = fw_analysis_opts_default();
+    o.out_dir = out_dir("out");
+    o.chosen = chosen;
+    fw_analysis *a;
+    fw_error err = {0};
+    assert_int_equal(fw_analysis_open(&a, colour_clip(), &p, &o, &err), 0);
+    seen s = {.a = a, .cancel_on_keyframe = 1};
+    pthread_mutex_init(&s.mu, NULL);
+    pthread_cond_init(&s.cv, NULL);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, canceller, &s), 0);
+    double t0 = now_s();
+    assert_int_equal(fw_analysis_run(a, on_event, &s, &err), FW_ECANCELED);
+    double took = now_s() - t0;
+    pthread_join(t, NULL);
+    json_t *st = fwt_vlm_stats(&vlm);
+    fwt_vlm_stop(&vlm);
+    /* the request in flight was left, no other was sent (no summary either), and the run
+     * did not wait for its answer */
+    assert_true(integer(st, "chat_requests") <= 1);
+    assert_int_equal(integer(st, "answered"), 0);
+    assert_int_equal(integer(st, "summary_requests"), 0);
+    print_message("stopped in %.2f s with a request in flight\n", took);
+    if (took > 4)
+        fail_msg("%.1f s to stop with a request in flight", took);
+    assert_int_equal(fw_analysis_get_state(a), FW_ANALYSIS_CANCELLED);
+    json_t *rep = json_loads(fw_analysis_report(a), 0, NULL);
+    assert_true(json_is_true(json_object_get(rep, "cancelled")));
+    assert_int_equal(json_array_size(json_object_get(rep, "observations")), 0);
+    assert_true(json_array_size(json_object_get(rep, "keyframes")) >= 1);
+    json_decref(rep);
+    json_decref(st);
+    fw_analysis_close(a);
+    pthread_cond_destroy(&s.cv);
+    pthread_mutex_destroy(&s.mu);
+    seen_free(&s);
+}
+
 static void cached_second_run_gives_the_result_back_without_decoding(void **state)
 {
     (void)state;
-    const char *clip =
-        fwt_video("colours.mp4", "-f lavfi -i color=c=red:s=160x120:r=10:d=1 -f lavfi -i "
-                                 "color=c=white:s=160x120:r=10:d=1 -f lavfi -i "
-                                 "color=c=blue:s=160x120:r=10:d=1 -filter_complex "
-                                 "'[0][1][2]concat=n=3:v=1[v]' -map '[v]' -c:v libx264 "
-                                 "-preset ultrafast -pix_fmt yuv420p");
+    const char *clip = colour_clip();
     seen first = {0}, second = {0};
     fw_analysis *a, *b;
     fw_error err = {0};
@@ -349,6 +425,13 @@ static void cached_second_run_gives_the_result_back_without_decoding(void **stat
     seen_free(&second);
 }
 
+/* One second of white. */
+static const char *tiny_clip(void)
+{
+    return fwt_video("tiny.mp4", "-f lavfi -i color=c=white:s=160x120:r=5:d=1 "
+                                 "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+}
+
 static int open_error(const char *clip, fw_params *p, const fw_analysis_opts *o, fw_error *err)
 {
     fw_analysis *a = NULL;
@@ -361,8 +444,7 @@ static int open_error(const char *clip, fw_params *p, const fw_analysis_opts *o,
 static void bad_options_are_einval_naming_them(void **state)
 {
     (void)state;
-    const char *clip = fwt_video("tiny.mp4", "-f lavfi -i color=c=white:s=160x120:r=5:d=1 "
-                                             "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+    const char *clip = tiny_clip();
     fw_params p = fw_params_default();
     fw_analysis_opts o = fw_analysis_opts_default();
     fw_error err;
@@ -396,8 +478,7 @@ static void bad_options_are_einval_naming_them(void **state)
 static void chosen_settings_keep_their_values(void **state)
 {
     (void)state;
-    const char *clip = fwt_video("tiny.mp4", "-f lavfi -i color=c=white:s=160x120:r=5:d=1 "
-                                             "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+    const char *clip = tiny_clip();
     fw_params p = fw_params_default();
     fw_analysis_opts o = fw_analysis_opts_default();
     o.preset = "none";
@@ -440,6 +521,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(default_params_get_the_budget_the_general_preset_and_every_file,
                                   fwt_teardown),
         cmocka_unit_test_teardown(cancel_from_another_thread_keeps_what_was_done, fwt_teardown),
+        cmocka_unit_test_teardown(cancel_abandons_the_model_requests_in_flight, fwt_teardown),
         cmocka_unit_test_teardown(cached_second_run_gives_the_result_back_without_decoding,
                                   fwt_teardown),
         cmocka_unit_test_teardown(bad_options_are_einval_naming_them, fwt_teardown),
