@@ -40,7 +40,7 @@ enum {
     FW_EDECODE = -5,   /* no frame of the video stream could be decoded */
     FW_ENOMEM = -6,    /* out of memory */
     FW_EIO = -7,       /* writing an output failed */
-    FW_ECANCELED = -8, /* a callback asked to stop */
+    FW_ECANCELED = -8, /* a callback asked to stop, or fw_analysis_cancel */
     FW_EINTERNAL = -9, /* a library call failed unexpectedly */
     FW_ENET = -10      /* the model server cannot be reached, or refuses every request
                           (authentication, unknown model) */
@@ -339,47 +339,67 @@ FW_API void fw_set_log(fw_log_fn fn, void *user, int max_level);
  * store consulted (a finished result for the same video and settings is given back
  * without decoding; a job interrupted earlier resumes; frames asked before are not asked
  * again), keyframes, observations, the story, the report and the output files, with
- * typed events as it goes. The CLI and the service are front ends over these calls. */
+ * typed events as it goes. The CLI and the service are front ends over these calls.
+ * Ownership: the caller owns the fw_analysis (open/close); what an event gives is valid
+ * during the callback only; the report text and the settings stay the analysis'. */
 
+/* An analysis' image budget when the caller leaves max_pixels alone (fw_params_default()
+ * has 0, full size, which `framewise keyframes` writes): 0.45 MP, 896x480 for 16:9, 420
+ * Qwen-VL image tokens instead of 2,040 at 1080p. */
+#define FW_ANALYSIS_MAX_PIXELS (448 * 1024)
+
+/* What the analysis does beyond the settings (fw_analysis_open copies the strings). */
 typedef struct fw_analysis_opts {
     const char *preset; /* NULL: "general"; "none"; a preset name or a .json file */
-    /* Names of the settings the caller chose (NULL-terminated, or NULL): the preset does
-     * not override them. */
+    /* Names of the settings the caller chose (fw_params_name's names, NULL-terminated, or
+     * NULL). Neither the analysis' own defaults (max-pixels FW_ANALYSIS_MAX_PIXELS, applied
+     * where p still has fw_params_default()'s value) nor the preset override them; an
+     * alias counts for its field ("max-image-tokens" for "max-pixels"). */
     const char *const *chosen;
     const char *store;   /* the store's path (NULL: $XDG_CACHE_HOME/framewise/framewise.db) */
     int no_store;        /* 1: neither reuse nor record anything */
-    const char *out_dir; /* where the outputs and keyframes go (NULL: nothing is written) */
+    const char *out_dir; /* where the outputs and keyframes go (created; NULL: no files) */
     const char *formats; /* "all" (NULL) or a comma-separated list of json,jsonl,vtt,srt,md,html */
-    int64_t append;      /* > 0: the input continues that job's recording */
-    const char *input_name; /* how the report names the input (NULL: the input as given) */
+    int64_t append;      /* > 0: the input continues that job's recording (needs the store) */
+    const char *input_name; /* how the report and the store name the input (NULL: as given) */
 } fw_analysis_opts;
 FW_API fw_analysis_opts fw_analysis_opts_default(void);
 
 typedef enum fw_event_type {
-    FW_EVENT_STAGE = 0,   /* a stage begins: stage = "decode", "analyze", "story", "write" */
-    FW_EVENT_PROGRESS,    /* stage, done, total (-1: unknown), fraction of the whole 0..1 */
-    FW_EVENT_KEYFRAME,    /* json: the keyframe record */
-    FW_EVENT_OBSERVATION, /* json: the observation record */
+    FW_EVENT_STAGE = 0,   /* a stage begins: {"stage": "decode" (with "job": the store's job
+                             or null, "resumed": observations stored by an interrupted run),
+                             "analyze" (decoding is over), "story", "write"} */
+    FW_EVENT_PROGRESS,    /* {"stage": "decode" (done, total: seconds; total -1: unknown) or
+                             "analyze" (observations of keyframes) or "write" (1 of 1),
+                             "done", "total", "fraction": of the whole, 0..1, never less}:
+                             at most every 0.1 s, and once at the end of a stage */
+    FW_EVENT_KEYFRAME,    /* the keyframe record (report.json's keyframes[i]) */
+    FW_EVENT_OBSERVATION, /* the observation record, after its keyframe's */
     FW_EVENT_SEGMENT,
-    FW_EVENT_EVENT, /* a named event (single or multi-step) */
+    FW_EVENT_EVENT, /* a named event: single ones as they fire, then every event */
     FW_EVENT_SUMMARY,
     FW_EVENT_REVIEW,
-    FW_EVENT_WARNING, /* json: {"message"} */
-    FW_EVENT_DONE,    /* json: {"state", "stats", "written", "cached"}: the last event */
-    FW_EVENT_ERROR    /* json: {"code", "message"}: the last event of a failed run */
+    FW_EVENT_WARNING, /* {"message"}: a non-fatal problem (damaged packets, a summary server
+                         that failed) */
+    FW_EVENT_DONE,    /* {"state": "done" or "cancelled", "cached": a stored result was given
+                         back, "stats", "written": the files}: the last event */
+    FW_EVENT_ERROR    /* {"state": "failed", "code", "message", "stats"?, "written"}: the last
+                         event of a failed run (no done follows) */
 } fw_event_type;
 
+/* The records KEYFRAME .. REVIEW are the lines report.jsonl gets, in the same order and
+ * text; the other events are not written there. */
 typedef struct fw_event {
     fw_event_type type;
     const char *name;  /* "stage", "progress", "keyframe", ... (the JSONL record's type) */
-    const char *json;  /* the record as one JSON object text, with "type": the same as the
-                          line report.jsonl gets for it */
+    const char *json;  /* the event as one JSON object text, with "type" first */
     const char *stage; /* FW_EVENT_STAGE, FW_EVENT_PROGRESS: the stage */
     double done, total, fraction; /* FW_EVENT_PROGRESS */
 } fw_event;
 
-/* Called on the thread running the analysis, one event at a time, in order. Everything
- * it receives is valid only during the call. */
+/* Called on the thread running fw_analysis_run, one event at a time, in order. It may call
+ * fw_analysis_cancel and fw_analysis_get_state; a slow callback holds the analysis up
+ * (a bounded queue), it never loses events. */
 typedef void (*fw_event_fn)(void *user, const fw_event *ev);
 
 typedef enum fw_analysis_state {
@@ -393,30 +413,38 @@ FW_API const char *fw_analysis_state_name(fw_analysis_state s); /* "ready", "run
 
 typedef struct fw_analysis fw_analysis;
 
-/* Applies the preset to a copy of *params (which stays the caller's), validates it, opens
- * the store and the input. On success *out owns them until fw_analysis_close. FW_EINVAL
- * (a setting, the preset, the formats, the append job), FW_EOPEN/FW_EFORMAT/... (the
- * input), FW_EIO (the store, the output directory). */
+/* Applies the analysis' defaults and the preset to a copy of *params (NULL: the defaults;
+ * its strings must outlive the analysis), validates it, opens the store and, unless the
+ * store has the result, the input and the story's files. On success *out owns them until
+ * fw_analysis_close. Returns 0, FW_EINVAL (a setting, chosen, the preset, the formats, the
+ * append job), FW_EOPEN (the store is not one or is read-only; the input), FW_EFORMAT,
+ * FW_ENOVIDEO (the input), FW_EIO (the store, the output directory), FW_ENET (the
+ * embeddings server), FW_ENOMEM. */
 FW_API int fw_analysis_open(fw_analysis **out, const char *input, const fw_params *params,
                             const fw_analysis_opts *opts, fw_error *err);
-/* Runs to the end (once). Partial results are kept: after a failure or a cancel the report
- * and the outputs are still written from what was done. 0, FW_ECANCELED, or the error. */
+/* Runs to the end (once; fn may be NULL). Partial results are kept: after a failure (once
+ * a frame was decoded) or a cancel, the report and the outputs are still written from
+ * what was done, with "error" (and "cancelled": true). Returns 0, FW_ECANCELED, or the
+ * error (FW_ENET: the model server; FW_EIO: an output; ...); FW_EINVAL when run again. */
 FW_API int fw_analysis_run(fw_analysis *a, fw_event_fn fn, void *user, fw_error *err);
-/* Asks a running (or not yet running) analysis to stop; thread-safe, from any thread or a
- * signal handler: decoding stops (libavformat's interrupt callback), model requests in
- * flight are abandoned, the story's LLM calls stop. */
+/* Asks the analysis to stop; thread-safe and async-signal-safe (it sets a flag), from
+ * any thread or a signal handler, before or during fw_analysis_run: decoding stops
+ * (libavformat's interrupt callback), model requests in flight are abandoned within
+ * ~0.1 s, the story's LLM calls stop; the run ends with state cancelled. Before the run:
+ * the run does nothing. */
 FW_API void fw_analysis_cancel(fw_analysis *a);
-FW_API fw_analysis_state fw_analysis_get_state(const fw_analysis *a);
-/* The report (schema framewise.report/1) as JSON text, after fw_analysis_run; NULL before.
- * Owned by the analysis. */
+FW_API fw_analysis_state fw_analysis_get_state(const fw_analysis *a); /* thread-safe */
+/* The report (schema framewise.report/1) as JSON text, the same as report.json; NULL before
+ * the run ends, or when nothing was decoded. Owned by the analysis. */
 FW_API const char *fw_analysis_report(const fw_analysis *a);
-/* The settings in effect (after the preset). */
+/* The settings in effect (after the defaults and the preset). Owned by the analysis. */
 FW_API const fw_params *fw_analysis_params(const fw_analysis *a);
-/* Accepts NULL. */
+/* Accepts NULL. Not while fw_analysis_run runs. */
 FW_API void fw_analysis_close(fw_analysis *a);
 
-/* Presets: the names found ($FRAMEWISE_PRESETS, the installed share/framewise/presets, the
- * source tree), one per call, NULL past the end; *description gets its one line. */
+/* Presets: the names found (the first folder with general.json among $FRAMEWISE_PRESETS,
+ * next to the program, the installed share/framewise/presets, the source tree), sorted,
+ * one per call, NULL past the end; *description (when not NULL) gets its one line. */
 FW_API const char *fw_preset_name(int i, const char **description);
 
 /* Kept from 0.1, on top of fw_set_log: 0 drops every message (fw_set_log(NULL, ...)); 1

@@ -3,7 +3,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cache.h"
 #include "cli/cli.h"
 
 static const char about[] =

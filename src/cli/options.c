@@ -3,7 +3,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "cli/cli.h"
@@ -41,28 +40,24 @@ double cli_now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int cli_mkdirs(const char *path)
+/* 1 when message begins with name, then ':' or ' '. */
+static int about(const char *message, const char *name)
 {
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0777) && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    if (mkdir(buf, 0777) && errno != EEXIST)
-        return -1;
-    struct stat st;
-    if (stat(buf, &st) || !S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
+    size_t n = strlen(name);
+    return strncmp(message, name, n) == 0 && (message[n] == ':' || message[n] == ' ');
+}
+
+void cli_fail(const cli_command *cmd, const char *message)
+{
+    int option = 0;
+    for (int i = 0; cmd->settings[i] && !option; i++)
+        option = about(message, cmd->settings[i]);
+    for (const cli_extra *x = cmd->extras; x && x->name && !option; x++)
+        option = about(message, x->name);
+    if (option)
+        cli_error("%s: --%s", cmd->name, message); /* as cli_parse says it */
+    else
+        cli_error("%s", message);
 }
 
 static const fw_setting *setting_at(const cli_command *cmd, int i)

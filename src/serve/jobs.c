@@ -26,7 +26,7 @@ int fw_job_file_ok(const char *name)
     return 1;
 }
 
-int fw_mkdirs(const char *path)
+int fw_serve_mkdirs(const char *path)
 {
     char buf[4400];
     if (snprintf(buf, sizeof buf, "%s/", path) >= (int)sizeof buf) {

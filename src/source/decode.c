@@ -41,6 +41,7 @@ struct fw_source {
     fw_discard discard;
     double frame_dur_s;
     fw_video_info info;
+    const atomic_int *cancel; /* the caller's stop flag, or NULL */
     char path[1024];
 };
 
@@ -149,6 +150,13 @@ static int pick_stream(AVFormatContext *fmt)
     return -1;
 }
 
+/* libavformat's interrupt callback: 1 stops a blocking open, probe or read. */
+static int interrupted(void *opaque)
+{
+    const fw_source *s = opaque;
+    return s->cancel && atomic_load(s->cancel);
+}
+
 static int open_format(fw_source *s, const char *input, fw_error *err)
 {
     const char *url = strcmp(input, "-") == 0 ? "pipe:0" : input;
@@ -156,7 +164,13 @@ static int open_format(fw_source *s, const char *input, fw_error *err)
     struct stat st;
     if (stat(input, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
         return fw_error_set(err, FW_EFORMAT, "%s: empty file", input);
+    /* the callback must be there before opening: the I/O layer copies it then */
+    if (!(s->fmt = avformat_alloc_context()))
+        return fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
+    s->fmt->interrupt_callback = (AVIOInterruptCB){interrupted, s};
     int rc = avformat_open_input(&s->fmt, url, NULL, NULL);
+    if (rc < 0 && interrupted(s))
+        return fw_error_set(err, FW_ECANCELED, "%s: cancelled", input);
     if (rc < 0) {
         if (rc == AVERROR(ENOENT) || rc == AVERROR(EACCES) || rc == AVERROR(EISDIR) ||
             rc == AVERROR(EIO))
@@ -168,6 +182,8 @@ static int open_format(fw_source *s, const char *input, fw_error *err)
     if (strcmp(s->fmt->iformat->name, "tty") == 0)
         return fw_error_set(err, FW_EFORMAT, "%s: not a media file (looks like plain text)", input);
     rc = avformat_find_stream_info(s->fmt, NULL);
+    if (rc < 0 && interrupted(s))
+        return fw_error_set(err, FW_ECANCELED, "%s: cancelled", input);
     if (rc < 0)
         return fw_error_set(err, FW_EFORMAT, "%s: cannot read stream information (%s)", input,
                             fw_av_err(rc));
@@ -198,12 +214,14 @@ static int open_decoder(fw_source *s, const char *input, int threads, fw_error *
     return 0;
 }
 
-int fw_source_open(fw_source **out, const char *input, int threads, fw_error *err)
+int fw_source_open(fw_source **out, const char *input, int threads, const atomic_int *cancel,
+                   fw_error *err)
 {
     *out = NULL;
     fw_source *s = calloc(1, sizeof *s);
     if (!s)
         return fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
+    s->cancel = cancel;
     snprintf(s->path, sizeof s->path, "%s", input);
     int rc = open_format(s, input, err);
     if (rc)
@@ -269,7 +287,7 @@ static int feed(fw_source *s)
         if (rc < 0) {
             /* A read error mid-file (truncated, network) ends the input: keep what we
              * have, and let the caller warn through the problem counter. */
-            if (rc != AVERROR_EOF)
+            if (rc != AVERROR_EOF && !interrupted(s))
                 s->info.decode_errors++;
             avcodec_send_packet(s->dec, NULL);
             return 1;
@@ -295,6 +313,8 @@ int fw_source_next(fw_source *s, AVFrame **frame, fw_frame_info *fi, fw_error *e
 {
     if (s->done)
         return 0;
+    if (interrupted(s))
+        return fw_error_set(err, FW_ECANCELED, "%s: cancelled", s->path);
     av_frame_unref(s->frame);
     for (;;) {
         int rc = avcodec_receive_frame(s->dec, s->frame);
