@@ -208,12 +208,17 @@ static void print_report(const fw_analysis *a, const state *st)
     json_decref(report);
 }
 
-int cmd_analyze(int argc, char **argv)
+/* Before main: --help and the manual page (made without running the command) list them. */
+__attribute__((constructor)) static void fill_settings(void)
 {
     int n = 0;
     for (const fw_setting *s = fw_settings;
          s->name && n + 1 < (int)(sizeof settings / sizeof *settings); s++)
         settings[n++] = s->name;
+}
+
+int cmd_analyze(int argc, char **argv)
+{
     cli_opts o;
     int rc = cli_parse(&command, argc, argv, &o);
     if (rc >= 0)
