@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -235,6 +236,29 @@ static int done(fw_store *s, sqlite3_stmt *st, fw_error *err)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_error(s, rc, err);
 }
 
+/* The jobs this process runs now: another analysis of the same process (a service's
+ * workers) must not resume one of them. */
+#define MAX_LIVE 256
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static int64_t live_jobs[MAX_LIVE];
+
+static int live_here(int64_t job)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live_jobs[i] == job)
+            return 1;
+    return 0;
+}
+
+static void live_set(int64_t job, int64_t to)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live_jobs[i] == job) {
+            live_jobs[i] = to;
+            return;
+        }
+}
+
 int fw_store_job_begin(fw_store *s, const char *video, int64_t size, const char *input,
                        const char *settings, int64_t *job, fw_error *err)
 {
@@ -266,11 +290,17 @@ int fw_store_job_begin(fw_store *s, const char *video, int64_t size, const char 
     if (done(s, st, err))
         return err->code;
     *job = sqlite3_last_insert_rowid(s->db);
+    pthread_mutex_lock(&live_mu);
+    live_set(0, *job);
+    pthread_mutex_unlock(&live_mu);
     return 0;
 }
 
 int fw_store_job_end(fw_store *s, int64_t job, const char *state, const char *error, fw_error *err)
 {
+    pthread_mutex_lock(&live_mu);
+    live_set(job, 0);
+    pthread_mutex_unlock(&live_mu);
     fw_error local;
     if (!err) /* the caller does not want the message */
         err = &local;
@@ -429,12 +459,26 @@ int fw_store_keyframes_each(fw_store *s, int64_t job,
     return rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
 }
 
+static int job_resume(fw_store *s, const char *video, const char *settings, int64_t *job,
+                      fw_error *err);
+
 int fw_store_job_resume(fw_store *s, const char *video, const char *settings, int64_t *job,
                         fw_error *err)
 {
     fw_error local;
     if (!err)
         err = &local;
+    pthread_mutex_lock(&live_mu); /* decided and taken at once by this process' threads */
+    int rc = job_resume(s, video, settings, job, err);
+    if (rc == 1)
+        live_set(0, *job);
+    pthread_mutex_unlock(&live_mu);
+    return rc;
+}
+
+static int job_resume(fw_store *s, const char *video, const char *settings, int64_t *job,
+                      fw_error *err)
+{
     /* killed (its process is gone) or failed; a job another live process runs is its own */
     sqlite3_stmt *st = prepare(s,
                                "SELECT id, state, pid FROM jobs WHERE video = ? AND "
@@ -448,8 +492,9 @@ int fw_store_job_resume(fw_store *s, const char *video, const char *settings, in
     while (!found && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *state = (const char *)sqlite3_column_text(st, 1);
         pid_t pid = (pid_t)sqlite3_column_int64(st, 2);
-        int live = state && strcmp(state, "running") == 0 && pid > 0 && pid != getpid() &&
-                   fw_pid_alive(pid);
+        int64_t id = sqlite3_column_int64(st, 0);
+        int live = state && strcmp(state, "running") == 0 && pid > 0 &&
+                   (pid != getpid() ? fw_pid_alive(pid) : live_here(id));
         if (!live) {
             *job = sqlite3_column_int64(st, 0);
             found = 1;
