@@ -76,6 +76,20 @@ static void read_item(sqlite3_stmt *st, fw_queue_item *it)
     it->attempts = sqlite3_column_int(st, 9);
 }
 
+/* Steps a bound statement that returns at most one item: 1 with *it, 0 when none;
+ * finalizes it. */
+static int one_item(sq *q, sqlite3_stmt *st, fw_queue_item *it, fw_error *err)
+{
+    int step = sqlite3_step(st), rc = 0;
+    if (step == SQLITE_ROW) {
+        read_item(st, it);
+        rc = 1;
+    } else if (step != SQLITE_DONE)
+        rc = db_error(q, err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Items whose process is gone go back to the queue. */
 static int recover(sq *q, fw_error *err)
 {
@@ -225,13 +239,7 @@ static int sq_claim(void *impl, fw_queue_item *it, fw_error *err)
     if (st) {
         sqlite3_bind_double(st, 1, now());
         sqlite3_bind_int64(st, 2, getpid());
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            read_item(st, it);
-            rc = 1;
-        } else if (step != SQLITE_DONE)
-            rc = db_error(q, err);
-        sqlite3_finalize(st);
+        rc = one_item(q, st, it, err);
     }
     pthread_mutex_unlock(&q->mu);
     return rc;
@@ -299,13 +307,7 @@ static int sq_get(void *impl, int64_t id, fw_queue_item *it, fw_error *err)
     int rc = st ? 0 : err->code;
     if (st) {
         sqlite3_bind_int64(st, 1, id);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            read_item(st, it);
-            rc = 1;
-        } else if (step != SQLITE_DONE)
-            rc = db_error(q, err);
-        sqlite3_finalize(st);
+        rc = one_item(q, st, it, err);
     }
     pthread_mutex_unlock(&q->mu);
     return rc;

@@ -1,11 +1,9 @@
 #include "serve/jobs.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 const char *const fw_job_outputs[] = {
     "report.json", "report.jsonl", "captions.vtt", "captions.srt", "report.md", "report.html",
@@ -24,23 +22,6 @@ int fw_job_file_ok(const char *name)
         if (!isdigit((unsigned char)name[i]))
             return 0;
     return 1;
-}
-
-int fw_serve_mkdirs(const char *path)
-{
-    char buf[4400];
-    if (snprintf(buf, sizeof buf, "%s/", path) >= (int)sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0777) && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return 0;
 }
 
 void fw_job_dir(const char *data, int64_t id, char *out, size_t size)

@@ -25,8 +25,6 @@ json_t *fw_live_json(const fw_live *l);
 extern const char *const fw_job_outputs[];
 /* 1 when name is an output or a keyframe image name (kf_NNNNNN.jpg): what may be served. */
 int fw_job_file_ok(const char *name);
-/* mkdir -p: 0, or -1 with errno. */
-int fw_serve_mkdirs(const char *path);
 /* The job's output folder: DATA/jobs/ID. */
 void fw_job_dir(const char *data, int64_t id, char *out, size_t size);
 

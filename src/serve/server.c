@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/error.h"
+#include "emit/emit.h" /* fw_mkdirs */
 #include "serve/http.h"
 #include "serve/jobs.h"
 #include "serve/service.h"
@@ -319,14 +320,14 @@ static int open_data(fw_service *s, fw_error *err)
 {
     const char *d = s->cfg->data;
     char sub[4300];
-    if (fw_serve_mkdirs(d) || !realpath(d, s->data))
+    if (fw_mkdirs(d) || !realpath(d, s->data))
         return fw_error_set(err, FW_EIO, "%s: cannot create the data folder: %s", d,
                             strerror(errno));
     snprintf(sub, sizeof sub, "%s/uploads", s->data);
-    if (fw_serve_mkdirs(sub))
+    if (fw_mkdirs(sub))
         return fw_error_set(err, FW_EIO, "%s: cannot create: %s", sub, strerror(errno));
     snprintf(sub, sizeof sub, "%s/jobs", s->data);
-    if (fw_serve_mkdirs(sub))
+    if (fw_mkdirs(sub))
         return fw_error_set(err, FW_EIO, "%s: cannot create: %s", sub, strerror(errno));
     return 0;
 }

@@ -118,6 +118,16 @@ static int preset_ok(const char *name)
     return 0;
 }
 
+static int queue_full(const fw_service *s, struct mg_connection *c)
+{
+    char after[16];
+    snprintf(after, sizeof after, "%d", FW_SERVE_RETRY_AFTER_S);
+    const char *h[] = {"Retry-After", after, NULL};
+    return fw_http_error_h(c, 429, "queue_full", h,
+                           "the queue is full (%d jobs waiting); try again later",
+                           s->cfg->queue_size);
+}
+
 /* Checks fields (preset, options, idempotency_key, callback_url), then queues the job.
  * Returns the status sent; *added: 1 when a new job was queued. */
 static int accept_job(fw_service *s, struct mg_connection *c, json_t *fields, const char *kind,
@@ -159,14 +169,8 @@ static int accept_job(fw_service *s, struct mg_connection *c, json_t *fields, co
     fw_error err = {0};
     int rc = text ? fw_queue_push(s->queue, text, key, s->cfg->queue_size, &id, &err) : FW_ENOMEM;
     free(text);
-    if (rc == FW_QUEUE_FULL) {
-        char after[16];
-        snprintf(after, sizeof after, "%d", FW_SERVE_RETRY_AFTER_S);
-        const char *h[] = {"Retry-After", after, NULL};
-        return fw_http_error_h(c, 429, "queue_full", h,
-                               "the queue is full (%d jobs waiting); try again later",
-                               s->cfg->queue_size);
-    }
+    if (rc == FW_QUEUE_FULL)
+        return queue_full(s, c);
     if (rc < 0)
         return fw_http_error(c, 500, "internal", "the job cannot be queued");
     *added = rc == FW_QUEUE_ADDED;
@@ -332,14 +336,8 @@ static int submit_upload(fw_service *s, struct mg_connection *c, const char *cty
                              declared, s->cfg->max_upload);
     int64_t counts[FW_QUEUE_N_STATES];
     if (fw_queue_counts(s->queue, counts, NULL) == 0 && s->cfg->queue_size > 0 &&
-        counts[0] >= s->cfg->queue_size) { /* full: do not take the upload at all */
-        char after[16];
-        snprintf(after, sizeof after, "%d", FW_SERVE_RETRY_AFTER_S);
-        const char *h[] = {"Retry-After", after, NULL};
-        return fw_http_error_h(c, 429, "queue_full", h,
-                               "the queue is full (%d jobs waiting); try again later",
-                               s->cfg->queue_size);
-    }
+        counts[0] >= s->cfg->queue_size) /* full: do not take the upload at all */
+        return queue_full(s, c);
     if (fw_multipart_boundary(ctype, boundary, sizeof boundary))
         return fw_http_error(c, 400, "bad_request", "multipart/form-data without a boundary");
     upload u = {.s = s, .c = c, .fields = json_object()};

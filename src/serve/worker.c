@@ -127,9 +127,7 @@ static const char *analyse(run *r, const char *input, json_t *payload, fw_error 
     opts.input_name = json_string_value(json_object_get(payload, "name"));
     fw_analysis *a = NULL;
     const char *state = "failed";
-    if (fw_serve_mkdirs(dir))
-        fw_error_set(err, FW_EIO, "%s: cannot create: %s", dir, strerror(errno));
-    else if (!fw_analysis_open(&a, input, &p, &opts, err)) {
+    if (!fw_analysis_open(&a, input, &p, &opts, err)) {
         if (fw_hub_run(s->hub, r->id, a))
             fw_analysis_cancel(a);
         fw_analysis_run(a, on_event, r, err);
