@@ -34,6 +34,17 @@ static void start(fws_server *s, const fwt_vlm *v, const char *extra)
     fws_start(s, "--token " TOKEN " --url %s --summary extractive %s", v->url, extra);
 }
 
+/* The double with 4 slots and a server that takes paths in the test's folder; the clip. */
+static const char *start_with_clips(fws_server *s, fwt_vlm *v)
+{
+    fwt_vlm_start(v, "--slots 4");
+    const char *clip = fws_colour_clip("colours.mp4");
+    char extra[600];
+    snprintf(extra, sizeof extra, "--allow-root '%s'", fwt_tmpdir());
+    start(s, v, extra);
+    return clip;
+}
+
 static int64_t submit_path(fws_server *s, const char *path, const char *more)
 {
     char body[2048];
@@ -144,12 +155,8 @@ static void list_filters_by_state_and_pages(void **state)
 {
     (void)state;
     fwt_vlm v;
-    fwt_vlm_start(&v, "--slots 4");
-    const char *clip = fws_colour_clip("colours.mp4");
     fws_server s;
-    char extra[600];
-    snprintf(extra, sizeof extra, "--allow-root '%s'", fwt_tmpdir());
-    start(&s, &v, extra);
+    const char *clip = start_with_clips(&s, &v);
     int64_t ids[3];
     for (int i = 0; i < 3; i++) {
         char more[64];
@@ -187,12 +194,8 @@ static void idempotency_key_gives_back_the_same_job(void **state)
 {
     (void)state;
     fwt_vlm v;
-    fwt_vlm_start(&v, "--slots 4");
-    const char *clip = fws_colour_clip("colours.mp4");
     fws_server s;
-    char extra[600];
-    snprintf(extra, sizeof extra, "--allow-root '%s'", fwt_tmpdir());
-    start(&s, &v, extra);
+    const char *clip = start_with_clips(&s, &v);
     int64_t first = submit_path(&s, clip, ", \"idempotency_key\": \"order-17\"");
     char body[1024];
     snprintf(body, sizeof body, "{\"path\": \"%s\", \"idempotency_key\": \"order-17\"}", clip);
@@ -385,12 +388,8 @@ static void settings_are_checked_through_the_table(void **state)
 {
     (void)state;
     fwt_vlm v;
-    fwt_vlm_start(&v, "--slots 4");
-    const char *clip = fws_colour_clip("colours.mp4");
     fws_server s;
-    char extra[600];
-    snprintf(extra, sizeof extra, "--allow-root '%s'", fwt_tmpdir());
-    start(&s, &v, extra);
+    const char *clip = start_with_clips(&s, &v);
     struct {
         const char *more;
         long status;
