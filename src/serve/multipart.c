@@ -56,6 +56,8 @@ static int fill(reader *r)
 
 static void consume(reader *r, size_t n)
 {
+    if (!n)
+        return;
     memmove(r->buf, r->buf + n, r->len - n);
     r->len -= n;
 }
@@ -79,7 +81,7 @@ static int part_headers(reader *r, char *name, char *filename, size_t size, char
                         size_t why_size)
 {
     char *end;
-    while (!(end = memmem(r->buf, r->len, "\r\n\r\n", 4))) {
+    while (!(end = r->len ? memmem(r->buf, r->len, "\r\n\r\n", 4) : NULL)) {
         if (r->len > MAX_HEADERS || fill(r) <= 0) {
             snprintf(why, why_size, "a part's headers are cut or too long");
             return -1;
@@ -110,7 +112,7 @@ static int part_body(reader *r, const char *delim, size_t dn, const fw_multipart
                      char *why, size_t why_size)
 {
     for (;;) {
-        char *hit = memmem(r->buf, r->len, delim, dn);
+        char *hit = r->len ? memmem(r->buf, r->len, delim, dn) : NULL;
         size_t safe = hit ? (size_t)(hit - r->buf) : r->len > dn ? r->len - dn : 0;
         if (safe) {
             int rc = cb->data ? cb->data(cb->user, r->buf, safe) : 0;
@@ -148,7 +150,7 @@ static int parse(reader *r, const char *boundary, const fw_multipart_cb *cb, cha
     /* the first boundary has no line end before it (a preamble may come first); it and
      * the line end after it must be in the buffer */
     char *first;
-    while (!(first = memmem(r->buf, r->len, delim + 2, dn - 2)) ||
+    while (!(first = r->len ? memmem(r->buf, r->len, delim + 2, dn - 2) : NULL) ||
            r->len - (size_t)(first - r->buf) < dn) {
         if (r->len > MAX_HEADERS || fill(r) <= 0) {
             snprintf(why, why_size, "no opening boundary");
