@@ -3,8 +3,9 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= 2
+PREFIX     ?= /usr/local
 
-.PHONY: all build deps demo test test-release test-asan asan bench format clean
+.PHONY: all build deps demo test test-release test-asan asan bench format clean install
 
 all: build
 
@@ -44,6 +45,12 @@ bench:
 	@bash bench/ocr.sh
 	@bash bench/story.sh
 	@bash bench/store.sh
+	@bash bench/serve.sh
+
+# bin/framewise, lib/libframewise.so*, include/framewise.h, lib/pkgconfig/framewise.pc,
+# share/framewise/presets, share/man/man1/framewise.1 under $(DESTDIR)$(PREFIX).
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
 
 format:
 	@clang-format -i $$(git ls-files '*.c' '*.h')

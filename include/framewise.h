@@ -22,6 +22,14 @@ extern "C" {
 
 #define FW_VERSION "0.2.0"
 
+/* What the shared library exports: the functions declared with FW_API below, nothing else
+ * (it is built with -fvisibility=hidden). */
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define FW_API __attribute__((visibility("default")))
+#else
+#define FW_API
+#endif
+
 /* Error codes: stable numbers; fw_strerror() gives the generic message. */
 enum {
     FW_OK = 0,
@@ -32,7 +40,7 @@ enum {
     FW_EDECODE = -5,   /* no frame of the video stream could be decoded */
     FW_ENOMEM = -6,    /* out of memory */
     FW_EIO = -7,       /* writing an output failed */
-    FW_ECANCELED = -8, /* a callback asked to stop */
+    FW_ECANCELED = -8, /* a callback asked to stop, or fw_analysis_cancel */
     FW_EINTERNAL = -9, /* a library call failed unexpectedly */
     FW_ENET = -10      /* the model server cannot be reached, or refuses every request
                           (authentication, unknown model) */
@@ -43,7 +51,7 @@ typedef struct fw_error {
     char message[512]; /* one line naming the input and the reason */
 } fw_error;
 
-const char *fw_strerror(int code);
+FW_API const char *fw_strerror(int code);
 
 typedef enum fw_policy {
     FW_POLICY_AUTO = 0, /* cuts + change vs last kept + max gap - near-duplicates, budget */
@@ -53,8 +61,8 @@ typedef enum fw_policy {
     FW_POLICY_IFRAME    /* the stream's own keyframes, decoded with the non-key skip */
 } fw_policy;
 
-const char *fw_policy_name(fw_policy p);
-int fw_policy_parse(const char *name, fw_policy *out); /* 0 or FW_EINVAL */
+FW_API const char *fw_policy_name(fw_policy p);
+FW_API int fw_policy_parse(const char *name, fw_policy *out); /* 0 or FW_EINVAL */
 
 /* Job settings. Every field is described once in the settings table
  * (src/core/settings.c), which also gives the defaults, ranges and --help text. */
@@ -113,9 +121,9 @@ typedef struct fw_params {
     int summary_window;         /* tokens of observations per summary request (map-reduce) */
 } fw_params;
 
-fw_params fw_params_default(void);
+FW_API fw_params fw_params_default(void);
 /* Checks every field against its range; 0 or FW_EINVAL with the field named in err. */
-int fw_params_validate(const fw_params *p, fw_error *err);
+FW_API int fw_params_validate(const fw_params *p, fw_error *err);
 
 /* Per-frame scores, computed on a small grey/colour thumbnail. */
 typedef struct fw_scores {
@@ -248,15 +256,15 @@ typedef struct fw_job fw_job;
 
 /* Opens the input (a path, "-" for stdin, or any URL libavformat opens) and its best
  * video stream. On success *out owns the input until fw_job_close. */
-int fw_job_open(fw_job **out, const char *input, const fw_params *params, fw_error *err);
+FW_API int fw_job_open(fw_job **out, const char *input, const fw_params *params, fw_error *err);
 /* The video's description; frames_decoded and decode_errors grow while running. */
-const fw_video_info *fw_job_video(const fw_job *job);
+FW_API const fw_video_info *fw_job_video(const fw_job *job);
 /* Decodes to the end, calling back as it goes. Runs once per job. */
-int fw_job_run(fw_job *job, const fw_callbacks *cb, fw_error *err);
+FW_API int fw_job_run(fw_job *job, const fw_callbacks *cb, fw_error *err);
 /* The run's counters (valid after fw_job_run, also after a failed run). */
-void fw_job_stats(const fw_job *job, fw_stats *out);
+FW_API void fw_job_stats(const fw_job *job, fw_stats *out);
 /* Frees the job; accepts NULL. */
-void fw_job_close(fw_job *job);
+FW_API void fw_job_close(fw_job *job);
 
 /* The story of a run: observations fused over time.
  * - the confidence gate: failed, empty and low-confidence (min_confidence) observations
@@ -273,21 +281,238 @@ typedef struct fw_story fw_story;
 
 /* Loads the events and lexicon files (FW_EOPEN / FW_EINVAL naming the file) and, with
  * embed_url, learns the embeddings model (FW_ENET). */
-int fw_story_open(fw_story **out, const fw_params *p, fw_error *err);
+FW_API int fw_story_open(fw_story **out, const fw_params *p, fw_error *err);
 /* Adds an observation (in keyframe order; what is needed is copied). *gate: why it is
  * left out of fusion ("failed", "empty", "low_confidence"; a static string) or NULL.
  * *events: the single events it fires, as a JSON array text (caller frees), or NULL. */
-int fw_story_add(fw_story *s, const fw_observation *obs, const char **gate, char **events,
-                 fw_error *err);
+FW_API int fw_story_add(fw_story *s, const fw_observation *obs, const char **gate, char **events,
+                        fw_error *err);
 /* Fuses everything added: a JSON object text {segments, events, summary, review, fusion}
  * (caller frees; docs/analyze.md). duration_s: the video's end (< 0: unknown). A summary
  * server that fails does not fail the story: the summary is extractive, with "error". */
-int fw_story_finish(fw_story *s, double duration_s, char **json, fw_error *err);
+FW_API int fw_story_finish(fw_story *s, double duration_s, char **json, fw_error *err);
 /* Accepts NULL. */
-void fw_story_close(fw_story *s);
+FW_API void fw_story_close(fw_story *s);
 
-/* Verbosity of libav* messages on stderr: 0 quiet (default), 1 warnings, 2 all. */
-void fw_set_log_level(int level);
+/* ---------------------------------------------------------------- settings by name
+ * Every fw_params field has one name in the settings table (the CLI's long option
+ * without "--": "max-gap", "url", ...). HTTP options, queue messages, presets and the
+ * command line all set and check fw_params through these calls, with one validator.
+ * Messages name the setting ("max-gap: must be >= 0"), never a command-line flag. */
+
+/* Sets one setting from text. String values are not copied: value must outlive every use
+ * of p (NULL unsets a string setting); 0|1 settings also take "true"/"false". 0, or
+ * FW_EINVAL (unknown name, malformed or out-of-range value); p is unchanged on error. */
+FW_API int fw_params_set(fw_params *p, const char *name, const char *value, fw_error *err);
+/* The setting's value as text into buf (secrets as "***" when set, "" when not); 0, or
+ * FW_EINVAL for an unknown name (FW_ENOMEM when buf is too small). */
+FW_API int fw_params_get(const fw_params *p, const char *name, char *buf, size_t size,
+                         fw_error *err);
+/* The i-th setting's name (0-based), NULL past the end: to walk every setting (aliases
+ * such as "max-image-tokens", another way to set max-pixels, included). */
+FW_API const char *fw_params_name(int i);
+/* Sets the members of a JSON object text ({"max-gap": 5, "policy": "auto", ...}; numbers,
+ * strings or booleans as the setting's type takes them; null unsets a string setting).
+ * *strings receives the storage of the string values: free() it after the last use of p
+ * (NULL when none; strings may be NULL only when no member is a string). Nothing is set
+ * unless every member is valid. 0, or FW_EINVAL naming the member. */
+FW_API int fw_params_from_json(fw_params *p, const char *json, char **strings, fw_error *err);
+/* Every setting of p as a JSON object text (secrets and aliases left out; unset strings as
+ * null; numbers exact: fw_params_from_json gives p back), caller frees; NULL when out of
+ * memory or a string is not UTF-8. */
+FW_API char *fw_params_to_json(const fw_params *p);
+
+/* ---------------------------------------------------------------- logging
+ * The library never writes to stdout or stderr itself. Messages (libav's when the level
+ * allows, warnings, the selector's and the OCR's traces for tuning at FW_LOG_TRACE) go
+ * to one process-wide callback; NULL (the default) drops them. Thread-safe: the callback
+ * may be called from any thread, one line at a time (never concurrently), and must not
+ * call fw_set_log itself. Once fw_set_log returns, the previous callback is not called
+ * again. */
+enum { FW_LOG_ERROR = 0, FW_LOG_WARN = 1, FW_LOG_INFO = 2, FW_LOG_DEBUG = 3, FW_LOG_TRACE = 4 };
+typedef void (*fw_log_fn)(void *user, int level, const char *line);
+/* Sends messages up to max_level (FW_LOG_*; -1: none) to fn. */
+FW_API void fw_set_log(fw_log_fn fn, void *user, int max_level);
+
+/* ---------------------------------------------------------------- one analysis
+ * What `framewise analyze` does, as one call: a preset applied to the settings, the
+ * store consulted (a finished result for the same video and settings is given back
+ * without decoding; a job interrupted earlier resumes; frames asked before are not asked
+ * again), keyframes, observations, the story, the report and the output files, with
+ * typed events as it goes. The CLI and the service are front ends over these calls.
+ * Ownership: the caller owns the fw_analysis (open/close); what an event gives is valid
+ * during the callback only; the report text and the settings stay the analysis'. */
+
+/* An analysis' image budget when the caller leaves max_pixels alone (fw_params_default()
+ * has 0, full size, which `framewise keyframes` writes): 0.45 MP, 896x480 for 16:9, 420
+ * Qwen-VL image tokens instead of 2,040 at 1080p. */
+#define FW_ANALYSIS_MAX_PIXELS (448 * 1024)
+
+/* What the analysis does beyond the settings (fw_analysis_open copies the strings). */
+typedef struct fw_analysis_opts {
+    const char *preset; /* NULL: "general"; "none"; a preset name or a .json file */
+    /* Names of the settings the caller chose (fw_params_name's names, NULL-terminated, or
+     * NULL). Neither the analysis' own defaults (max-pixels FW_ANALYSIS_MAX_PIXELS, applied
+     * where p still has fw_params_default()'s value) nor the preset override them; an
+     * alias counts for its field ("max-image-tokens" for "max-pixels"). */
+    const char *const *chosen;
+    const char *store;   /* the store's path (NULL: $XDG_CACHE_HOME/framewise/framewise.db) */
+    int no_store;        /* 1: neither reuse nor record anything */
+    const char *out_dir; /* where the outputs and keyframes go (created; NULL: no files) */
+    const char *formats; /* "all" (NULL) or a comma-separated list of json,jsonl,vtt,srt,md,html */
+    int64_t append;      /* > 0: the input continues that job's recording (needs the store) */
+    const char *input_name; /* how the report and the store name the input (NULL: as given) */
+} fw_analysis_opts;
+FW_API fw_analysis_opts fw_analysis_opts_default(void);
+
+typedef enum fw_event_type {
+    FW_EVENT_STAGE = 0,   /* a stage begins: {"stage": "decode" (with "job": the store's job
+                             or null, "resumed": observations stored by an interrupted run),
+                             "analyze" (decoding is over), "story", "write"} */
+    FW_EVENT_PROGRESS,    /* {"stage": "decode" (done, total: seconds; total -1: unknown) or
+                             "analyze" (observations of keyframes) or "write" (1 of 1),
+                             "done", "total", "fraction": of the whole, 0..1, never less}:
+                             at most every 0.1 s, and once at the end of a stage */
+    FW_EVENT_KEYFRAME,    /* the keyframe record (report.json's keyframes[i]) */
+    FW_EVENT_OBSERVATION, /* the observation record, after its keyframe's */
+    FW_EVENT_SEGMENT,
+    FW_EVENT_EVENT, /* a named event: single ones as they fire, then every event */
+    FW_EVENT_SUMMARY,
+    FW_EVENT_REVIEW,
+    FW_EVENT_WARNING, /* {"message"}: a non-fatal problem (damaged packets, a summary server
+                         that failed) */
+    FW_EVENT_DONE,    /* {"state": "done" or "cancelled", "cached": a stored result was given
+                         back, "stats", "written": the files}: the last event */
+    FW_EVENT_ERROR    /* {"state": "failed", "code", "message", "stats"?, "written"}: the last
+                         event of a failed run (no done follows) */
+} fw_event_type;
+
+/* The records KEYFRAME .. REVIEW are the lines report.jsonl gets, in the same order and
+ * text; the other events are not written there. */
+typedef struct fw_event {
+    fw_event_type type;
+    const char *name;  /* "stage", "progress", "keyframe", ... (the JSONL record's type) */
+    const char *json;  /* the event as one JSON object text, with "type" first */
+    const char *stage; /* FW_EVENT_STAGE, FW_EVENT_PROGRESS: the stage */
+    double done, total, fraction; /* FW_EVENT_PROGRESS */
+} fw_event;
+
+/* Called on the thread running fw_analysis_run, one event at a time, in order. It may call
+ * fw_analysis_cancel and fw_analysis_get_state; a slow callback holds the analysis up
+ * (a bounded queue), it never loses events. */
+typedef void (*fw_event_fn)(void *user, const fw_event *ev);
+
+typedef enum fw_analysis_state {
+    FW_ANALYSIS_READY = 0,
+    FW_ANALYSIS_RUNNING,
+    FW_ANALYSIS_DONE,
+    FW_ANALYSIS_FAILED,
+    FW_ANALYSIS_CANCELLED
+} fw_analysis_state;
+FW_API const char *fw_analysis_state_name(fw_analysis_state s); /* "ready", "running", ... */
+
+typedef struct fw_analysis fw_analysis;
+
+/* Applies the analysis' defaults and the preset to a copy of *params (NULL: the defaults;
+ * its strings must outlive the analysis), validates it, opens the store and, unless the
+ * store has the result, the input and the story's files. On success *out owns them until
+ * fw_analysis_close. Returns 0, FW_EINVAL (a setting, chosen, the preset, the formats, the
+ * append job), FW_EOPEN (the store is not one or is read-only; the input), FW_EFORMAT,
+ * FW_ENOVIDEO (the input), FW_EIO (the store, the output directory), FW_ENET (the
+ * embeddings server), FW_ENOMEM. */
+FW_API int fw_analysis_open(fw_analysis **out, const char *input, const fw_params *params,
+                            const fw_analysis_opts *opts, fw_error *err);
+/* Runs to the end (once; fn may be NULL). Partial results are kept: after a failure (once
+ * a frame was decoded) or a cancel, the report and the outputs are still written from
+ * what was done, with "error" (and "cancelled": true). Returns 0, FW_ECANCELED, or the
+ * error (FW_ENET: the model server; FW_EIO: an output; ...); FW_EINVAL when run again. */
+FW_API int fw_analysis_run(fw_analysis *a, fw_event_fn fn, void *user, fw_error *err);
+/* Asks the analysis to stop; thread-safe and async-signal-safe (it sets a flag), from
+ * any thread or a signal handler, before or during fw_analysis_run: decoding stops
+ * (libavformat's interrupt callback), model requests in flight are abandoned within
+ * ~0.1 s, the story's LLM calls stop; the run ends with state cancelled. Before the run:
+ * the run does nothing. */
+FW_API void fw_analysis_cancel(fw_analysis *a);
+FW_API fw_analysis_state fw_analysis_get_state(const fw_analysis *a); /* thread-safe */
+/* The report (schema framewise.report/1) as JSON text, the same as report.json; NULL before
+ * the run ends, or when nothing was decoded. Owned by the analysis. */
+FW_API const char *fw_analysis_report(const fw_analysis *a);
+/* The settings in effect (after the defaults and the preset). Owned by the analysis. */
+FW_API const fw_params *fw_analysis_params(const fw_analysis *a);
+/* Accepts NULL. Not while fw_analysis_run runs. */
+FW_API void fw_analysis_close(fw_analysis *a);
+
+/* Presets: the names found (the first folder with general.json among $FRAMEWISE_PRESETS,
+ * next to the program, the installed share/framewise/presets, the source tree), sorted,
+ * one per call, NULL past the end; *description (when not NULL) gets its one line. */
+FW_API const char *fw_preset_name(int i, const char **description);
+
+/* Kept from 0.1, on top of fw_set_log: 0 drops every message (fw_set_log(NULL, ...)); 1
+ * writes warnings and errors, 2 info too, to stderr, as the caller asks. */
+FW_API void fw_set_log_level(int level);
+
+/* ---------------------------------------------------------------- job queue
+ * A durable queue of analyses, for front ends that take work from elsewhere
+ * (`framewise serve`): an item is pushed ("queued"), claimed by a worker ("running"),
+ * updated while it runs, and finished ("done", "failed" or "cancelled"). The default
+ * queue lives in the store's SQLite file (its table "queue"), so a server that was killed
+ * finds its queued and interrupted items again when it opens the queue. A Redis queue
+ * for several machines comes later behind the same calls.
+ * Ownership: the caller owns the queue (open/close) and every fw_queue_item filled for
+ * it (fw_queue_item_clear). A queue may be used from several threads at once.
+ * Return codes: as below, or a negative FW_E* code with err set (FW_EOPEN: the file,
+ * FW_EIO: a statement failed). */
+typedef struct fw_queue fw_queue;
+
+typedef struct fw_queue_item {
+    int64_t id;     /* > 0, in push order */
+    char state[16]; /* "queued", "running", "done", "failed" or "cancelled" */
+    char *payload;  /* the submission as pushed (the caller's JSON text) */
+    char *key;      /* its idempotency key, or NULL */
+    char *status;   /* the last fw_queue_update text, or NULL */
+    char *result;   /* the fw_queue_finish text, or NULL */
+    double created_s, started_s, finished_s; /* Unix times; 0: not yet */
+    int attempts;                            /* times claimed: 2 after one interrupted run */
+} fw_queue_item;
+/* Frees the item's strings (accepts an item never filled, zeroed). */
+FW_API void fw_queue_item_clear(fw_queue_item *it);
+
+/* Opens the queue of the store at path (NULL: the default store, as fw_analysis_opts).
+ * Items that a process no longer alive was running (killed, crashed) are queued again,
+ * ahead of newer ones, their attempts kept: they run again and the analysis resumes
+ * through the store. */
+FW_API int fw_queue_open(fw_queue **out, const char *path, fw_error *err);
+/* Accepts NULL. */
+FW_API void fw_queue_close(fw_queue *q);
+
+/* What fw_queue_push did. */
+enum { FW_QUEUE_ADDED = 0, FW_QUEUE_EXISTING = 1, FW_QUEUE_FULL = 2 };
+/* Adds an item with payload (copied), unless key (NULL: none) names an item already
+ * (*id is that one: FW_QUEUE_EXISTING) or max_queued items (0: no bound) are queued
+ * (*id 0: FW_QUEUE_FULL). Returns FW_QUEUE_*, or a negative FW_E* code. */
+FW_API int fw_queue_push(fw_queue *q, const char *payload, const char *key, int max_queued,
+                         int64_t *id, fw_error *err);
+/* The oldest queued item becomes running, owned by this process: 1 with *it filled,
+ * 0 when nothing is queued. */
+FW_API int fw_queue_claim(fw_queue *q, fw_queue_item *it, fw_error *err);
+/* Replaces a running item's status text (copied). */
+FW_API int fw_queue_update(fw_queue *q, int64_t id, const char *status, fw_error *err);
+/* Ends an item: state "done", "failed" or "cancelled", with its result text (copied). */
+FW_API int fw_queue_finish(fw_queue *q, int64_t id, const char *state, const char *result,
+                           fw_error *err);
+/* A queued item becomes cancelled: 1; 0 when it is not queued (running, ended, none). */
+FW_API int fw_queue_cancel(fw_queue *q, int64_t id, fw_error *err);
+/* 1 with *it filled, 0 when there is no such item. */
+FW_API int fw_queue_get(fw_queue *q, int64_t id, fw_queue_item *it, fw_error *err);
+/* Items newest first: those in state (NULL: any) with an id below before (0: from the
+ * newest), at most max of them into items[]; returns how many (each to clear). */
+FW_API int fw_queue_list(fw_queue *q, const char *state, int64_t before, fw_queue_item *items,
+                         int max, fw_error *err);
+/* How many items are in each state, in the order of fw_queue_state_name. */
+#define FW_QUEUE_N_STATES 5
+FW_API int fw_queue_counts(fw_queue *q, int64_t counts[FW_QUEUE_N_STATES], fw_error *err);
+/* "queued", "running", "done", "failed", "cancelled" for 0..4, else NULL. */
+FW_API const char *fw_queue_state_name(int i);
 
 #ifdef __cplusplus
 }

@@ -9,8 +9,10 @@ build_pkgs=(build-essential cmake pkg-config
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   libjansson-dev libcurl4-openssl-dev
   libtesseract-dev tesseract-ocr-eng tesseract-ocr-chi-sim
-  libsqlite3-dev libxxhash-dev)
-test_pkgs=(ffmpeg libcmocka-dev fonts-dejavu-core fonts-noto-cjk libcivetweb-dev chromium)
+  libsqlite3-dev libxxhash-dev libcivetweb-dev libssl-dev)
+# nodejs/npm: the browser test (playwright-core) and the OpenAPI linter come from npm
+test_pkgs=(ffmpeg libcmocka-dev fonts-dejavu-core fonts-noto-cjk chromium nodejs python3-yaml
+  groff-base man-db)
 bench_pkgs=(time curl python3-opencv python3-pil python3-numpy tesseract-ocr)
 
 pkgs=("${build_pkgs[@]}")
@@ -20,6 +22,11 @@ case "$level" in
   bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
   *) echo "deps.sh: unknown level '$level' (build|test|bench)" >&2; exit 2 ;;
 esac
+
+# a Node.js from elsewhere (NodeSource) brings its own npm; Debian's npm would conflict
+if [ "$level" != build ] && ! command -v npm >/dev/null; then
+  pkgs+=(npm)
+fi
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -53,6 +53,9 @@ int fw_analyzer_finish(fw_analyzer *a, fw_error *err);
 /* Adds the analyzer's counters (requests, retries, failed, observations, tokens,
  * analyze_s) into st. */
 void fw_analyzer_stats(fw_analyzer *a, fw_stats *st);
+/* Stops the analyzer at once (any thread): frames not answered yet are dropped, requests
+ * in flight abandoned, nothing more is delivered; submit and finish return FW_ECANCELED. */
+void fw_analyzer_cancel(fw_analyzer *a);
 /* Accepts NULL. Frames still queued are dropped. */
 void fw_analyzer_close(fw_analyzer *a);
 

@@ -88,7 +88,7 @@ static int choose(fw_analyzer *a, const fw_params *p, fw_error *err)
         a->lanes[a->n_lanes++].ops = &fw_backend_local;
     } else
         return fw_error_set(err, FW_EINVAL,
-                            "--backend: unknown backend '%s' (local, openai, "
+                            "backend: unknown backend '%s' (local, openai, "
                             "openai+local)",
                             b);
     snprintf(a->name, sizeof a->name, "%s", a->n_lanes == 2 ? "openai+local" : b);
@@ -499,9 +499,9 @@ void fw_analyzer_count(fw_lane *l, int requests, int retries, int prompt_tokens,
     pthread_mutex_unlock(&a->mu);
 }
 
-void fw_analyzer_fail(fw_lane *l, const fw_error *err)
+/* Stops the analyzer with err (the first error stays); wakes every lane but `from`. */
+static void stop(fw_analyzer *a, const fw_error *err, const fw_lane *from)
 {
-    fw_analyzer *a = l->a;
     pthread_mutex_lock(&a->mu);
     if (!a->failed) {
         a->failed = err->code ? err->code : FW_EINTERNAL;
@@ -511,8 +511,20 @@ void fw_analyzer_fail(fw_lane *l, const fw_error *err)
     pthread_cond_broadcast(&a->changed);
     pthread_mutex_unlock(&a->mu);
     for (int i = 0; i < a->n_lanes; i++)
-        if (&a->lanes[i] != l)
+        if (&a->lanes[i] != from && a->lanes[i].state)
             a->lanes[i].ops->wake(a->lanes[i].state);
+}
+
+void fw_analyzer_fail(fw_lane *l, const fw_error *err)
+{
+    stop(l->a, err, l);
+}
+
+void fw_analyzer_cancel(fw_analyzer *a)
+{
+    fw_error err;
+    fw_error_set(&err, FW_ECANCELED, "analyzer: cancelled");
+    stop(a, &err, NULL);
 }
 
 int fw_analyzer_stopping(fw_lane *l)

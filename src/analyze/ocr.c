@@ -1,5 +1,6 @@
 /* OCR with libtesseract's C API: sparse-text segmentation on a normalised picture,
  * words filtered and joined into lines. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "analyze/ocr.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/utf8.h"
 
 /* Word and line filters, tuned on the generated dialogs and the real screen
@@ -21,9 +23,12 @@
 
 struct fw_ocr {
     TessBaseAPI *api;
-    int trace; /* FW_OCR_TRACE=1: every word and its confidence on stderr, for tuning;
-                  FW_OCR_TRACE=DIR also saves each picture Tesseract gets there (PGM) */
-    /* The steps after the normalisation, each of which FW_OCR_OFF (a list such as
+    int trace; /* every word and its confidence to fw_log (FW_LOG_TRACE), for tuning */
+    /* Tuning hooks, read from the environment when the engine opens: they exist to
+     * measure the steps (bench/ocr.sh, docs/local.md), not as settings.
+     * FW_OCR_SAVE=/abs/dir saves each picture Tesseract gets there (PGM): */
+    char save_dir[512];
+    /* the steps after the normalisation, each of which FW_OCR_OFF (a list such as
      * "texture,deskew") turns off, for bench/ocr.sh's variants: */
     int texture; /* skip pictures and blank regions without text-like rows */
     int big;     /* the big-text pass (fw_ocr_big_picture) ... */
@@ -31,12 +36,18 @@ struct fw_ocr {
     int deskew;  /* ... turning tilted rows level */
 };
 
+static char version[64];
+
+static void read_version(void)
+{
+    snprintf(version, sizeof version, "tesseract %s", TessVersion());
+}
+
 const char *fw_ocr_version(void)
 {
-    static char v[64];
-    if (!v[0])
-        snprintf(v, sizeof v, "tesseract %s", TessVersion());
-    return v;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, read_version);
+    return version;
 }
 
 /* Every language of lang has its .traineddata where Tesseract looks ($TESSDATA_PREFIX,
@@ -100,7 +111,10 @@ int fw_ocr_open(fw_ocr **out, const char *lang, fw_error *err)
                             lang);
     }
     TessBaseAPISetPageSegMode(o->api, PSM_SPARSE_TEXT);
-    o->trace = getenv("FW_OCR_TRACE") != NULL;
+    o->trace = fw_log_on(FW_LOG_TRACE);
+    const char *save = getenv("FW_OCR_SAVE");
+    if (save && save[0] == '/')
+        snprintf(o->save_dir, sizeof o->save_dir, "%s", save);
     const char *off = getenv("FW_OCR_OFF");
     o->texture = !(off && strstr(off, "texture"));
     o->big = !(off && strstr(off, "big"));
@@ -237,13 +251,12 @@ static int flush_line(line_acc *l, int mul, int div, fw_ocr_result *out, int *ca
     return 0;
 }
 
-static void save_trace(const uint8_t *p, int w, int h)
+static void save_picture(const char *dir, const uint8_t *p, int w, int h)
 {
-    const char *dir = getenv("FW_OCR_TRACE");
     static int seq;
-    char path[512];
+    char path[600];
     snprintf(path, sizeof path, "%s/ocr-%03d.pgm", dir, __atomic_fetch_add(&seq, 1, 0));
-    FILE *f = dir[0] == '/' ? fopen(path, "wb") : NULL;
+    FILE *f = fopen(path, "wb");
     if (f) {
         fprintf(f, "P5\n%d %d\n255\n", w, h);
         fwrite(p, 1, (size_t)w * h, f);
@@ -255,8 +268,8 @@ static void save_trace(const uint8_t *p, int w, int h)
 static int recognise(fw_ocr *o, const uint8_t *pic, int w, int h, int mul, int div,
                      fw_ocr_result *out, int *cap, fw_error *err)
 {
-    if (o->trace)
-        save_trace(pic, w, h);
+    if (o->save_dir[0])
+        save_picture(o->save_dir, pic, w, h);
     TessBaseAPISetImage(o->api, pic, w, h, 1, w);
     int rc = 0;
     if (TessBaseAPIRecognize(o->api, NULL) != 0) {
@@ -277,8 +290,8 @@ static int recognise(fw_ocr *o, const uint8_t *pic, int w, int h, int mul, int d
         if (word && TessPageIteratorBoundingBox(pi, RIL_WORD, &x0, &y0, &x1, &y1)) {
             double conf = TessResultIteratorConfidence(ri, RIL_WORD);
             if (o->trace)
-                fprintf(stderr, "ocr: %5.1f %s%s\n", conf, word,
-                        TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE) ? "  (line)" : "");
+                fw_log(FW_LOG_TRACE, "ocr: %5.1f %s%s", conf, word,
+                       TessPageIteratorIsAtBeginningOf(pi, RIL_TEXTLINE) ? "  (line)" : "");
             if (conf >= WORD_MIN_CONF && word[0])
                 acc_word(&line, word, conf, x0, y0, x1, y1);
         }
@@ -300,11 +313,11 @@ static int find_text(fw_ocr *o, uint8_t *pic, int w, int h, fw_ocr_text *t, fw_e
     if (fw_ocr_find_text(pic, w, h, t))
         return fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
     if (o->trace)
-        fprintf(stderr,
-                "ocr: %dx%d: %d components, %d chains, %d text-like rows, %d of %d "
-                "tiles textured, %d blanked\n",
-                w, h, t->n_components, t->n_chains, t->n_rows, t->n_textured, t->n_tiles,
-                t->n_blanked);
+        fw_log(FW_LOG_TRACE,
+               "ocr: %dx%d: %d components, %d chains, %d text-like rows, %d of %d "
+               "tiles textured, %d blanked",
+               w, h, t->n_components, t->n_chains, t->n_rows, t->n_textured, t->n_tiles,
+               t->n_blanked);
     return 0;
 }
 
@@ -320,10 +333,10 @@ static int read_big(fw_ocr *o, const uint8_t *grey, int w, int h, int stride, in
     if (rc)
         return fw_error_set(err, FW_ENOMEM, "ocr: out of memory");
     if (o->trace)
-        fprintf(stderr,
-                "ocr: big text %dx%d: %d components, %d chains, %d text-like rows, %d "
-                "tall, tilt %.1f degrees\n",
-                b.w, b.h, b.text.n_components, b.text.n_chains, b.text.n_rows, b.n_tall, b.deg);
+        fw_log(FW_LOG_TRACE,
+               "ocr: big text %dx%d: %d components, %d chains, %d text-like rows, %d "
+               "tall, tilt %.1f degrees",
+               b.w, b.h, b.text.n_components, b.text.n_chains, b.text.n_rows, b.n_tall, b.deg);
     fw_ocr_result big = {0};
     int big_cap = 0;
     if (b.n_tall > 0) {

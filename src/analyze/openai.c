@@ -158,11 +158,7 @@ static int oa_open(void **state, const fw_params *p, fw_lane *a, fw_error *err)
         return fw_error_set(err, FW_EINVAL,
                             "no model server given: use --url URL (an OpenAI-compatible server "
                             "such as llama-server or vLLM) or set FRAMEWISE_VLM_URL");
-    static int global_init;
-    if (!global_init) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        global_init = 1;
-    }
+    fw_http_init();
     oa *s = calloc(1, sizeof *s);
     if (!s)
         return fw_error_set(err, FW_ENOMEM, "analyzer: out of memory");

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/report.h"
+#include "emit/emit.h"
 
 static const char *const settings[] = {
     "policy",    "fps",           "motion-threshold", "area-threshold",   "max-gap", "min-gap",
@@ -29,13 +29,15 @@ static const cli_command command = {
 typedef struct state {
     cli_progress progress; /* first: the shared callbacks take the state as one */
     const cli_opts *o;
-    cli_kflist kfs;
+    fw_kflist kfs;
+    fw_error err; /* the first keyframe that could not be written */
 } state;
 _Static_assert(offsetof(state, progress) == 0, "cli_progress_cb takes the state");
 
 static int on_keyframe(void *user, const fw_keyframe *kf)
 {
-    return cli_kflist_add(&((state *)user)->kfs, kf);
+    state *st = user;
+    return fw_kflist_add(&st->kfs, kf, &st->err) != 0;
 }
 
 static void print_json(const state *st, const fw_video_info *vi, double seconds)
@@ -43,12 +45,12 @@ static void print_json(const state *st, const fw_video_info *vi, double seconds)
     json_t *arr = json_array();
     for (int i = 0; i < st->kfs.n; i++) {
         const fw_keyframe *kf = &st->kfs.list[i].kf;
-        json_array_append_new(arr, report_keyframe(kf, st->kfs.list[i].file));
+        json_array_append_new(arr, fw_report_keyframe(kf, st->kfs.list[i].file));
     }
-    json_t *root = json_pack("{s:o, s:o, s:o, s:{s:i, s:f}}", "video", report_video(vi), "settings",
-                             report_params(&st->o->params), "keyframes", arr, "stats", "keyframes",
-                             st->kfs.n, "seconds", seconds);
-    report_print(root);
+    json_t *root = json_pack("{s:o, s:o, s:o, s:{s:i, s:f}}", "video", fw_report_video(vi),
+                             "settings", fw_report_params(&st->o->params), "keyframes", arr,
+                             "stats", "keyframes", st->kfs.n, "seconds", seconds);
+    cli_print_json(root);
     json_decref(root);
 }
 
@@ -81,7 +83,7 @@ static void print_text(const state *st, const fw_video_info *vi, double seconds)
         const fw_keyframe *kf = &st->kfs.list[i].kf;
         const char *base = strrchr(st->kfs.list[i].file, '/');
         printf("  %-11s %7" PRId64 "  %-8s  %-18s %7.1f %6.3f %6.3f\n",
-               report_clock(kf->time_s, clock, sizeof clock), kf->frame, kf->reason,
+               cli_clock(kf->time_s, clock, sizeof clock), kf->frame, kf->reason,
                base ? base + 1 : st->kfs.list[i].file, kf->scores.motion, kf->scores.area,
                kf->scores.cut);
     }
@@ -99,7 +101,7 @@ int cmd_keyframes(int argc, char **argv)
         cli_error("%s", err.message);
         return cli_exit_code(rc);
     }
-    if (cli_mkdirs(o.out_dir)) {
+    if (fw_mkdirs(o.out_dir)) {
         cli_error("%s: cannot create output directory: %s", o.out_dir, strerror(errno));
         fw_job_close(job);
         return EXIT_RUNTIME;
@@ -116,7 +118,7 @@ int cmd_keyframes(int argc, char **argv)
     double seconds = cli_now() - t0;
     if (rc) {
         /* keep what was written: the list of the keyframes so far still goes out */
-        cli_error("%s", st.kfs.err.code ? st.kfs.err.message : err.message);
+        cli_error("%s", st.err.code ? st.err.message : err.message);
     }
     const fw_video_info *vi = fw_job_video(job);
     if (rc && st.kfs.n == 0)
@@ -128,6 +130,8 @@ int cmd_keyframes(int argc, char **argv)
     else if (!o.quiet)
         print_text(&st, vi, seconds);
     fw_job_close(job);
-    cli_kflist_free(&st.kfs);
-    return rc ? cli_exit_code(st.kfs.err.code ? st.kfs.err.code : rc) : EXIT_OK;
+    fw_kflist_free(&st.kfs);
+    return rc ? cli_exit_code(st.err.code ? st.err.code : rc) : EXIT_OK;
 }
+
+const cli_command *const cli_keyframes_command = &command;

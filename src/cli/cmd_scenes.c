@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "cli/report.h"
+#include "emit/emit.h"
 
 static const char *const settings[] = {"cut-threshold", "min-scene", "threads", NULL};
 
@@ -81,8 +81,8 @@ int cmd_scenes(int argc, char **argv)
                                                  "end_frame", (json_int_t)s->end_frame));
         }
         json_t *root =
-            json_pack("{s:o, s:o}", "video", report_video(fw_job_video(job)), "scenes", arr);
-        report_print(root);
+            json_pack("{s:o, s:o}", "video", fw_report_video(fw_job_video(job)), "scenes", arr);
+        cli_print_json(root);
         json_decref(root);
     } else {
         printf("scene,start_time,end_time,start_frame,end_frame\n");
@@ -96,3 +96,5 @@ int cmd_scenes(int argc, char **argv)
     free(st.list);
     return cli_exit_code(rc);
 }
+
+const cli_command *const cli_scenes_command = &command;

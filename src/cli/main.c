@@ -3,30 +3,42 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/cache.h"
 #include "cli/cli.h"
+
+static const char about[] =
+    "framewise finds the frames of a video that carry new information and what\n"
+    "they show.";
+
+static const cli_entry commands[] = {
+    {"keyframes", "keep the frames that matter; write them as JPEG and list them", cmd_keyframes,
+     &cli_keyframes_command},
+    {"scenes", "list the shots (cuts) of a video", cmd_scenes, &cli_scenes_command},
+    {"analyze",
+     "keyframes, then what each shows: on-screen text (OCR, no server needed)\n"
+     "and/or a vision-language model's description, then the story",
+     cmd_analyze, &cli_analyze_command},
+    {"jobs", "list the analyses in the store (jobs show ID)", cmd_jobs, NULL},
+    {"cache", "the store's size and hits; clear or vacuum it", cmd_cache, NULL},
+    {"serve", "an HTTP service: a job queue, WebSocket progress and a web page", cmd_serve, NULL},
+    {NULL, NULL, NULL, NULL}};
 
 static void usage(FILE *to)
 {
-    fprintf(
-        to,
-        "usage: framewise COMMAND [options] VIDEO\n"
-        "\n"
-        "framewise finds the frames of a video that carry new information and what\n"
-        "they show.\n"
-        "\n"
-        "commands:\n"
-        "  keyframes   keep the frames that matter; write them as JPEG and list them\n"
-        "  scenes      list the shots (cuts) of a video\n"
-        "  analyze     keyframes, then what each shows: on-screen text (OCR, no server needed)\n"
-        "              and/or a vision-language model's description, then the story\n"
-        "  jobs        list the analyses in the store (jobs show ID)\n"
-        "  cache       the store's size and hits; clear or vacuum it\n"
-        "\n"
-        "VIDEO is a file, '-' for standard input, or any URL FFmpeg opens.\n"
-        "'framewise COMMAND --help' shows a command's options.\n"
-        "\n"
-        "exit status: 0 success, 1 runtime failure, 2 bad usage or unreadable input\n");
+    fprintf(to, "usage: framewise COMMAND [options] VIDEO\n\n%s\n\ncommands:\n", about);
+    for (const cli_entry *e = commands; e->name; e++) {
+        fprintf(to, "  %-10s  ", e->name);
+        for (const char *c = e->about; *c; c++)
+            if (*c == '\n')
+                fputs("\n              ", to); /* under the first line's text */
+            else
+                fputc(*c, to);
+        fputc('\n', to);
+    }
+    fprintf(to, "\n"
+                "VIDEO is a file, '-' for standard input, or any URL FFmpeg opens.\n"
+                "'framewise COMMAND --help' shows a command's options.\n"
+                "\n"
+                "exit status: 0 success, 1 runtime failure, 2 bad usage or unreadable input\n");
 }
 
 /* 0 when analyze will surely not run Tesseract: a server is given (--url or
@@ -61,23 +73,20 @@ int main(int argc, char **argv)
         printf("framewise %s\n", FW_VERSION);
         return EXIT_OK;
     }
-    if (strcmp(cmd, "keyframes") == 0)
-        return cmd_keyframes(argc - 1, argv + 1);
-    if (strcmp(cmd, "analyze") == 0) {
-        /* libtesseract runs its LSTM loops on OpenMP threads; with our own OCR workers
-         * that oversubscribes the cores (measured: 2.6x slower on 2 cores). libgomp reads
-         * OMP_THREAD_LIMIT only when it loads, so set it and run again, once. */
-        if (!getenv("OMP_THREAD_LIMIT") && may_run_ocr(argc, argv) &&
-            setenv("OMP_THREAD_LIMIT", "1", 1) == 0)
-            execv("/proc/self/exe", argv); /* returns only on failure: go on as we are */
-        return cmd_analyze(argc - 1, argv + 1);
+    if (strcmp(cmd, "--man") == 0) { /* hidden: the manual page, made at build time */
+        cli_man(stdout, commands, about);
+        return EXIT_OK;
     }
-    if (strcmp(cmd, "scenes") == 0)
-        return cmd_scenes(argc - 1, argv + 1);
-    if (strcmp(cmd, "cache") == 0)
-        return cmd_cache(argc - 1, argv + 1);
-    if (strcmp(cmd, "jobs") == 0)
-        return cmd_jobs(argc - 1, argv + 1);
+    /* libtesseract runs its LSTM loops on OpenMP threads; with our own OCR workers that
+     * oversubscribes the cores (measured: 2.6x slower on 2 cores). libgomp reads
+     * OMP_THREAD_LIMIT only when it loads, so set it and run again, once. */
+    /* serve's workers may run Tesseract too */
+    if ((strcmp(cmd, "serve") == 0 || (strcmp(cmd, "analyze") == 0 && may_run_ocr(argc, argv))) &&
+        !getenv("OMP_THREAD_LIMIT") && setenv("OMP_THREAD_LIMIT", "1", 1) == 0)
+        execv("/proc/self/exe", argv); /* returns only on failure: go on as we are */
+    for (const cli_entry *e = commands; e->name; e++)
+        if (strcmp(cmd, e->name) == 0)
+            return e->run(argc - 1, argv + 1);
     cli_error("unknown command '%s' (try 'framewise --help')", cmd);
     return EXIT_USAGE;
 }

@@ -1,8 +1,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "cli/cli.h"
@@ -40,28 +40,24 @@ double cli_now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int cli_mkdirs(const char *path)
+/* 1 when message begins with name, then ':' or ' '. */
+static int about(const char *message, const char *name)
 {
-    char buf[4096];
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0777) && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    if (mkdir(buf, 0777) && errno != EEXIST)
-        return -1;
-    struct stat st;
-    if (stat(buf, &st) || !S_ISDIR(st.st_mode)) {
-        errno = ENOTDIR;
-        return -1;
-    }
-    return 0;
+    size_t n = strlen(name);
+    return strncmp(message, name, n) == 0 && (message[n] == ':' || message[n] == ' ');
+}
+
+void cli_fail(const cli_command *cmd, const char *message)
+{
+    int option = 0;
+    for (int i = 0; cmd->settings[i] && !option; i++)
+        option = about(message, cmd->settings[i]);
+    for (const cli_extra *x = cmd->extras; x && x->name && !option; x++)
+        option = about(message, x->name);
+    if (option)
+        cli_error("%s: --%s", cmd->name, message); /* as cli_parse says it */
+    else
+        cli_error("%s", message);
 }
 
 static const fw_setting *setting_at(const cli_command *cmd, int i)
@@ -69,44 +65,43 @@ static const fw_setting *setting_at(const cli_command *cmd, int i)
     return cmd->settings[i] ? fw_setting_find(cmd->settings[i]) : NULL;
 }
 
-void cli_help(const cli_command *cmd, FILE *to)
+void cli_setting_error(const char *cmd, const char *message)
 {
-    fprintf(to, "usage: framewise %s\n\n%s\n\noptions:\n", cmd->usage, cmd->summary);
-    if (cmd->has_out_dir)
-        fprintf(to, "  -o, --output DIR          write files into DIR (default: framewise-out)\n");
-    fprintf(to, "      --json                print JSON\n");
-    if (cmd->has_csv)
-        fprintf(to, "      --csv                 print CSV\n");
-    if (cmd->has_prompt_file)
-        fprintf(to, "      --prompt-file F       read --prompt from file F\n");
-    for (const cli_extra *x = cmd->extras; x && x->name; x++) {
-        char left[64];
-        snprintf(left, sizeof left, "--%s%s%s", x->name, x->arg ? " " : "", x->arg ? x->arg : "");
-        fprintf(to, "      %-20s  %s\n", left, x->help);
+    char name[64];
+    size_t n = strcspn(message, ":");
+    int setting = message[n] == ':' && n < sizeof name;
+    if (setting) {
+        memcpy(name, message, n);
+        name[n] = '\0';
+        setting = fw_setting_find(name) != NULL;
     }
-    fprintf(to, "  -q, --quiet               no progress bar, no summary\n"
-                "  -v, --verbose             show FFmpeg's messages (twice: all of them)\n"
-                "  -h, --help                this help\n");
-    fw_params d = fw_params_default();
-    if (cmd->defaults)
-        cmd->defaults(&d);
-    for (int i = 0; cmd->settings[i]; i++) {
-        const fw_setting *s = setting_at(cmd, i);
-        char left[64], def[32];
-        snprintf(left, sizeof left, "--%s %s", s->name, s->arg);
-        const char *field = (const char *)&d + s->offset;
-        if (s->type == FW_SET_POLICY)
-            snprintf(def, sizeof def, "%s", fw_policy_name(*(const fw_policy *)field));
-        else if (s->type == FW_SET_STRING) {
-            fprintf(to, "      %-20s  %s\n", left, s->help);
-            continue;
-        } else if (s->type == FW_SET_TOKENS)
-            snprintf(def, sizeof def, "%d", *(const int *)field / 1024);
-        else
-            snprintf(def, sizeof def, "%g",
-                     s->type == FW_SET_DOUBLE ? *(const double *)field : *(const int *)field);
-        fprintf(to, "      %-20s  %s (default: %s)\n", left, s->help, def);
-    }
+    cli_error("%s%s%s%s", cmd ? cmd : "", cmd ? ": " : "", setting ? "--" : "", message);
+}
+
+/* The library's log on stderr: libav*'s messages with -v (warnings) and -vv (all); the
+ * traces for tuning when asked for by the environment: FW_TRACE (the keyframe
+ * selector's scores and decisions per frame), FW_OCR_TRACE (every word Tesseract read;
+ * the OCR's trace lines begin with "ocr: "). */
+static int log_max = -1, trace_frames, trace_ocr;
+
+static void log_line(void *user, int level, const char *line)
+{
+    (void)user;
+    if (level == FW_LOG_TRACE ? !(strncmp(line, "ocr: ", 5) == 0 ? trace_ocr : trace_frames)
+                              : level > log_max)
+        return;
+    fprintf(stderr, "%s\n", line);
+}
+
+void cli_log_init(int verbose)
+{
+    const char *ocr = getenv("FW_OCR_TRACE");
+    trace_frames = getenv("FW_TRACE") != NULL;
+    trace_ocr = ocr != NULL;
+    if (ocr && ocr[0] == '/') /* the old spelling of the OCR's picture dump */
+        setenv("FW_OCR_SAVE", ocr, 0);
+    log_max = verbose <= 0 ? -1 : verbose == 1 ? FW_LOG_WARN : FW_LOG_INFO;
+    fw_set_log(log_line, NULL, trace_frames || trace_ocr ? FW_LOG_TRACE : log_max);
 }
 
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
@@ -167,7 +162,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
             if ((size_t)(c - OPT_SETTING) < sizeof o->given)
                 o->given[c - OPT_SETTING] = 1;
             if (fw_setting_parse(setting_at(cmd, c - OPT_SETTING), &o->params, optarg, &err)) {
-                cli_error("%s: %s", cmd->name, err.message);
+                cli_setting_error(cmd->name, err.message);
                 return EXIT_USAGE;
             }
         }
@@ -182,6 +177,6 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
         return EXIT_USAGE;
     }
     o->input = argv[optind];
-    fw_set_log_level(o->verbose);
+    cli_log_init(o->verbose);
     return -1;
 }

@@ -19,6 +19,7 @@ static const struct {
     {FW_EIO, "output error"},
     {FW_ECANCELED, "canceled"},
     {FW_EINTERNAL, "internal error"},
+    {FW_ENET, "model server unreachable or refusing requests"},
 };
 
 const char *fw_strerror(int code)

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -146,6 +147,26 @@ int fw_http_too_big(const fw_http_result *r)
             strcasestr(r->message, "maximum context"));
 }
 
+static int cancelled(const fw_http_params *p)
+{
+    return p->cancel && atomic_load(p->cancel);
+}
+
+/* libcurl's progress callback: non-zero abandons the transfer. */
+static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    return cancelled(user);
+}
+
+/* Waits seconds, or less when the call is cancelled. */
+static void backoff(const fw_http_params *p, double seconds)
+{
+    for (double left = seconds; left > 0 && !cancelled(p); left -= 0.05)
+        usleep((useconds_t)((left < 0.05 ? left : 0.05) * 1e6));
+}
+
 /* One attempt; fills res and, on a 200, b. */
 static CURLcode attempt(CURL *e, buf *b, fw_http_result *res)
 {
@@ -178,9 +199,21 @@ static int transient(const fw_http_result *r, const char *last_500)
     return r->status == 429 || r->status == 502 || r->status == 503 || r->status == 504;
 }
 
+static void global_init(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void fw_http_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, global_init);
+}
+
 int fw_http_post_json(const fw_http_params *p, const char *url, json_t *body, json_t **out,
                       fw_http_result *res, fw_error *err)
 {
+    fw_http_init();
     *out = NULL;
     memset(res, 0, sizeof *res);
     char *text = body ? json_dumps(body, JSON_COMPACT) : strdup("");
@@ -208,11 +241,20 @@ int fw_http_post_json(const fw_http_params *p, const char *url, json_t *body, js
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &b);
+    if (p->cancel) {
+        curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(e, CURLOPT_XFERINFODATA, p);
+        curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    }
     char last_500[256] = "";
     unsigned rng = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)&b;
     int rc = 0;
     for (;;) {
-        CURLcode cc = attempt(e, &b, res);
+        CURLcode cc = cancelled(p) ? CURLE_ABORTED_BY_CALLBACK : attempt(e, &b, res);
+        if (cancelled(p)) {
+            rc = fw_error_set(err, FW_ECANCELED, "%s: cancelled", url);
+            break;
+        }
         if (cc == CURLE_OK && res->status == 200) {
             json_t *v = json_loadb(b.p ? b.p : "", b.len, 0, NULL);
             if (json_is_object(v)) {
@@ -231,7 +273,7 @@ int fw_http_post_json(const fw_http_params *p, const char *url, json_t *body, js
         }
         if (res->status == 500)
             snprintf(last_500, sizeof last_500, "%s", res->message);
-        usleep((useconds_t)(fw_http_retry_delay(res->attempts, b.retry_after, &rng) * 1e6));
+        backoff(p, fw_http_retry_delay(res->attempts, b.retry_after, &rng));
     }
     free(b.p);
     free(text);

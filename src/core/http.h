@@ -8,14 +8,17 @@
 #define FW_CORE_HTTP_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "framewise.h"
 
 typedef struct fw_http_params {
-    const char *api_key; /* "Authorization: Bearer"; NULL: none */
-    double timeout_s;    /* per attempt */
-    int retries;         /* retries after the first attempt */
+    const char *api_key;      /* "Authorization: Bearer"; NULL: none */
+    double timeout_s;         /* per attempt */
+    int retries;              /* retries after the first attempt */
+    const atomic_int *cancel; /* once non-zero, the request in flight and any retry stop
+                                 (FW_ECANCELED); NULL: none */
 } fw_http_params;
 
 /* What the last attempt of a call gave. */
@@ -26,9 +29,12 @@ typedef struct fw_http_result {
     int attempts;
 } fw_http_result;
 
+/* curl_global_init, once per process (pthread_once): call it before any curl handle. */
+void fw_http_init(void);
+
 /* POSTs body to url (body NULL: GETs url). On a 200 with a JSON object, *out owns it and 0 is
  * returned; otherwise FW_ENET with err naming url, the status and the server's message (res has
- * them apart, e.g. to split an input that exceeds the context). */
+ * them apart, e.g. to split an input that exceeds the context), or FW_ECANCELED. */
 int fw_http_post_json(const fw_http_params *p, const char *url, json_t *body, json_t **out,
                       fw_http_result *res, fw_error *err);
 

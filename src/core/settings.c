@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,7 +109,7 @@ const char *fw_policy_name(fw_policy p)
 
 int fw_policy_parse(const char *name, fw_policy *out)
 {
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; name && i < 5; i++)
         if (strcmp(name, policy_names[i]) == 0) {
             *out = (fw_policy)i;
             return 0;
@@ -118,10 +119,21 @@ int fw_policy_parse(const char *name, fw_policy *out)
 
 const fw_setting *fw_setting_find(const char *name)
 {
-    for (const fw_setting *s = fw_settings; s->name; s++)
+    for (const fw_setting *s = fw_settings; name && s->name; s++)
         if (strcmp(s->name, name) == 0)
             return s;
     return NULL;
+}
+
+const char *fw_params_name(int i)
+{
+    static const int n = sizeof fw_settings / sizeof fw_settings[0] - 1;
+    return i >= 0 && i < n ? fw_settings[i].name : NULL;
+}
+
+int fw_setting_is_flag(const fw_setting *s)
+{
+    return s->type == FW_SET_INT && s->min == 0 && s->max == 1;
 }
 
 fw_params fw_params_default(void)
@@ -141,18 +153,23 @@ fw_params fw_params_default(void)
     return p;
 }
 
+/* ---- the one validator: every message names the setting, never a flag ---------- */
+
 static int check_range(const fw_setting *s, double v, fw_error *err)
 {
-    if (!isfinite(v) || v < s->min || v > s->max)
-        return fw_error_set(err, FW_EINVAL, "--%s: %g is out of range (%g..%g)", s->name, v, s->min,
-                            s->max);
+    if (!isfinite(v))
+        return fw_error_set(err, FW_EINVAL, "%s: must be a finite number", s->name);
+    if (v < s->min)
+        return fw_error_set(err, FW_EINVAL, "%s: must be >= %g, not %g", s->name, s->min, v);
+    if (v > s->max)
+        return fw_error_set(err, FW_EINVAL, "%s: must be <= %g, not %g", s->name, s->max, v);
     return 0;
 }
 
 static int check_url(const char *name, const char *url, fw_error *err)
 {
     if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-        return fw_error_set(err, FW_EINVAL, "--%s: '%s' is not an http:// or https:// URL", name,
+        return fw_error_set(err, FW_EINVAL, "%s: '%s' is not an http:// or https:// URL", name,
                             url);
     return 0;
 }
@@ -165,7 +182,7 @@ static int check_name(const char *setting, const char *value, const char *const 
         if (strcmp(value, names[i]) == 0)
             return 0;
     if (value)
-        return fw_error_set(err, FW_EINVAL, "--%s: unknown %s '%s' (%s)", setting,
+        return fw_error_set(err, FW_EINVAL, "%s: unknown %s '%s' (%s)", setting,
                             strcmp(setting, "summary") == 0 ? "method" : setting, value, listed);
     return 0;
 }
@@ -182,22 +199,58 @@ static int check_backend(const char *b, fw_error *err)
     return check_name("backend", b, names, "local, openai, openai+local", err);
 }
 
+/* The checks of a string setting beyond its type. */
+static int check_string(const fw_setting *s, const char *text, fw_error *err)
+{
+    if (strstr(s->name, "url"))
+        return check_url(s->name, text, err);
+    if (strcmp(s->name, "backend") == 0)
+        return check_backend(text, err);
+    if (strcmp(s->name, "summary") == 0)
+        return check_summary(text, err);
+    return 0;
+}
+
+static double number_of(const fw_setting *s, const fw_params *p)
+{
+    const char *field = (const char *)p + s->offset;
+    return s->type == FW_SET_DOUBLE   ? *(const double *)field
+           : s->type == FW_SET_INT    ? *(const int *)field
+           : s->type == FW_SET_TOKENS ? *(const int *)field / 1024.0
+                                      : (double)*(const fw_policy *)field;
+}
+
 int fw_params_validate(const fw_params *p, fw_error *err)
 {
-    if (check_url("url", p->url, err) || check_url("embed-url", p->embed_url, err) ||
-        check_url("llm-url", p->llm_url, err) || check_backend(p->backend, err) ||
-        check_summary(p->summary, err))
-        return FW_EINVAL;
     for (const fw_setting *s = fw_settings; s->name; s++) {
-        if (s->type == FW_SET_STRING || s->type == FW_SET_TOKENS)
-            continue;
+        if (s->flags & FW_SETTING_ALIAS)
+            continue; /* its field is checked under its own name */
         const char *field = (const char *)p + s->offset;
-        double v = s->type == FW_SET_DOUBLE ? *(const double *)field
-                   : s->type == FW_SET_INT  ? *(const int *)field
-                                            : (double)*(const fw_policy *)field;
-        if (check_range(s, v, err))
+        if (s->type == FW_SET_STRING ? check_string(s, *(const char *const *)field, err)
+                                     : check_range(s, number_of(s, p), err))
             return FW_EINVAL;
     }
+    return 0;
+}
+
+/* ---- setting one value ------------------------------------------------------- */
+
+int fw_setting_set_number(const fw_setting *s, fw_params *p, double v, fw_error *err)
+{
+    if (s->type == FW_SET_STRING || s->type == FW_SET_POLICY)
+        return fw_error_set(err, FW_EINVAL, "%s: must be %s, not a number", s->name,
+                            s->type == FW_SET_POLICY ? "a policy name" : "a string");
+    if (check_range(s, v, err))
+        return FW_EINVAL;
+    if ((s->type == FW_SET_INT || s->type == FW_SET_TOKENS) && v != floor(v))
+        return fw_error_set(err, FW_EINVAL, "%s: must be a whole number, not %g", s->name, v);
+    char *field = (char *)p + s->offset;
+    if (s->type == FW_SET_DOUBLE)
+        *(double *)field = v;
+    else if (s->type == FW_SET_TOKENS)
+        *(int *)field = (int)v * 1024;
+    else
+        *(int *)field = (int)v;
     return 0;
 }
 
@@ -205,34 +258,74 @@ int fw_setting_parse(const fw_setting *s, fw_params *p, const char *text, fw_err
 {
     char *field = (char *)p + s->offset;
     if (s->type == FW_SET_STRING) {
-        if ((strstr(s->name, "url") && check_url(s->name, text, err)) ||
-            (strcmp(s->name, "backend") == 0 && check_backend(text, err)) ||
-            (strcmp(s->name, "summary") == 0 && check_summary(text, err)))
+        if (check_string(s, text, err))
             return FW_EINVAL;
         *(const char **)field = text;
         return 0;
     }
+    if (!text)
+        return fw_error_set(err, FW_EINVAL, "%s: needs a value", s->name);
     if (s->type == FW_SET_POLICY) {
         if (fw_policy_parse(text, (fw_policy *)field))
             return fw_error_set(err, FW_EINVAL,
-                                "--%s: unknown policy '%s' (auto, interval, motion, scene, iframe)",
+                                "%s: unknown policy '%s' (auto, interval, motion, scene, iframe)",
                                 s->name, text);
         return 0;
     }
+    if (fw_setting_is_flag(s) && (strcmp(text, "true") == 0 || strcmp(text, "false") == 0))
+        return fw_setting_set_number(s, p, text[0] == 't', err);
     char *end = NULL;
     errno = 0;
     double v = strtod(text, &end);
     if (errno || end == text || *end != '\0')
-        return fw_error_set(err, FW_EINVAL, "--%s: '%s' is not a number", s->name, text);
-    if ((s->type == FW_SET_INT || s->type == FW_SET_TOKENS) && v != floor(v))
-        return fw_error_set(err, FW_EINVAL, "--%s: '%s' is not a whole number", s->name, text);
-    if (check_range(s, v, err))
-        return FW_EINVAL;
-    if (s->type == FW_SET_DOUBLE)
-        *(double *)field = v;
-    else if (s->type == FW_SET_TOKENS)
-        *(int *)field = (int)v * 1024;
+        return fw_error_set(err, FW_EINVAL, "%s: '%s' is not a number", s->name, text);
+    return fw_setting_set_number(s, p, v, err);
+}
+
+/* ---- by name ------------------------------------------------------------------- */
+
+static int unknown(const char *name, fw_error *err)
+{
+    return fw_error_set(err, FW_EINVAL, "unknown setting '%s'", name ? name : "(null)");
+}
+
+int fw_params_set(fw_params *p, const char *name, const char *value, fw_error *err)
+{
+    const fw_setting *s = fw_setting_find(name);
+    return s ? fw_setting_parse(s, p, value, err) : unknown(name, err);
+}
+
+void fw_setting_number_text(double v, char *out, size_t n)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(out, n, "%.*g", digits, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+int fw_params_get(const fw_params *p, const char *name, char *buf, size_t size, fw_error *err)
+{
+    const fw_setting *s = fw_setting_find(name);
+    if (!s)
+        return unknown(name, err);
+    const char *field = (const char *)p + s->offset;
+    char num[40];
+    const char *text = num;
+    if (s->type == FW_SET_STRING) {
+        text = *(const char *const *)field;
+        if (s->flags & FW_SETTING_SECRET)
+            text = text ? "***" : "";
+        else if (!text)
+            text = "";
+    } else if (s->type == FW_SET_POLICY)
+        text = fw_policy_name(*(const fw_policy *)field);
     else
-        *(int *)field = (int)v;
+        fw_setting_number_text(number_of(s, p), num, sizeof num);
+    size_t len = strlen(text);
+    if (!buf || len >= size)
+        return fw_error_set(err, FW_ENOMEM, "%s: its value needs %zu bytes, not %zu", s->name,
+                            len + 1, size);
+    memcpy(buf, text, len + 1);
     return 0;
 }

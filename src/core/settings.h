@@ -34,8 +34,24 @@ typedef struct fw_setting {
 /* The table, terminated by an entry whose name is NULL. */
 extern const fw_setting fw_settings[];
 
-/* Parses text into the field the setting names; 0 or FW_EINVAL with a message. */
+/* Every message below names the setting ("max-gap: must be >= 0, not -1"), never a
+ * command-line flag: a front end adds its own spelling ("--max-gap"). On an error the
+ * field is left as it was. */
+
+/* Parses text into the field the setting names (a string setting keeps the pointer;
+ * NULL unsets it; "true"/"false" for 0|1 settings); 0 or FW_EINVAL with a message. */
 int fw_setting_parse(const fw_setting *s, fw_params *p, const char *text, fw_error *err);
+/* Sets a number setting (whole for int settings, in range); 0 or FW_EINVAL. */
+int fw_setting_set_number(const fw_setting *s, fw_params *p, double v, fw_error *err);
+/* Sets the setting from a JSON value by its type: a number (true/false for 0|1 settings),
+ * a string (its pointer is kept: v must outlive p's use) or null for a string setting;
+ * 0 or FW_EINVAL. */
+struct json_t;
+int fw_setting_from_json(const fw_setting *s, fw_params *p, const struct json_t *v, fw_error *err);
+/* 1 for an int setting whose range is 0..1 (an on/off switch). */
+int fw_setting_is_flag(const fw_setting *s);
+/* v as the shortest "%g" text that reads back as v exactly. */
+void fw_setting_number_text(double v, char *out, size_t n);
 /* Finds a setting by name, or NULL. */
 const fw_setting *fw_setting_find(const char *name);
 

@@ -69,7 +69,9 @@ static void cjk_run(float *v, const uint32_t *r, int n)
 void fw_embed_ngrams(const char *text, float out[FW_NGRAM_DIM])
 {
     memset(out, 0, FW_NGRAM_DIM * sizeof *out);
-    static _Thread_local uint32_t cps[MAX_CPS];
+    /* on the stack: 16 KB of thread-local storage would be taken from every thread's stack,
+     * including civetweb's small ones (glibc puts static TLS there) */
+    uint32_t cps[MAX_CPS];
     int n = 0;
     while (*text && n < MAX_CPS)
         cps[n++] = fw_fold_cp(fw_utf8_next(&text));
@@ -118,7 +120,7 @@ int fw_embedder_open(fw_embedder **out, const fw_embed_params *p, fw_error *err)
         if (!p->model) { /* the server's first model */
             char url[1100];
             snprintf(url, sizeof url, "%s/models", e->base);
-            fw_http_params hp = {p->api_key, p->timeout_s < 10 ? p->timeout_s : 10, 1};
+            fw_http_params hp = {p->api_key, p->timeout_s < 10 ? p->timeout_s : 10, 1, NULL};
             fw_http_result r;
             json_t *root;
             int rc = fw_http_post_json(&hp, url, NULL, &root, &r, err);
@@ -213,7 +215,7 @@ static int request(fw_embedder *e, const char *const *texts, int n, size_t max_b
         json_object_set_new(body, "model", json_string(e->name));
     char url[1100];
     snprintf(url, sizeof url, "%s/embeddings", e->base);
-    fw_http_params hp = {e->p.api_key, e->p.timeout_s, e->p.retries};
+    fw_http_params hp = {e->p.api_key, e->p.timeout_s, e->p.retries, NULL};
     fw_http_result r;
     json_t *root = NULL;
     int rc = fw_http_post_json(&hp, url, body, &root, &r, err);

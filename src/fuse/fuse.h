@@ -12,6 +12,7 @@
 #define FW_FUSE_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 
 #include "framewise.h"
 
@@ -108,6 +109,7 @@ typedef struct fw_summary_params {
     int max_tokens;          /* answer length */
     double timeout_s;
     int retries;
+    const atomic_int *cancel; /* once non-zero, requests stop (FW_ECANCELED); NULL: none */
 } fw_summary_params;
 
 /* The LLM summary of the usable moments: {method:"llm", model, text, key_moments

@@ -2,6 +2,7 @@
  * reports keyframes, scenes and observations through the caller's callbacks. The only
  * place that knows every stage; it owns the writer and analyzer threads. */
 #include <libavutil/frame.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include "analyze/analyze.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/log.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/writer.h"
 #include "score/score.h"
 #include "select/select.h"
@@ -30,12 +33,15 @@ struct fw_job {
     fw_scorer *scorer;
     fw_select *sel;
     fw_writer *writer;
-    fw_analyzer *analyzer;
+    fw_analyzer *analyzer; /* set and cleared under mu: fw_job_cancel reads it */
+    pthread_mutex_t mu;
+    int cancelled;
+    fw_job_hooks hooks;
     fw_callbacks cb; /* the caller's */
     int n_keyframes;
     fw_stats st;
     int ran;
-    FILE *trace; /* FW_TRACE=1: one line of scores per frame on stderr, for tuning */
+    int trace; /* one fw_log line of scores per frame (FW_LOG_TRACE), for tuning */
     /* scenes */
     fw_scene scene;
     double last_end_s;
@@ -52,15 +58,16 @@ struct fw_job {
     int have_last;
 };
 
-static int once;
-
 int fw_job_open(fw_job **out, const char *input, const fw_params *params, fw_error *err)
 {
+    return fw_job_open_hooked(out, input, params, NULL, err);
+}
+
+int fw_job_open_hooked(fw_job **out, const char *input, const fw_params *params,
+                       const fw_job_hooks *hooks, fw_error *err)
+{
     *out = NULL;
-    if (!once) {
-        fw_source_install_log();
-        once = 1;
-    }
+    fw_source_install_log();
     int rc = fw_params_validate(params, err);
     if (rc)
         return rc;
@@ -68,9 +75,11 @@ int fw_job_open(fw_job **out, const char *input, const fw_params *params, fw_err
     if (!job)
         return fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
     job->p = *params;
-    if (getenv("FW_TRACE"))
-        job->trace = stderr;
-    if ((rc = fw_source_open(&job->src, input, params->threads, err)) ||
+    pthread_mutex_init(&job->mu, NULL);
+    if (hooks)
+        job->hooks = *hooks;
+    job->trace = fw_log_on(FW_LOG_TRACE);
+    if ((rc = fw_source_open(&job->src, input, params->threads, job->hooks.cancel, err)) ||
         (rc = fw_scorer_open(&job->scorer, params->settle_s, err)) ||
         (rc = fw_select_open(&job->sel, params, err)))
         goto fail;
@@ -95,14 +104,43 @@ void fw_job_close(fw_job *job)
     if (!job)
         return;
     fw_writer_close(job->writer);
-    fw_analyzer_close(job->analyzer);
+    pthread_mutex_lock(&job->mu);
+    fw_analyzer *a = job->analyzer;
+    job->analyzer = NULL;
+    pthread_mutex_unlock(&job->mu);
+    fw_analyzer_close(a);
     for (int i = 0; i < job->n_held; i++)
         av_frame_free(&job->held[i].frame);
     av_frame_free(&job->last);
     fw_select_close(job->sel);
     fw_scorer_close(job->scorer);
     fw_source_close(job->src);
+    pthread_mutex_destroy(&job->mu);
     free(job);
+}
+
+void fw_job_cancel(fw_job *job)
+{
+    pthread_mutex_lock(&job->mu);
+    job->cancelled = 1;
+    if (job->analyzer)
+        fw_analyzer_cancel(job->analyzer);
+    pthread_mutex_unlock(&job->mu);
+}
+
+/* The analyzer, when observations are wanted (a cancel that came first stops it at once). */
+static int open_analyzer(fw_job *job, const fw_callbacks *cb, fw_error *err)
+{
+    fw_analyzer *a = NULL;
+    int rc = fw_analyzer_open(&a, &job->p, cb->on_observation, cb->user, err);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&job->mu);
+    job->analyzer = a;
+    if (job->cancelled)
+        fw_analyzer_cancel(a);
+    pthread_mutex_unlock(&job->mu);
+    return 0;
 }
 
 static int keep_frame(fw_job *job, const AVFrame *frame, const fw_keyframe *kf, const fw_sig *sig,
@@ -144,9 +182,9 @@ static int apply_verdicts(fw_job *job, fw_error *err)
         memmove(&job->held[i], &job->held[i + 1], (size_t)(job->n_held - i - 1) * sizeof h);
         job->n_held--;
         if (job->trace)
-            fprintf(job->trace, "  %s %lld (%.3f %s)%s%s\n", v.keep ? "KEPT" : "DROPPED",
-                    (long long)v.id, h.kf.time_s, v.keep ? v.reason : h.kf.reason,
-                    v.keep ? "" : ": ", v.keep ? "" : v.why);
+            fw_log(FW_LOG_TRACE, "  %s %lld (%.3f %s)%s%s", v.keep ? "KEPT" : "DROPPED",
+                   (long long)v.id, h.kf.time_s, v.keep ? v.reason : h.kf.reason,
+                   v.keep ? "" : ": ", v.keep ? "" : v.why);
         if (v.keep && rc == 0) {
             h.kf.reason = v.reason;
             rc = keep_frame(job, h.frame, &h.kf, &h.sig, v.is_cut, err);
@@ -213,22 +251,22 @@ static int finish(fw_job *job, const fw_callbacks *cb, int have_frames, fw_error
     return 0;
 }
 
-static void trace(const fw_job *job, const fw_frame_info *fi, const fw_scores *s,
-                  const fw_fine *fine, const fw_decision *d)
+static void trace(const fw_frame_info *fi, const fw_scores *s, const fw_fine *fine,
+                  const fw_decision *d)
 {
     char detail[64] = "";
     if (fine->sampled)
         snprintf(detail, sizeof detail, " fine=%d/%d@%.2f", fine->settled, fine->changed,
                  fine->onset_s);
-    fprintf(job->trace,
-            "%lld %.3f delta=%.1f chroma=%.1f cut=%.3f motion=%.1f area=%.3f settled=%.3f "
-            "moving=%.3f%s%s%s%s\n",
-            (long long)fi->number, fi->time_s, s->delta, s->chroma, s->cut, s->motion, s->area,
-            s->settled, s->moving, detail, d->cut ? " CUT" : "",
-            d->keep            ? " KEEP "
-            : d->set_reference ? " REF"
-                               : "",
-            d->keep ? d->reason : "");
+    fw_log(FW_LOG_TRACE,
+           "%lld %.3f delta=%.1f chroma=%.1f cut=%.3f motion=%.1f area=%.3f settled=%.3f "
+           "moving=%.3f%s%s%s%s",
+           (long long)fi->number, fi->time_s, s->delta, s->chroma, s->cut, s->motion, s->area,
+           s->settled, s->moving, detail, d->cut ? " CUT" : "",
+           d->keep            ? " KEEP "
+           : d->set_reference ? " REF"
+                              : "",
+           d->keep ? d->reason : "");
 }
 
 /* Scores one frame and acts on the selector's decision and verdicts. */
@@ -245,7 +283,7 @@ static int step(fw_job *job, const fw_callbacks *cb, const AVFrame *frame, const
     fw_scorer_signature(job->scorer, &sig);
     fw_select_push(job->sel, fi, &s, &sig, &fine, &d);
     if (job->trace)
-        trace(job, fi, &s, &fine, &d);
+        trace(fi, &s, &fine, &d);
     if (d.set_reference)
         fw_scorer_set_reference(job->scorer);
     if (d.cut)
@@ -317,8 +355,7 @@ int fw_job_run(fw_job *job, const fw_callbacks *cb_in, fw_error *err)
     job->cb = *cb;
     double t0 = fw_now_s();
     int rc = 0;
-    if (cb->on_observation &&
-        (rc = fw_analyzer_open(&job->analyzer, &job->p, cb->on_observation, cb->user, err)))
+    if (cb->on_observation && (rc = open_analyzer(job, cb, err)))
         return rc;
     fw_writer_fn fn = cb->on_keyframe || job->analyzer ? job_on_keyframe : NULL;
     int want_full = job->analyzer && fw_analyzer_reads_text(job->analyzer);
@@ -327,6 +364,10 @@ int fw_job_run(fw_job *job, const fw_callbacks *cb_in, fw_error *err)
         return rc;
     rc = decode_all(job, cb, err);
     job->st.decode_s = fw_now_s() - t0;
+    if (rc == FW_ECANCELED && job->hooks.cancel && atomic_load(job->hooks.cancel))
+        fw_job_cancel(job); /* the frames waiting for the analyzer are not wanted either */
+    if (job->hooks.decoded)
+        job->hooks.decoded(job->hooks.user);
     if (job->analyzer) {
         /* the analyzer's own error explains a stop better than the writer's */
         fw_error aerr = {0};

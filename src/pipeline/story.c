@@ -10,6 +10,7 @@
 #include "core/utf8.h"
 #include "fuse/fuse.h"
 #include "gate/gate.h"
+#include "pipeline/pipeline.h"
 
 #define MAX_UNITS 16 /* parts of one observation's text matched against event phrases */
 #define SUMMARY_TOKENS 1024
@@ -32,8 +33,14 @@ struct fw_story {
     int n_phrases, dim;
     obs *o;
     int n, cap;
-    double add_s; /* time spent in fw_story_add (embedding, streaming events) */
+    double add_s;             /* time spent in fw_story_add (embedding, streaming events) */
+    const atomic_int *cancel; /* stops the summary's requests (NULL: none) */
 };
+
+void fw_story_set_cancel(fw_story *s, const atomic_int *cancel)
+{
+    s->cancel = cancel;
+}
 
 void fw_story_close(fw_story *s)
 {
@@ -358,7 +365,8 @@ static json_t *summary_json(fw_story *s, const fw_moment *m, const fw_segment *g
                                 p->summary_window,
                                 SUMMARY_TOKENS,
                                 p->timeout_s,
-                                p->retries};
+                                p->retries,
+                                s->cancel};
         fw_error e = {0};
         if (fw_summary_llm(&sp, m, s->n, &out, &e) == 0)
             return out;

@@ -3,6 +3,7 @@
 #include <libavutil/display.h>
 #include <libavutil/log.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "source/source.h"
 
 /* Problems not tied to a source (opening, probing), for error messages. */
@@ -39,17 +41,11 @@ struct fw_source {
     fw_discard discard;
     double frame_dur_s;
     fw_video_info info;
+    const atomic_int *cancel; /* the caller's stop flag, or NULL */
     char path[1024];
 };
 
 /* ---- libav* log routing ----------------------------------------------------- */
-
-static int log_verbosity = 0; /* 0 quiet, 1 warnings, 2 all */
-
-void fw_set_log_level(int level)
-{
-    log_verbosity = level;
-}
 
 static problem_log *problem_log_of(void *avcl)
 {
@@ -79,15 +75,24 @@ static void clean_line(void *avcl, int level, const char *fmt, va_list vl, char 
         snprintf(out, size, "%s", msg);
 }
 
+/* The fw_log level of a libav* level (FW_LOG_TRACE is the engine's own traces). */
+static int log_level_of(int av_level)
+{
+    return av_level <= AV_LOG_ERROR     ? FW_LOG_ERROR
+           : av_level <= AV_LOG_WARNING ? FW_LOG_WARN
+           : av_level <= AV_LOG_INFO    ? FW_LOG_INFO
+                                        : FW_LOG_DEBUG;
+}
+
 static void log_callback(void *avcl, int level, const char *fmt, va_list vl)
 {
-    if (level <= AV_LOG_ERROR) {
+    int keep = level <= AV_LOG_ERROR, fw_level = log_level_of(level);
+    if (!keep && !fw_log_on(fw_level))
+        return;
+    char line[256];
+    clean_line(avcl, level, fmt, vl, line, sizeof line);
+    if (keep) {
         problem_log *pl = problem_log_of(avcl);
-        char line[256];
-        va_list copy;
-        va_copy(copy, vl);
-        clean_line(avcl, level, fmt, copy, line, sizeof line);
-        va_end(copy);
         if (pl) {
             atomic_fetch_add(&pl->n, 1);
             if (line[0]) /* racy between worker threads at worst; only used in a message */
@@ -96,14 +101,19 @@ static void log_callback(void *avcl, int level, const char *fmt, va_list vl)
             snprintf(last_problem, sizeof last_problem, "%s", line);
         }
     }
-    if ((log_verbosity >= 2 && level <= AV_LOG_INFO) ||
-        (log_verbosity == 1 && level <= AV_LOG_WARNING))
-        av_log_default_callback(avcl, level, fmt, vl);
+    if (line[0])
+        fw_log(fw_level, "%s", line);
+}
+
+static void install_log(void)
+{
+    av_log_set_callback(log_callback);
 }
 
 void fw_source_install_log(void)
 {
-    av_log_set_callback(log_callback);
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_log);
 }
 
 const char *fw_source_last_problem(const fw_source *src)
@@ -140,6 +150,13 @@ static int pick_stream(AVFormatContext *fmt)
     return -1;
 }
 
+/* libavformat's interrupt callback: 1 stops a blocking open, probe or read. */
+static int interrupted(void *opaque)
+{
+    const fw_source *s = opaque;
+    return s->cancel && atomic_load(s->cancel);
+}
+
 static int open_format(fw_source *s, const char *input, fw_error *err)
 {
     const char *url = strcmp(input, "-") == 0 ? "pipe:0" : input;
@@ -147,7 +164,13 @@ static int open_format(fw_source *s, const char *input, fw_error *err)
     struct stat st;
     if (stat(input, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
         return fw_error_set(err, FW_EFORMAT, "%s: empty file", input);
+    /* the callback must be there before opening: the I/O layer copies it then */
+    if (!(s->fmt = avformat_alloc_context()))
+        return fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
+    s->fmt->interrupt_callback = (AVIOInterruptCB){interrupted, s};
     int rc = avformat_open_input(&s->fmt, url, NULL, NULL);
+    if (rc < 0 && interrupted(s))
+        return fw_error_set(err, FW_ECANCELED, "%s: cancelled", input);
     if (rc < 0) {
         if (rc == AVERROR(ENOENT) || rc == AVERROR(EACCES) || rc == AVERROR(EISDIR) ||
             rc == AVERROR(EIO))
@@ -159,6 +182,8 @@ static int open_format(fw_source *s, const char *input, fw_error *err)
     if (strcmp(s->fmt->iformat->name, "tty") == 0)
         return fw_error_set(err, FW_EFORMAT, "%s: not a media file (looks like plain text)", input);
     rc = avformat_find_stream_info(s->fmt, NULL);
+    if (rc < 0 && interrupted(s))
+        return fw_error_set(err, FW_ECANCELED, "%s: cancelled", input);
     if (rc < 0)
         return fw_error_set(err, FW_EFORMAT, "%s: cannot read stream information (%s)", input,
                             fw_av_err(rc));
@@ -196,12 +221,14 @@ static int open_decoder(fw_source *s, const char *input, int threads, fw_error *
     return 0;
 }
 
-int fw_source_open(fw_source **out, const char *input, int threads, fw_error *err)
+int fw_source_open(fw_source **out, const char *input, int threads, const atomic_int *cancel,
+                   fw_error *err)
 {
     *out = NULL;
     fw_source *s = calloc(1, sizeof *s);
     if (!s)
         return fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
+    s->cancel = cancel;
     snprintf(s->path, sizeof s->path, "%s", input);
     int rc = open_format(s, input, err);
     if (rc)
@@ -267,7 +294,7 @@ static int feed(fw_source *s)
         if (rc < 0) {
             /* A read error mid-file (truncated, network) ends the input: keep what we
              * have, and let the caller warn through the problem counter. */
-            if (rc != AVERROR_EOF)
+            if (rc != AVERROR_EOF && !interrupted(s))
                 s->info.decode_errors++;
             avcodec_send_packet(s->dec, NULL);
             return 1;
@@ -293,6 +320,8 @@ int fw_source_next(fw_source *s, AVFrame **frame, fw_frame_info *fi, fw_error *e
 {
     if (s->done)
         return 0;
+    if (interrupted(s))
+        return fw_error_set(err, FW_ECANCELED, "%s: cancelled", s->path);
     av_frame_unref(s->frame);
     for (;;) {
         int rc = avcodec_receive_frame(s->dec, s->frame);

@@ -1,7 +1,7 @@
 #include "store/store.h"
 
 #include <errno.h>
-#include <signal.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +12,9 @@
 #include <xxhash.h>
 
 #include "core/error.h"
+#include "core/proc.h"
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 #define BUSY_MS 10000
 
 struct fw_store {
@@ -41,6 +42,11 @@ static const char *const migrations[SCHEMA_VERSION] = {
     "CREATE INDEX frames_by_key ON frames(key, width, height);",
     /* 4: the colour of a frame's look (rows from before have none and never match) */
     "ALTER TABLE frames ADD COLUMN cb REAL; ALTER TABLE frames ADD COLUMN cr REAL;",
+    /* 5: the job queue of `framewise serve` (src/queue/queue_sqlite.c reads and writes it) */
+    "CREATE TABLE queue(id INTEGER PRIMARY KEY, state TEXT NOT NULL, payload TEXT NOT NULL,"
+    "  key TEXT UNIQUE, status TEXT, result TEXT, created REAL, started REAL, finished REAL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0, pid INTEGER);"
+    "CREATE INDEX queue_by_state ON queue(state, id);",
 };
 
 static double now(void)
@@ -190,14 +196,18 @@ int fw_store_hash_file(const char *path, char hex[17], int64_t *size, fw_error *
         return fw_error_set(err, FW_EOPEN, "%s: cannot read: %s", path, strerror(errno));
     XXH3_state_t *st = XXH3_createState();
     XXH3_64bits_reset(st);
-    static _Thread_local char buf[1 << 16];
+    /* on the heap: a thread-local buffer would be in every thread's static TLS, which
+     * glibc takes from the thread's stack (civetweb's threads have 100 KB) */
+    enum { BLOCK = 1 << 16 };
+    char *buf = malloc(BLOCK);
     size_t n;
     *size = 0;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+    while (buf && (n = fread(buf, 1, BLOCK, f)) > 0) {
         XXH3_64bits_update(st, buf, n);
         *size += (int64_t)n;
     }
-    int bad = ferror(f);
+    int bad = !buf || ferror(f);
+    free(buf);
     fclose(f);
     snprintf(hex, 17, "%016llx", (unsigned long long)XXH3_64bits_digest(st));
     XXH3_freeState(st);
@@ -224,6 +234,29 @@ static int done(fw_store *s, sqlite3_stmt *st, fw_error *err)
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_error(s, rc, err);
+}
+
+/* The jobs this process runs now: another analysis of the same process (a service's
+ * workers) must not resume one of them. */
+#define MAX_LIVE 256
+static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
+static int64_t live_jobs[MAX_LIVE];
+
+static int live_here(int64_t job)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live_jobs[i] == job)
+            return 1;
+    return 0;
+}
+
+static void live_set(int64_t job, int64_t to)
+{
+    for (int i = 0; i < MAX_LIVE; i++)
+        if (live_jobs[i] == job) {
+            live_jobs[i] = to;
+            return;
+        }
 }
 
 int fw_store_job_begin(fw_store *s, const char *video, int64_t size, const char *input,
@@ -257,11 +290,17 @@ int fw_store_job_begin(fw_store *s, const char *video, int64_t size, const char 
     if (done(s, st, err))
         return err->code;
     *job = sqlite3_last_insert_rowid(s->db);
+    pthread_mutex_lock(&live_mu);
+    live_set(0, *job);
+    pthread_mutex_unlock(&live_mu);
     return 0;
 }
 
 int fw_store_job_end(fw_store *s, int64_t job, const char *state, const char *error, fw_error *err)
 {
+    pthread_mutex_lock(&live_mu);
+    live_set(job, 0);
+    pthread_mutex_unlock(&live_mu);
     fw_error local;
     if (!err) /* the caller does not want the message */
         err = &local;
@@ -420,20 +459,8 @@ int fw_store_keyframes_each(fw_store *s, int64_t job,
     return rc == SQLITE_DONE ? 0 : db_error(s, rc, err);
 }
 
-/* 1 when process pid runs (a killed process nobody has reaped yet is a zombie: gone). */
-static int alive(pid_t pid)
-{
-    if (kill(pid, 0) != 0 && errno != EPERM)
-        return 0;
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 1;
-    const char *state = fgets(line, sizeof line, f) ? strrchr(line, ')') : NULL;
-    fclose(f);
-    return !(state && state[1] == ' ' && (state[2] == 'Z' || state[2] == 'X'));
-}
+static int job_resume(fw_store *s, const char *video, const char *settings, int64_t *job,
+                      fw_error *err);
 
 int fw_store_job_resume(fw_store *s, const char *video, const char *settings, int64_t *job,
                         fw_error *err)
@@ -441,6 +468,17 @@ int fw_store_job_resume(fw_store *s, const char *video, const char *settings, in
     fw_error local;
     if (!err)
         err = &local;
+    pthread_mutex_lock(&live_mu); /* decided and taken at once by this process' threads */
+    int rc = job_resume(s, video, settings, job, err);
+    if (rc == 1)
+        live_set(0, *job);
+    pthread_mutex_unlock(&live_mu);
+    return rc;
+}
+
+static int job_resume(fw_store *s, const char *video, const char *settings, int64_t *job,
+                      fw_error *err)
+{
     /* killed (its process is gone) or failed; a job another live process runs is its own */
     sqlite3_stmt *st = prepare(s,
                                "SELECT id, state, pid FROM jobs WHERE video = ? AND "
@@ -454,8 +492,9 @@ int fw_store_job_resume(fw_store *s, const char *video, const char *settings, in
     while (!found && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *state = (const char *)sqlite3_column_text(st, 1);
         pid_t pid = (pid_t)sqlite3_column_int64(st, 2);
-        int live =
-            state && strcmp(state, "running") == 0 && pid > 0 && pid != getpid() && alive(pid);
+        int64_t id = sqlite3_column_int64(st, 0);
+        int live = state && strcmp(state, "running") == 0 && pid > 0 &&
+                   (pid != getpid() ? fw_pid_alive(pid) : live_here(id));
         if (!live) {
             *job = sqlite3_column_int64(st, 0);
             found = 1;

@@ -91,4 +91,66 @@ json_t *fw_store_jobs(fw_store *s, fw_error *err);
 int fw_store_clear(fw_store *s, fw_error *err);
 int fw_store_vacuum(fw_store *s, fw_error *err);
 
+/* ---- the cache of one analysis (store/cache.c) ------------------------------------------
+ * Keys: the video (the hash of its bytes) and the settings (the hash of the report's
+ * settings, the framewise version, and the bytes of the events and lexicon files); a
+ * frame's look and what asked about it (model, prompt, budget) for single observations.
+ * The analysis records its job, keyframes and observations as they come; the next run
+ * of the same video and settings gets the result, or resumes the job. Store failures
+ * during a run stop the recording, never the run (err keeps the first). */
+typedef struct fw_cache {
+    fw_store *store; /* NULL: no cache (disabled, or an input that is not a regular file) */
+    char video[17];  /* content hash of the input */
+    char settings[17];
+    char frame_key[17]; /* what asks about a frame (model, prompt, budget); "" when the
+                           backend is not a model's (the local one costs nothing) */
+    int64_t size;
+    int64_t job;      /* this run's job, 0 before it begins (or once recording stopped) */
+    json_t *stored;   /* a resumed job's observations by keyframe, or NULL */
+    int resumed;      /* how many it had */
+    int index_offset; /* an appended part: its keyframes follow the job's */
+    double time_offset;
+    int64_t base_job; /* the job appended to, or 0 */
+    char *fields;     /* the last lookup's fields text */
+    json_t *frame;    /* the last frame-level hit */
+    const char *flags[8];
+    fw_error err; /* the first store failure during the run */
+} fw_cache;
+
+/* Opens the store (path NULL: the default) and computes the keys of a run of input with
+ * p (settings: the report's settings object of p). Nothing is opened when disabled or the
+ * input is not a regular file (c->store stays NULL). 0, or the store's error (FW_EOPEN,
+ * FW_EIO), or FW_EOPEN when the input cannot be read. */
+int fw_cache_open(fw_cache *c, const char *input, const fw_params *p, json_t *settings,
+                  const char *path, int disabled, fw_error *err);
+/* An appended part: its keyframes follow job's (offsets), and its result is its own. */
+void fw_cache_append(fw_cache *c, int64_t job, int index_offset, double time_offset);
+/* A finished result for these keys: the report (caller owns it), *job its job; NULL on a
+ * miss. */
+json_t *fw_cache_hit(fw_cache *c, int64_t *job);
+/* The finished result of job, or NULL when it has none. */
+json_t *fw_cache_job_result(fw_cache *c, int64_t job);
+/* Writes job's keyframe images into dir and points the report's keyframes at them
+ * (dir NULL: no files; "file" becomes null). 0, or FW_EIO / the store's error. */
+int fw_cache_restore(fw_cache *c, int64_t job, json_t *report, const char *dir, fw_error *err);
+/* Records this run as a job (input: how it is named), or resumes one of the same video
+ * and settings that was killed or failed. */
+void fw_cache_begin(fw_cache *c, const char *input);
+/* kf as reported (an appended part's offsets included); jpeg: its image; file: its path
+ * (its last component names it in the store; NULL: kf_NNNNNN.jpg). */
+void fw_cache_keyframe(fw_cache *c, const fw_keyframe *kf, const void *jpeg, size_t size,
+                       const char *file);
+/* fw_callbacks.lookup: the observation of kf stored by a resumed job, else that of a
+ * frame that looks the same (dHash within 2 bits, same size, luma within
+ * FW_LOOK_TOLERANCE) asked the same way, if any. */
+int fw_cache_lookup(fw_cache *c, const fw_keyframe *kf, fw_observation *out);
+/* out from a stored observation o (its strings live in o, or in c until the next call). */
+int fw_cache_fill(fw_cache *c, int keyframe, double time_s, json_t *o, fw_observation *out);
+/* Records an observation of the job and, for a model's, of its frame (kf, may be NULL). */
+void fw_cache_observation(fw_cache *c, json_t *obs, const fw_keyframe *kf);
+/* Ends the job (error NULL: done); a successful report (without a failed summary) becomes
+ * the result. */
+void fw_cache_end(fw_cache *c, json_t *report, const char *error);
+void fw_cache_close(fw_cache *c);
+
 #endif

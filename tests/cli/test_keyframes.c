@@ -398,6 +398,30 @@ static void usage_errors_exit_2_and_help_exits_0(void **state)
     fwt_free(&r);
 }
 
+/* The library names a setting ("max-gap: ..."), the command line its option; the
+ * library's log reaches stderr only as asked: FW_TRACE for the per-frame trace. */
+static void setting_errors_name_the_option_and_traces_come_when_asked(void **state)
+{
+    (void)state;
+    const char *v = fwt_video("t.mp4", SRC("testsrc=s=160x120:r=10:d=1") " " X264);
+    fwt_run r;
+    fwt_fw(&r, "keyframes '%s' --max-gap -1", v);
+    assert_int_equal(r.status, 2);
+    assert_string_equal(r.err, "framewise: keyframes: --max-gap: must be >= 0, not -1\n");
+    fwt_free(&r);
+    fwt_fw(&r, "keyframes '%s' -o '%s/kf' -q", v, fwt_tmpdir());
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.err, "");
+    fwt_free(&r);
+    fwt_sh(&r, "FW_TRACE=1 '%s' keyframes '%s' -o '%s/kf' -q", getenv("FRAMEWISE_BIN"), v,
+           fwt_tmpdir());
+    assert_int_equal(r.status, 0);
+    assert_true(fwt_lines(r.err) >= 10); /* a line per frame: 10 frames */
+    assert_non_null(strstr(r.err, "0 0.000 delta="));
+    assert_non_null(strstr(r.err, "  KEPT 0 (0.000 first)"));
+    fwt_free(&r);
+}
+
 /* ---- the shared real clips (skipped when absent) ------------------------------ */
 
 static void real_megamind_cuts_found(void **state)
@@ -540,6 +564,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(bad_inputs_give_one_line_and_exit_2, fwt_teardown),
         cmocka_unit_test_teardown(unwritable_output_exits_1, fwt_teardown),
         cmocka_unit_test_teardown(usage_errors_exit_2_and_help_exits_0, fwt_teardown),
+        cmocka_unit_test_teardown(setting_errors_name_the_option_and_traces_come_when_asked,
+                                  fwt_teardown),
         cmocka_unit_test_teardown(real_megamind_cuts_found, fwt_teardown),
         cmocka_unit_test_teardown(real_pyscenedetect_cuts_and_coverage, fwt_teardown),
         cmocka_unit_test_teardown(real_clips_all_processed, fwt_teardown),

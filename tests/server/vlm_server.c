@@ -41,9 +41,11 @@ static const char USAGE[] =
     "\n"
     "Faults: 429 (ARG: Retry-After seconds), 500, 502, 503, timeout (ARG: seconds to hang,\n"
     "then answer), malformed (a 200 that is not JSON), truncated (a body cut short), reset\n"
-    "(the connection closed with no answer). They apply to chat and embedding requests,\n"
+    "(the connection closed with no answer), hang (ARG: seconds the request is held, no\n"
+    "answer, then closed; with @colour). They apply to chat and embedding requests,\n"
     "which share one request sequence: @first=N and @every=N count both (@every=N hits\n"
-    "request N, 2N, ... of that sequence); @colour=C only matches chats with images.\n"
+    "request N, 2N, ... of that sequence); @colour=C only matches chats with images,\n"
+    "@colour=C/N only the first N of them.\n"
     "\n"
     "GET /_stats: the counters as JSON (requests, chat_requests, answered, summary_requests,\n"
     "embedding_requests, embedding_inputs, by_status, last_request, last_summary_request...).\n";
@@ -207,7 +209,8 @@ fault *match_fault(int seq, const char *colour)
         fault *f = &S.faults[i];
         int m = f->sel == SEL_ALL || (f->sel == SEL_FIRST && f->hits < f->n) ||
                 (f->sel == SEL_EVERY && seq % f->n == 0) ||
-                (f->sel == SEL_COLOUR && colour && strcmp(colour, f->colour) == 0);
+                (f->sel == SEL_COLOUR && colour && strcmp(colour, f->colour) == 0 &&
+                 (f->n == 0 || f->hits < f->n));
         if (m && (f->sel == SEL_COLOUR) == (colour != NULL)) {
             f->hits++;
             hit = f;
@@ -257,6 +260,11 @@ int act(struct mg_connection *c, const fault *f)
                   part);
         return 0;
     }
+    if (strcmp(f->kind, "hang") == 0) { /* in flight until ARG seconds pass or we stop */
+        for (int waited = 0; !S.stop && waited < f->arg * 1000; waited += 20)
+            sleep_ms(20);
+        return 0;
+    }
     return 0; /* reset: nothing sent; the connection is closed */
 }
 
@@ -291,9 +299,16 @@ static int parse_fault(const char *spec)
             f->sel = SEL_FIRST, f->n = atoi(sel + 6);
         else if (strncmp(sel, "every=", 6) == 0)
             f->sel = SEL_EVERY, f->n = atoi(sel + 6);
-        else if (strncmp(sel, "colour=", 7) == 0)
-            f->sel = SEL_COLOUR, snprintf(f->colour, sizeof f->colour, "%s", sel + 7);
-        else
+        else if (strncmp(sel, "colour=", 7) == 0) { /* colour=C or colour=C/N: its first N */
+            f->sel = SEL_COLOUR;
+            snprintf(f->colour, sizeof f->colour, "%s", sel + 7);
+            char *limit = strchr(f->colour, '/');
+            if (limit) {
+                *limit = '\0';
+                if ((f->n = atoi(limit + 1)) <= 0)
+                    return -1;
+            }
+        } else
             return -1;
         if ((f->sel == SEL_FIRST || f->sel == SEL_EVERY) && f->n <= 0)
             return -1;
@@ -303,10 +318,10 @@ static int parse_fault(const char *spec)
         *arg++ = '\0';
         f->arg = atof(arg);
     } else
-        f->arg = strcmp(buf, "timeout") == 0 ? 30 : 1;
+        f->arg = strcmp(buf, "timeout") == 0 || strcmp(buf, "hang") == 0 ? 30 : 1;
     snprintf(f->kind, sizeof f->kind, "%.15s", buf);
-    const char *kinds[] = {"429",     "500",       "502",       "503",
-                           "timeout", "malformed", "truncated", "reset"};
+    const char *kinds[] = {"429",       "500",       "502",   "503", "timeout",
+                           "malformed", "truncated", "reset", "hang"};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(f->kind, kinds[i]) == 0)
             return 0;

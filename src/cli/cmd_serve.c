@@ -1,0 +1,203 @@
+/* framewise serve: the command line of the service (src/serve/). Its own options, then
+ * every analysis setting as the jobs' defaults (--url, --backend, --max-pixels, ...). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "serve/serve.h"
+
+#define MAX_SETTINGS 96
+
+static void usage(FILE *to)
+{
+    fprintf(
+        to,
+        "usage: framewise serve [--listen HOST:PORT] [--token T] [--workers N]\n"
+        "                       [--queue-size N] [--max-upload BYTES] [--allow-root DIR]...\n"
+        "                       [--allow-url-host HOST]... [--allow-private-urls]\n"
+        "                       [--store PATH] [--data DIR] [-v] [SETTINGS]\n"
+        "\n"
+        "An HTTP service: POST /v1/jobs takes a video (an upload, a path or a URL) and\n"
+        "answers 202 at once; workers analyse the queued jobs (as 'framewise analyze');\n"
+        "GET /v1/jobs/ID says how far one is; WebSocket /v1/jobs/ID/events streams its\n"
+        "events; the page at / does all of it in a browser. The API: docs/api.md.\n"
+        "\n"
+        "options:\n"
+        "  --listen HOST:PORT     where to listen (default 127.0.0.1:8080; port 0: any free)\n"
+        "  --token T              the bearer token every /v1 call needs (env FRAMEWISE_TOKEN);\n"
+        "                         without one the server listens on loopback only\n"
+        "  --workers N            analyses at once (default 2)\n"
+        "  --queue-size N         queued jobs at most; more are refused with 429 (default %d)\n"
+        "  --max-upload BYTES     largest upload or URL input, K/M/G suffixes (default 2G)\n"
+        "  --allow-root DIR       path inputs only inside DIR (repeatable; none: no paths)\n"
+        "  --allow-url-host HOST  URL inputs and callbacks only to HOST, '*.example.com' for\n"
+        "                         its subdomains (repeatable; none: no URLs)\n"
+        "  --allow-private-urls   let those resolve to loopback, private or link-local\n"
+        "                         addresses (refused by default: no SSRF)\n"
+        "  --store PATH           the store and its job queue (default: analyze's)\n"
+        "  --data DIR             uploads and outputs (default $XDG_DATA_HOME/framewise/serve)\n"
+        "  -v, --verbose          a line per request on stderr\n"
+        "SETTINGS: any setting of 'framewise analyze --help' (--url, --backend, --max-pixels,\n"
+        "...) as the jobs' defaults. A job's options may change only those a client may\n"
+        "(docs/api.md); servers, files and threads stay the operator's.\n",
+        FW_SERVE_DEFAULT_QUEUE);
+}
+
+enum {
+    O_LISTEN = 1000,
+    O_TOKEN,
+    O_WORKERS,
+    O_QUEUE,
+    O_UPLOAD,
+    O_ROOT,
+    O_HOST,
+    O_PRIVATE,
+    O_STORE,
+    O_DATA,
+    O_HELP,
+    O_SETTING = 2000
+};
+
+static int parse_size(const char *s, int64_t *out)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    double mul = 1;
+    if (end && *end && !end[1])
+        mul = *end == 'K' || *end == 'k'   ? 1024.0
+              : *end == 'M' || *end == 'm' ? 1048576.0
+              : *end == 'G' || *end == 'g' ? 1073741824.0
+                                           : 0;
+    else if (end && *end)
+        mul = 0;
+    if (end == s || mul == 0 || v <= 0)
+        return -1;
+    *out = (int64_t)(v * mul);
+    return 0;
+}
+
+static int is_loopback(const char *listen)
+{
+    return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "localhost:", 10) == 0 ||
+           strncmp(listen, "[::1]:", 6) == 0;
+}
+
+static int own_option(fw_serve_config *c, int opt, const char *arg)
+{
+    switch (opt) {
+    case O_LISTEN: c->listen = arg; return 0;
+    case O_TOKEN: c->token = arg; return 0;
+    case O_WORKERS:
+        c->workers = atoi(arg);
+        return c->workers < 1 || c->workers > FW_SERVE_MAX_WORKERS;
+    case O_QUEUE: c->queue_size = atoi(arg); return c->queue_size < 1;
+    case O_UPLOAD: return parse_size(arg, &c->max_upload);
+    case O_ROOT:
+        if (c->n_roots == FW_SERVE_MAX_LIST)
+            return 1;
+        c->roots[c->n_roots++] = arg;
+        return 0;
+    case O_HOST:
+        if (c->n_hosts == FW_SERVE_MAX_LIST)
+            return 1;
+        c->hosts[c->n_hosts++] = arg;
+        return 0;
+    case O_PRIVATE: c->allow_private = 1; return 0;
+    case O_STORE: c->store = arg; return 0;
+    case O_DATA: c->data = arg; return 0;
+    default: return 1;
+    }
+}
+
+static const struct option own[] = {
+    {"listen", required_argument, 0, O_LISTEN},
+    {"token", required_argument, 0, O_TOKEN},
+    {"workers", required_argument, 0, O_WORKERS},
+    {"queue-size", required_argument, 0, O_QUEUE},
+    {"max-upload", required_argument, 0, O_UPLOAD},
+    {"allow-root", required_argument, 0, O_ROOT},
+    {"allow-url-host", required_argument, 0, O_HOST},
+    {"allow-private-urls", no_argument, 0, O_PRIVATE},
+    {"store", required_argument, 0, O_STORE},
+    {"data", required_argument, 0, O_DATA},
+    {"verbose", no_argument, 0, 'v'},
+    {"help", no_argument, 0, O_HELP},
+};
+#define N_OWN (int)(sizeof own / sizeof own[0])
+
+int cmd_serve(int argc, char **argv)
+{
+    static char data[4096];
+    static const char *chosen[MAX_SETTINGS + 1];
+    struct option opts[N_OWN + MAX_SETTINGS + 1];
+    int n = 0, n_chosen = 0;
+    for (; n < N_OWN; n++)
+        opts[n] = own[n];
+    for (int i = 0; fw_params_name(i) && i < MAX_SETTINGS; i++, n++)
+        opts[n] = (struct option){fw_params_name(i), required_argument, 0, O_SETTING + i};
+    opts[n] = (struct option){0, 0, 0, 0};
+    fw_serve_config c = {.listen = "127.0.0.1:8080",
+                         .token = getenv("FRAMEWISE_TOKEN"),
+                         .workers = 2,
+                         .queue_size = FW_SERVE_DEFAULT_QUEUE,
+                         .max_upload = FW_SERVE_DEFAULT_MAX_UPLOAD,
+                         .defaults = fw_params_default(),
+                         .chosen = chosen};
+    fw_error err = {0};
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+        if (opt == O_HELP) {
+            usage(stdout);
+            return EXIT_OK;
+        }
+        if (opt == 'v')
+            c.verbose = 1;
+        else if (opt >= O_SETTING) {
+            const char *name = fw_params_name(opt - O_SETTING);
+            if (fw_params_set(&c.defaults, name, optarg, &err)) {
+                cli_error("serve: --%s", err.message);
+                return EXIT_USAGE;
+            }
+            chosen[n_chosen++] = name;
+        } else if (opt == '?' || own_option(&c, opt, optarg)) {
+            cli_error("serve: bad option '%s' (try 'framewise serve --help')", argv[optind - 1]);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_error("serve: unexpected argument '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    if (c.token && !*c.token)
+        c.token = NULL;
+    if (!c.token && !is_loopback(c.listen)) {
+        cli_error("serve: listening on %s needs a token (--token or FRAMEWISE_TOKEN)", c.listen);
+        return EXIT_USAGE;
+    }
+    if (!c.defaults.url && getenv("FRAMEWISE_VLM_URL") && *getenv("FRAMEWISE_VLM_URL"))
+        c.defaults.url = getenv("FRAMEWISE_VLM_URL");
+    if (!c.defaults.api_key)
+        c.defaults.api_key =
+            getenv("FRAMEWISE_API_KEY") ? getenv("FRAMEWISE_API_KEY") : getenv("OPENAI_API_KEY");
+    if (fw_params_validate(&c.defaults, &err)) {
+        cli_error("serve: %s", err.message);
+        return EXIT_USAGE;
+    }
+    if (!c.data) {
+        const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+        if (xdg && *xdg)
+            snprintf(data, sizeof data, "%s/framewise/serve", xdg);
+        else
+            snprintf(data, sizeof data, "%s/.local/share/framewise/serve", home ? home : ".");
+        c.data = data;
+    }
+    if (!c.token)
+        fprintf(stderr, "framewise serve: no token: every local client may call the API\n");
+    int rc = fw_serve_run(&c, &err);
+    if (rc)
+        cli_error("serve: %s", err.message);
+    return rc ? cli_exit_code(rc) : EXIT_OK;
+}

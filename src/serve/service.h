@@ -1,0 +1,77 @@
+/* The service's shared state and its parts (internal to src/serve/): the router
+ * (server.c), submissions (submit.c), the job API (api_jobs.c), the workers (worker.c),
+ * URL inputs (fetch.c) and the page (web.c). Each part has its own small header:
+ * auth.h, guard.h, multipart.h, hub.h, jobs.h, metrics.h, notify.h, http.h.
+ * Ownership: fw_serve_run owns the fw_service and everything in it. */
+#ifndef FW_SERVE_SERVICE_H
+#define FW_SERVE_SERVICE_H
+
+#include <civetweb.h>
+#include <jansson.h>
+#include <pthread.h>
+
+#include "framewise.h"
+#include "serve/auth.h"
+#include "serve/guard.h"
+#include "serve/hub.h"
+#include "serve/metrics.h"
+#include "serve/notify.h"
+#include "serve/serve.h"
+
+typedef struct fw_service {
+    const fw_serve_config *cfg;
+    fw_auth auth;
+    fw_guard guard;
+    fw_queue *queue;
+    fw_hub *hub;
+    fw_metrics *metrics;
+    fw_notifier *notifier;
+    char data[4096]; /* the data folder, resolved; uploads/ and jobs/ below it */
+    struct mg_context *mg;
+    int port;
+    pthread_t workers[FW_SERVE_MAX_WORKERS];
+    int n_workers;
+    pthread_mutex_t mu; /* with wake: workers wait for a submission */
+    pthread_cond_t wake;
+    uint64_t submitted; /* wakes so far: a worker waits only when none came since it looked */
+    int stopping;
+} fw_service;
+
+/* submit.c: POST /v1/jobs (multipart upload, or JSON path/URL). */
+int fw_api_submit(fw_service *s, struct mg_connection *c);
+/* A job's settings: the operator's defaults, then options (a JSON object; only the
+ * settings a client may set). 0 with *p and *strings (free after the last use of p), or
+ * an HTTP status with why and *code ("invalid_setting", "forbidden_setting"). */
+int fw_job_params(const fw_service *s, json_t *options, fw_params *p, char **strings,
+                  const char **code, char *why, size_t size);
+/* The settings a client may give in options, NULL-terminated. */
+const char *const *fw_client_settings(void);
+/* The names a job chose (the operator's and its options'), NULL-terminated, for
+ * fw_analysis_opts.chosen (malloc'd array; the strings stay options' and the config's). */
+const char **fw_job_chosen(const fw_service *s, json_t *options);
+
+/* api_jobs.c */
+int fw_api_list(fw_service *s, struct mg_connection *c);
+int fw_api_get(fw_service *s, struct mg_connection *c, int64_t id);
+int fw_api_cancel(fw_service *s, struct mg_connection *c, int64_t id);
+int fw_api_report(fw_service *s, struct mg_connection *c, int64_t id);
+int fw_api_file(fw_service *s, struct mg_connection *c, int64_t id, const char *name);
+int fw_api_presets(fw_service *s, struct mg_connection *c);
+/* The job's view with its live progress (new reference), or NULL when there is none. */
+json_t *fw_api_job(fw_service *s, int64_t id);
+
+/* worker.c: cfg->workers threads that claim and run jobs. */
+int fw_workers_start(fw_service *s);
+void fw_workers_wake(fw_service *s);
+/* Cancels what runs (its jobs stay queued for the next start) and joins the threads. */
+void fw_workers_stop(fw_service *s);
+
+/* fetch.c: a URL input into the file to, through the guard, at most cfg->max_upload
+ * bytes; stops when job id is cancelled. 0, or -1 with why. */
+int fw_fetch(fw_service *s, int64_t id, const char *url, const char *to, char *why, size_t size);
+
+/* web.c: the embedded page's file for uri ("/" is index.html): its status, or 0 when
+ * uri is none of them. */
+int fw_web_serve(struct mg_connection *c, const char *uri);
+
+#endif

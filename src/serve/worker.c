@@ -1,0 +1,244 @@
+/* The workers: each claims the oldest queued job, runs it through fw_analysis_* and
+ * records how it ended. Events go to the hub (WebSocket watchers, live progress) and, now
+ * and then, to the queue's status (so a restarted server still shows where it was). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/error.h"
+#include "serve/jobs.h"
+#include "serve/service.h"
+
+typedef struct run {
+    fw_service *s;
+    int64_t id;
+    char *final; /* the last event (done or error), JSON text */
+    json_t *stats;
+} run;
+
+/* A stable name for an error code (the job's error.code). */
+static const char *code_name(int code)
+{
+    switch (code) {
+    case FW_EINVAL: return "invalid";
+    case FW_EOPEN: return "cannot_open";
+    case FW_EFORMAT: return "not_media";
+    case FW_ENOVIDEO: return "no_video";
+    case FW_EDECODE: return "cannot_decode";
+    case FW_ENOMEM: return "out_of_memory";
+    case FW_EIO: return "io";
+    case FW_ECANCELED: return "cancelled";
+    case FW_ENET: return "model_server";
+    default: return "internal";
+    }
+}
+
+static void on_event(void *user, const fw_event *ev)
+{
+    run *r = user;
+    if (ev->type == FW_EVENT_KEYFRAME)
+        fw_metrics_keyframe(r->s->metrics);
+    if ((ev->type == FW_EVENT_DONE || ev->type == FW_EVENT_ERROR) && ev->json) {
+        free(r->final);
+        r->final = strdup(ev->json);
+        json_t *j = json_loads(ev->json, 0, NULL);
+        json_t *stats = json_object_get(j, "stats");
+        if (stats) {
+            json_decref(r->stats);
+            r->stats = json_incref(stats);
+        }
+        json_decref(j);
+    }
+    fw_live live;
+    if (fw_hub_event(r->s->hub, r->id, ev, &live)) {
+        json_t *st = fw_live_json(&live);
+        char *text = st ? json_dumps(st, JSON_COMPACT) : NULL;
+        if (text)
+            fw_queue_update(r->s->queue, r->id, text, NULL);
+        free(text);
+        json_decref(st);
+    }
+}
+
+static const char *state_of(fw_analysis_state st)
+{
+    return st == FW_ANALYSIS_DONE ? "done" : st == FW_ANALYSIS_CANCELLED ? "cancelled" : "failed";
+}
+
+/* Records the end: the queue first, then the watchers, the metrics and the callback. */
+static void finish(run *r, const char *state, const fw_error *err, json_t *payload)
+{
+    fw_service *s = r->s;
+    fw_live live = {0};
+    fw_hub_live(s->hub, r->id, &live);
+    if (!r->final) { /* the analysis never ran: say why, as its error event would */
+        json_t *f = err && err->code ? json_pack("{s:s, s:s, s:s}", "type", "error", "code",
+                                                 code_name(err->code), "message", err->message)
+                                     : json_pack("{s:s, s:s}", "type", "done", "state", state);
+        r->final = f ? json_dumps(f, JSON_COMPACT) : NULL;
+        json_decref(f);
+    }
+    json_t *final = r->final ? json_loads(r->final, 0, NULL) : json_object();
+    json_t *error =
+        err && err->code && strcmp(state, "done") != 0
+            ? json_pack("{s:s, s:s}", "code", code_name(err->code), "message", err->message)
+            : json_null();
+    json_t *result = json_pack("{s:o, s:o, s:O?, s:o}", "final", final, "error", error, "stats",
+                               r->stats, "counts", fw_live_json(&live));
+    char *text = result ? json_dumps(result, JSON_COMPACT) : NULL;
+    fw_queue_finish(s->queue, r->id, state, text, NULL);
+    free(text);
+    json_decref(result);
+    fw_hub_finish(s->hub, r->id, r->final);
+    fw_metrics_job_end(s->metrics, state, r->stats);
+    const char *cb = json_string_value(json_object_get(payload, "callback_url"));
+    json_t *view = cb ? fw_api_job(s, r->id) : NULL;
+    char *body = view ? json_dumps(view, JSON_COMPACT) : NULL;
+    if (body)
+        fw_notifier_post(s->notifier, cb, body);
+    free(body);
+    json_decref(view);
+}
+
+/* Opens and runs the analysis of input; fills err; returns its end state. */
+static const char *analyse(run *r, const char *input, json_t *payload, fw_error *err)
+{
+    fw_service *s = r->s;
+    json_t *options = json_object_get(payload, "options");
+    fw_params p;
+    char *strings = NULL, why[1024], dir[4200];
+    const char *code;
+    if (fw_job_params(s, json_is_object(options) ? options : NULL, &p, &strings, &code, why,
+                      sizeof why)) { /* checked at submission: the operator's changed since */
+        fw_error_set(err, FW_EINVAL, "%s", why);
+        return "failed";
+    }
+    const char **chosen = fw_job_chosen(s, json_is_object(options) ? options : NULL);
+    fw_job_dir(s->data, r->id, dir, sizeof dir);
+    fw_analysis_opts opts = fw_analysis_opts_default();
+    opts.preset = json_string_value(json_object_get(payload, "preset"));
+    opts.chosen = chosen;
+    opts.store = s->cfg->store;
+    opts.out_dir = dir;
+    opts.input_name = json_string_value(json_object_get(payload, "name"));
+    fw_analysis *a = NULL;
+    const char *state = "failed";
+    if (!fw_analysis_open(&a, input, &p, &opts, err)) {
+        if (fw_hub_run(s->hub, r->id, a))
+            fw_analysis_cancel(a);
+        fw_analysis_run(a, on_event, r, err);
+        state = state_of(fw_analysis_get_state(a));
+        fw_hub_run(s->hub, r->id, NULL); /* nobody may cancel it once it is closed */
+    }
+    fw_analysis_close(a);
+    free(chosen);
+    free(strings);
+    return state;
+}
+
+static void run_item(fw_service *s, fw_queue_item *it)
+{
+    run r = {.s = s, .id = it->id};
+    fw_error err = {0};
+    json_t *payload = it->payload ? json_loads(it->payload, 0, NULL) : NULL;
+    const char *kind = json_string_value(json_object_get(payload, "kind"));
+    const char *input = json_string_value(json_object_get(payload, "input"));
+    char fetched[4200] = "";
+    const char *state = "failed";
+    fw_hub_run(s->hub, it->id, NULL);
+    if (!kind || !input) {
+        snprintf(err.message, sizeof err.message, "the job's record is damaged");
+        err.code = FW_EINTERNAL;
+    } else if (strcmp(kind, "url") == 0) {
+        snprintf(fetched, sizeof fetched, "%s/uploads/fetch-%" PRId64, s->data, it->id);
+        fw_hub_stage(s->hub, it->id, "fetch");
+        if (fw_fetch(s, it->id, input, fetched, err.message, sizeof err.message) == 0)
+            state = analyse(&r, fetched, payload, &err);
+        else if (fw_hub_cancelled(s->hub, it->id)) {
+            err.code = FW_ECANCELED;
+            state = "cancelled";
+        } else
+            err.code = FW_EOPEN;
+    } else
+        state = analyse(&r, input, payload, &err);
+    pthread_mutex_lock(&s->mu);
+    int stopping = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    if (stopping && strcmp(state, "done") != 0)
+        fw_hub_finish(s->hub, it->id, NULL); /* stays running: queued again at the next start */
+    else {
+        finish(&r, state, &err, payload);
+        if (kind && strcmp(kind, "upload") == 0)
+            remove(input); /* the outputs and the store keep what matters */
+    }
+    if (fetched[0])
+        remove(fetched);
+    free(r.final);
+    json_decref(r.stats);
+    json_decref(payload);
+}
+
+static void *loop(void *arg)
+{
+    fw_service *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        int stopping = s->stopping;
+        uint64_t seen = s->submitted;
+        pthread_mutex_unlock(&s->mu);
+        if (stopping)
+            return NULL;
+        fw_queue_item it = {0};
+        fw_error err;
+        int got = fw_queue_claim(s->queue, &it, &err);
+        if (got == 1) {
+            run_item(s, &it);
+            fw_queue_item_clear(&it);
+            continue;
+        }
+        if (got < 0)
+            fprintf(stderr, "framewise serve: %s\n", err.message);
+        /* nothing queued: wait for a submission (or a second, for other processes') */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_mutex_lock(&s->mu);
+        if (!s->stopping && s->submitted == seen) /* none came while it looked */
+            pthread_cond_timedwait(&s->wake, &s->mu, &until);
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
+int fw_workers_start(fw_service *s)
+{
+    for (int i = 0; i < s->cfg->workers && i < FW_SERVE_MAX_WORKERS; i++) {
+        if (pthread_create(&s->workers[i], NULL, loop, s))
+            return -1;
+        s->n_workers++;
+    }
+    return 0;
+}
+
+void fw_workers_wake(fw_service *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->submitted++;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void fw_workers_stop(fw_service *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->wake);
+    pthread_mutex_unlock(&s->mu);
+    fw_hub_cancel_all(s->hub);
+    for (int i = 0; i < s->n_workers; i++)
+        pthread_join(s->workers[i], NULL);
+    s->n_workers = 0;
+}

@@ -1,0 +1,295 @@
+/* framewise serve's guards over real HTTP: 401 without the token, 403 for paths outside
+ * the roots and for URLs the server must not reach, 413 before an upload is read, 429 on
+ * a full queue; every error a JSON body. One test per process: test_guards NAME. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fwserve.h"
+#include "fwtest.h"
+
+#define TOKEN "guard-token"
+
+static const char *jstr(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static void post_json(fws_resp *r, fws_server *s, const char *token, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void post_json(fws_resp *r, fws_server *s, const char *token, const char *fmt, ...)
+{
+    char body[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(body, sizeof body, fmt, ap);
+    va_end(ap);
+    fws_http(r, s, "POST", "/v1/jobs", token, "application/json", body, strlen(body));
+}
+
+static void missing_or_wrong_token_is_401(void **state)
+{
+    (void)state;
+    fws_server s;
+    fws_start(&s, "--token " TOKEN);
+    fws_resp r;
+    char h[256];
+    fws_http(&r, &s, "GET", "/v1/jobs", NULL, NULL, NULL, 0);
+    assert_true(fws_header(&r, "WWW-Authenticate", h, sizeof h));
+    fws_expect_error(&r, 401, "unauthorized");
+    fws_http(&r, &s, "GET", "/v1/jobs", "wrong", NULL, NULL, 0);
+    fws_expect_error(&r, 401, "unauthorized");
+    fws_http(&r, &s, "GET", "/v1/jobs", TOKEN "x", NULL, NULL, 0);
+    fws_expect_error(&r, 401, "unauthorized");
+    post_json(&r, &s, NULL, "{\"path\": \"/etc/passwd\"}");
+    fws_expect_error(&r, 401, "unauthorized");
+    fws_http(&r, &s, "GET", "/v1/jobs", TOKEN, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    fws_resp_free(&r);
+    /* the page's login: a wrong token gets no cookie, the right one does */
+    const char *bad = "{\"token\": \"nope\"}", *good = "{\"token\": \"" TOKEN "\"}";
+    fws_http(&r, &s, "POST", "/session", NULL, "application/json", bad, strlen(bad));
+    assert_false(fws_header(&r, "Set-Cookie", h, sizeof h));
+    fws_expect_error(&r, 401, "unauthorized");
+    fws_http(&r, &s, "POST", "/session", NULL, "application/json", good, strlen(good));
+    assert_int_equal(r.status, 204);
+    assert_true(fws_header(&r, "Set-Cookie", h, sizeof h));
+    assert_non_null(strstr(h, "HttpOnly"));
+    assert_non_null(strstr(h, "SameSite=Strict"));
+    fws_resp_free(&r);
+    /* the WebSocket too */
+    fws_ws w;
+    assert_int_equal(fws_ws_open(&w, &s, "/v1/jobs/1/events", NULL), -1);
+    fws_ws_close(&w);
+    /* /healthz is open */
+    fws_http(&r, &s, "GET", "/healthz", NULL, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    fws_resp_free(&r);
+    fws_stop(&s);
+}
+
+static void path_outside_the_roots_is_403(void **state)
+{
+    (void)state;
+    const char *dir = fwt_tmpdir();
+    fwt_run run;
+    fwt_sh(&run,
+           "mkdir -p '%s/root/sub' && printf x > '%s/outside.mp4' && printf x > "
+           "'%s/root/sub/in.mp4' && ln -s '%s/outside.mp4' '%s/root/link.mp4' && ln -s "
+           "'%s' '%s/root/up'",
+           dir, dir, dir, dir, dir, dir, dir);
+    assert_int_equal(run.status, 0);
+    fwt_free(&run);
+    fws_server s;
+    fws_start(&s, "--token " TOKEN " --allow-root '%s/root'", dir);
+    fws_resp r;
+    const char *refused[] = {"%s/root/../outside.mp4", "%s/root/link.mp4", "%s/root/up/outside.mp4",
+                             "%s/outside.mp4",         "%s/nowhere/x.mp4", "%.0sroot/sub/in.mp4",
+                             "%.0s/etc/passwd"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char path[1024];
+        snprintf(path, sizeof path, refused[i], dir);
+        post_json(&r, &s, TOKEN, "{\"path\": \"%s\"}", path);
+        if (r.status != 403)
+            fail_msg("%s: %ld %s", path, r.status, r.body);
+        fws_expect_error(&r, 403, "forbidden_path");
+    }
+    post_json(&r, &s, TOKEN, "{\"path\": \"%s/root/sub/missing.mp4\"}", dir);
+    fws_expect_error(&r, 400, "no_such_file");
+    post_json(&r, &s, TOKEN, "{\"path\": \"%s/root/sub/in.mp4\"}", dir);
+    assert_int_equal(r.status, 202); /* inside: taken (it fails later: not a video) */
+    fws_resp_free(&r);
+    fws_stop(&s);
+    /* a server without --allow-root takes no paths */
+    fws_start(&s, "--token " TOKEN);
+    post_json(&r, &s, TOKEN, "{\"path\": \"%s/root/sub/in.mp4\"}", dir);
+    fws_expect_error(&r, 403, "forbidden_path");
+    fws_stop(&s);
+}
+
+static void urls_the_server_must_not_reach_are_403(void **state)
+{
+    (void)state;
+    fws_server s;
+    fws_start(&s, "--token " TOKEN " --allow-url-host 127.0.0.1 --allow-url-host localhost "
+                  "--allow-url-host 169.254.169.254 --allow-url-host '[::1]' "
+                  "--allow-url-host example.com");
+    const char *refused[] = {
+        "http://127.0.0.1:9/clip.mp4",          /* loopback */
+        "http://localhost/clip.mp4",            /* a name for loopback */
+        "http://169.254.169.254/latest/meta",   /* link-local (cloud metadata) */
+        "http://[::1]/clip.mp4",                /* IPv6 loopback */
+        "http://10.1.2.3/clip.mp4",             /* private: host not allowed anyway */
+        "http://evil.example.org/clip.mp4",     /* not allowed */
+        "http://example.com.evil.org/clip.mp4", /* not the allowed host */
+        "file:///etc/passwd",                   /* not http */
+        "gopher://127.0.0.1/",                  /* not http */
+    };
+    fws_resp r;
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        post_json(&r, &s, TOKEN, "{\"url\": \"%s\"}", refused[i]);
+        if (r.status != 403)
+            fail_msg("%s: %ld %s", refused[i], r.status, r.body);
+        fws_expect_error(&r, 403, "forbidden_url");
+    }
+    /* a callback to such a place is refused too */
+    fws_upload(&r, &s, TOKEN, fws_colour_clip("c.mp4"),
+               (const char *[]){"callback_url", "http://127.0.0.1:9/hook", NULL});
+    fws_expect_error(&r, 403, "forbidden_url");
+    fws_stop(&s);
+    /* without --allow-url-host there are no URL inputs at all */
+    fws_start(&s, "--token " TOKEN);
+    post_json(&r, &s, TOKEN, "{\"url\": \"https://example.com/clip.mp4\"}");
+    fws_expect_error(&r, 403, "forbidden_url");
+    fws_stop(&s);
+}
+
+static int uploads_left(void)
+{
+    fwt_run ls;
+    fwt_sh(&ls, "ls '%s/data/uploads' | wc -l", fwt_tmpdir());
+    int n = atoi(ls.out);
+    fwt_free(&ls);
+    return n;
+}
+
+static void upload_over_the_limit_is_413_before_it_is_read(void **state)
+{
+    (void)state;
+    char big[600];
+    snprintf(big, sizeof big, "%s/big.bin", fwt_tmpdir());
+    fwt_run run;
+    fwt_sh(&run, "head -c 20000000 /dev/zero > '%s'", big);
+    fwt_free(&run);
+    fws_server s;
+    fws_start(&s, "--token " TOKEN " --max-upload 100K");
+    fws_resp r;
+    fws_upload(&r, &s, TOKEN, big, NULL);
+    double t = r.seconds;
+    fws_expect_error(&r, 413, "too_large");
+    assert_true(t < 5); /* 20 MB were not taken in */
+    assert_int_equal(uploads_left(), 0);
+    /* without a length (chunked), counted as it comes: stopped at the bound. The client is
+     * still sending when the server answers and closes, so it may see the 413 or only
+     * the connection cut; either way nothing is kept and the server goes on. */
+    fwt_sh(&run,
+           "curl -s -o '%s/413.json' -w '%%{http_code}' -H 'Authorization: Bearer " TOKEN
+           "' -H 'Transfer-Encoding: chunked' -F 'file=@%s' '%s/v1/jobs'",
+           fwt_tmpdir(), big, s.base);
+    if (strcmp(run.out, "413") == 0) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/413.json", fwt_tmpdir());
+        json_t *e = fwt_json_file(path);
+        assert_string_equal(jstr(json_object_get(e, "error"), "code"), "too_large");
+        json_decref(e);
+    } else
+        assert_string_equal(run.out, "000");
+    fwt_free(&run);
+    assert_int_equal(uploads_left(), 0);
+    fws_http(&r, &s, "GET", "/healthz", NULL, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    fws_resp_free(&r);
+    /* a JSON submission is small */
+    char *huge = malloc(2 << 20);
+    memset(huge, ' ', 2 << 20);
+    memcpy(huge, "{\"path\": \"x\"", 12);
+    huge[(2 << 20) - 1] = '}';
+    fws_http(&r, &s, "POST", "/v1/jobs", TOKEN, "application/json", huge, 2 << 20);
+    fws_expect_error(&r, 413, "too_large");
+    free(huge);
+    fws_stop(&s);
+}
+
+static void full_queue_is_429_with_retry_after(void **state)
+{
+    (void)state;
+    fwt_vlm v;
+    fwt_vlm_start(&v, "--slots 1 --latency 300");
+    const char *clip = fws_colour_clip("c.mp4");
+    fws_server s;
+    fws_start(&s, "--token " TOKEN " --url %s --summary extractive --workers 1 --queue-size 1",
+              v.url);
+    fws_resp r;
+    fws_upload(&r, &s, TOKEN, clip, NULL);
+    int64_t first = fws_job_id(&r);
+    fws_resp_free(&r);
+    json_decref(fws_wait(&s, TOKEN, first, "running", 30));
+    const char *other[] = {"options", "{\"prompt\": \"2\"}", NULL};
+    fws_upload(&r, &s, TOKEN, clip, other); /* the one place in the queue */
+    assert_int_equal(r.status, 202);
+    fws_resp_free(&r);
+    const char *third[] = {"options", "{\"prompt\": \"3\"}", NULL};
+    fws_upload(&r, &s, TOKEN, clip, third);
+    char after[32];
+    assert_true(fws_header(&r, "Retry-After", after, sizeof after));
+    assert_true(atoi(after) > 0);
+    fws_expect_error(&r, 429, "queue_full");
+    assert_int_equal(uploads_left(), 2); /* the running and the queued; the refused is gone */
+    fws_kill(&s);
+    fwt_vlm_stop(&v);
+}
+
+static void errors_are_json_everywhere(void **state)
+{
+    (void)state;
+    fws_server s;
+    fws_start(&s, "--token " TOKEN);
+    fws_resp r;
+    fws_http(&r, &s, "GET", "/nope", NULL, NULL, NULL, 0);
+    fws_expect_error(&r, 404, "not_found");
+    fws_http(&r, &s, "GET", "/v1/jobs/999", TOKEN, NULL, NULL, 0);
+    fws_expect_error(&r, 404, "not_found");
+    fws_http(&r, &s, "PUT", "/v1/jobs", TOKEN, "application/json", "{}", 2);
+    fws_expect_error(&r, 405, "method_not_allowed");
+    fws_http(&r, &s, "POST", "/v1/jobs", TOKEN, "text/plain", "hello", 5);
+    fws_expect_error(&r, 415, "unsupported_media_type");
+    fws_http(&r, &s, "POST", "/v1/jobs", TOKEN, "application/json", "{\"path\":", 8);
+    fws_expect_error(&r, 400, "bad_json");
+    fws_http(&r, &s, "POST", "/v1/jobs", TOKEN, "application/json", "{}", 2);
+    fws_expect_error(&r, 400, "bad_request");
+    fws_http(&r, &s, "GET", "/v1/jobs/1/files/..%2fstore.db", TOKEN, NULL, NULL, 0);
+    fws_expect_error(&r, 404, "not_found");
+    fws_http(&r, &s, "GET", "/v1/jobs/1/events", TOKEN, NULL, NULL, 0);
+    fws_expect_error(&r, 400, "websocket_expected");
+    const char *bad_form = "--x\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc";
+    fws_http(&r, &s, "POST", "/v1/jobs", TOKEN, "multipart/form-data; boundary=x", bad_form,
+             strlen(bad_form));
+    fws_expect_error(&r, 400, "bad_request");
+    /* the page: a strict policy, no inline script */
+    fws_http(&r, &s, "GET", "/", NULL, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    char csp[512];
+    assert_true(fws_header(&r, "Content-Security-Policy", csp, sizeof csp));
+    assert_non_null(strstr(csp, "default-src 'none'"));
+    assert_non_null(strstr(csp, "script-src 'self'"));
+    assert_null(strstr(csp, "unsafe"));
+    assert_null(strstr(r.body, "<script>"));
+    assert_null(strstr(r.body, "onclick"));
+    fws_resp_free(&r);
+    fws_http(&r, &s, "GET", "/app.js", NULL, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_null(strstr(r.body, "innerHTML"));
+    fws_resp_free(&r);
+    fws_stop(&s);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(missing_or_wrong_token_is_401, fwt_teardown),
+        cmocka_unit_test_teardown(path_outside_the_roots_is_403, fwt_teardown),
+        cmocka_unit_test_teardown(urls_the_server_must_not_reach_are_403, fwt_teardown),
+        cmocka_unit_test_teardown(upload_over_the_limit_is_413_before_it_is_read, fwt_teardown),
+        cmocka_unit_test_teardown(full_queue_is_429_with_retry_after, fwt_teardown),
+        cmocka_unit_test_teardown(errors_are_json_everywhere, fwt_teardown),
+    };
+    fwt_select_test(argc, argv);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,307 @@
+/* The service's parts that need no server: the multipart reader, the guards, the names
+ * of a job's files, the signature, the metrics text. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fwtest.h"
+#include "serve/auth.h"
+#include "serve/guard.h"
+#include "serve/jobs.h"
+#include "serve/metrics.h"
+#include "serve/multipart.h"
+
+/* A body read a few bytes at a time, so every boundary case crosses reads. */
+typedef struct src {
+    const char *p;
+    size_t n, at, step;
+} src;
+
+static int read_src(void *ctx, char *buf, size_t n)
+{
+    src *s = ctx;
+    size_t k = s->n - s->at < s->step ? s->n - s->at : s->step;
+    k = k < n ? k : n;
+    memcpy(buf, s->p + s->at, k);
+    s->at += k;
+    return (int)k;
+}
+
+typedef struct got {
+    char names[8][32], files[8][32];
+    char data[8][256];
+    size_t len[8];
+    int n;
+    size_t stop_after; /* stop when a part has more bytes than this (0: never) */
+} got;
+
+static int g_begin(void *u, const char *name, const char *filename)
+{
+    got *g = u;
+    snprintf(g->names[g->n], 32, "%s", name);
+    snprintf(g->files[g->n], 32, "%s", filename);
+    return 0;
+}
+
+static int g_data(void *u, const char *b, size_t n)
+{
+    got *g = u;
+    memcpy(g->data[g->n] + g->len[g->n], b, n);
+    g->len[g->n] += n;
+    return g->stop_after && g->len[g->n] > g->stop_after ? 413 : 0;
+}
+
+static int g_end(void *u)
+{
+    ((got *)u)->n++;
+    return 0;
+}
+
+static int parse(const char *body, size_t step, got *g, char *why)
+{
+    src s = {body, strlen(body), 0, step};
+    fw_multipart_cb cb = {g_begin, g_data, g_end, g};
+    return fw_multipart_read("XyZ", read_src, &s, &cb, why, 256);
+}
+
+static void multipart_parts_come_whole_at_any_read_size(void **state)
+{
+    (void)state;
+    const char *body = "preamble\r\n--XyZ\r\n"
+                       "Content-Disposition: form-data; name=\"options\"\r\n\r\n"
+                       "{\"fps\": 2}\r\n--XyZ\r\n"
+                       "Content-Disposition: form-data; name=\"file\"; filename=\"a.mp4\"\r\n"
+                       "Content-Type: video/mp4\r\n\r\n"
+                       "\r\n--XyNOT a boundary\r\n\x01\x02\r\n--XyZ--\r\n";
+    for (size_t step = 1; step < 80; step += 7) {
+        got g = {0};
+        char why[256];
+        assert_int_equal(parse(body, step, &g, why), 0);
+        assert_int_equal(g.n, 2);
+        assert_string_equal(g.names[0], "options");
+        assert_string_equal(g.files[0], "");
+        assert_int_equal(g.len[0], 10);
+        assert_memory_equal(g.data[0], "{\"fps\": 2}", 10);
+        assert_string_equal(g.names[1], "file");
+        assert_string_equal(g.files[1], "a.mp4");
+        const char want[] = "\r\n--XyNOT a boundary\r\n\x01\x02";
+        assert_int_equal(g.len[1], sizeof want - 1);
+        assert_memory_equal(g.data[1], want, sizeof want - 1);
+    }
+    char b[80];
+    assert_int_equal(fw_multipart_boundary("multipart/form-data; boundary=\"ab c\"", b, sizeof b),
+                     0);
+    assert_string_equal(b, "ab c");
+    assert_int_equal(fw_multipart_boundary("multipart/form-data; boundary=q1; x=y", b, sizeof b),
+                     0);
+    assert_string_equal(b, "q1");
+    assert_int_equal(fw_multipart_boundary("text/plain; boundary=x", b, sizeof b), -1);
+    assert_int_equal(fw_multipart_boundary("multipart/form-data", b, sizeof b), -1);
+}
+
+static void multipart_stops_when_told_and_refuses_broken_bodies(void **state)
+{
+    (void)state;
+    got g = {.stop_after = 5};
+    char why[256];
+    const char *big = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\n"
+                      "0123456789abcdef\r\n--XyZ--\r\n";
+    assert_int_equal(parse(big, 4, &g, why), 413);
+    const char *broken[] = {
+        "no boundary at all",
+        "--XyZ\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc", /* no end */
+        "--XyZ\r\nContent-Disposition: form-data\r\n\r\nabc\r\n--XyZ--",     /* no name */
+        "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n",           /* cut header */
+        "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n--XyZjunk",
+    };
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++) {
+        got b = {0};
+        if (parse(broken[i], 3, &b, why) != -1)
+            fail_msg("case %zu was taken", i);
+        assert_true(strlen(why) > 0);
+    }
+}
+
+static int public4(const char *ip)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, ip, &a.sin_addr);
+    return fw_guard_public((struct sockaddr *)&a);
+}
+
+static int public6(const char *ip)
+{
+    struct sockaddr_in6 a = {.sin6_family = AF_INET6};
+    inet_pton(AF_INET6, ip, &a.sin6_addr);
+    return fw_guard_public((struct sockaddr *)&a);
+}
+
+static void addresses_that_are_not_public_are_known(void **state)
+{
+    (void)state;
+    const char *private4[] = {"127.0.0.1",      "127.255.0.9", "10.0.0.1",        "172.16.0.1",
+                              "172.31.255.255", "192.168.1.1", "169.254.169.254", "0.0.0.0",
+                              "100.64.0.1",     "224.0.0.1",   "255.255.255.255", "198.18.0.1"};
+    for (size_t i = 0; i < sizeof private4 / sizeof private4[0]; i++)
+        if (public4(private4[i]))
+            fail_msg("%s taken for public", private4[i]);
+    assert_true(public4("93.184.216.34"));
+    assert_true(public4("172.32.0.1"));
+    assert_true(public4("8.8.8.8"));
+    const char *private6[] = {"::1",        "::",      "fe80::1",          "fd00::1",
+                              "fc00::2",    "ff02::1", "::ffff:127.0.0.1", "::ffff:10.1.2.3",
+                              "2001:db8::1"};
+    for (size_t i = 0; i < sizeof private6 / sizeof private6[0]; i++)
+        if (public6(private6[i]))
+            fail_msg("%s taken for public", private6[i]);
+    assert_true(public6("2606:4700::1111"));
+    assert_true(public6("::ffff:8.8.8.8"));
+}
+
+static void urls_are_checked_before_any_request(void **state)
+{
+    (void)state;
+    fw_guard g;
+    const char *hosts[] = {"media.example.com", "*.cdn.example.net", "127.0.0.1"};
+    char why[512];
+    assert_int_equal(fw_guard_init(&g, NULL, 0, hosts, 3, 0, why, sizeof why), 0);
+    assert_int_equal(fw_guard_url(&g, "ftp://media.example.com/a.mp4", why, sizeof why),
+                     FW_GUARD_FORBIDDEN);
+    assert_non_null(strstr(why, "http"));
+    assert_int_equal(fw_guard_url(&g, "http://other.example.com/a.mp4", why, sizeof why),
+                     FW_GUARD_FORBIDDEN);
+    assert_non_null(strstr(why, "not allowed"));
+    assert_int_equal(fw_guard_url(&g, "http://cdn.example.net.evil/a", why, sizeof why),
+                     FW_GUARD_FORBIDDEN);
+    assert_int_equal(fw_guard_url(&g, "http://127.0.0.1:8080/a.mp4", why, sizeof why),
+                     FW_GUARD_FORBIDDEN);
+    assert_non_null(strstr(why, "127.0.0.1"));
+    assert_int_equal(fw_guard_url(&g, "not a url", why, sizeof why), FW_GUARD_FORBIDDEN);
+    fw_guard open;
+    assert_int_equal(fw_guard_init(&open, NULL, 0, hosts, 3, 1, why, sizeof why), 0);
+    assert_int_equal(fw_guard_url(&open, "http://127.0.0.1:8080/a.mp4", why, sizeof why),
+                     FW_GUARD_OK);
+}
+
+static void paths_are_resolved_before_the_roots_are_checked(void **state)
+{
+    (void)state;
+    const char *dir = fwt_tmpdir();
+    fwt_run r;
+    fwt_sh(&r, "mkdir -p '%s/in' && touch '%s/in/a.mp4' '%s/secret' && ln -s ../secret '%s/in/l'",
+           dir, dir, dir, dir);
+    fwt_free(&r);
+    char root[600], path[700], resolved[4096], why[512];
+    snprintf(root, sizeof root, "%s/in", dir);
+    const char *roots[] = {root};
+    fw_guard g;
+    assert_int_equal(fw_guard_init(&g, roots, 1, NULL, 0, 0, why, sizeof why), 0);
+    snprintf(path, sizeof path, "%s/in/./a.mp4", dir);
+    assert_int_equal(fw_guard_path(&g, path, resolved, sizeof resolved, why, sizeof why),
+                     FW_GUARD_OK);
+    assert_non_null(strstr(resolved, "/in/a.mp4"));
+    snprintf(path, sizeof path, "%s/in/l", dir);
+    assert_int_equal(fw_guard_path(&g, path, resolved, sizeof resolved, why, sizeof why),
+                     FW_GUARD_FORBIDDEN);
+    snprintf(path, sizeof path, "%s/in/../secret", dir);
+    assert_int_equal(fw_guard_path(&g, path, resolved, sizeof resolved, why, sizeof why),
+                     FW_GUARD_FORBIDDEN);
+    snprintf(path, sizeof path, "%s/inside-not", dir); /* a prefix is not a folder */
+    assert_int_equal(fw_guard_path(&g, path, resolved, sizeof resolved, why, sizeof why),
+                     FW_GUARD_FORBIDDEN);
+    snprintf(path, sizeof path, "%s/in/gone.mp4", dir);
+    assert_int_equal(fw_guard_path(&g, path, resolved, sizeof resolved, why, sizeof why),
+                     FW_GUARD_MISSING);
+    const char *bad[] = {"/nonexistent-root-folder"};
+    assert_int_equal(fw_guard_init(&g, bad, 1, NULL, 0, 0, why, sizeof why), -1);
+    assert_non_null(strstr(why, "nonexistent-root-folder"));
+}
+
+static void only_a_jobs_own_files_are_served(void **state)
+{
+    (void)state;
+    const char *ok[] = {"report.json", "report.html", "captions.vtt", "kf_000001.jpg", "kf_12.jpg"};
+    const char *no[] = {"../store.db",  "kf_1.jpg/../x",  "kf_.jpg", "kf_00a1.jpg", "report.JSON",
+                        ".report.json", "kf_000001.jpeg", "",        "/etc/passwd"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        assert_true(fw_job_file_ok(ok[i]));
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (fw_job_file_ok(no[i]))
+            fail_msg("'%s' would be served", no[i]);
+}
+
+static void signature_and_token_compare_are_hmac_sha256(void **state)
+{
+    (void)state;
+    char mac[65];
+    fw_hmac_hex("Jefe", "what do ya want for nothing?", 28, mac); /* RFC 4231, case 2 */
+    assert_string_equal(mac, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    fw_auth a;
+    fw_auth_init(&a, "tok");
+    assert_true(fw_auth_token_ok(&a, "tok", 3));
+    assert_false(fw_auth_token_ok(&a, "to", 2));
+    assert_false(fw_auth_token_ok(&a, "tok2", 4));
+    assert_false(fw_auth_token_ok(&a, "", 0));
+    char cookie[256];
+    fw_auth_session(&a, 60, cookie, sizeof cookie);
+    assert_true(strncmp(cookie, FW_SESSION_COOKIE "=", strlen(FW_SESSION_COOKIE) + 1) == 0);
+    assert_non_null(strstr(cookie, "HttpOnly"));
+}
+
+static void metrics_are_prometheus_text(void **state)
+{
+    (void)state;
+    fw_metrics *m = fw_metrics_new();
+    fw_metrics_request(m, FW_ROUTE_SUBMIT, 202, 0.003);
+    fw_metrics_request(m, FW_ROUTE_SUBMIT, 413, 20);
+    fw_metrics_keyframe(m);
+    json_t *stats = json_pack("{s:i, s:i, s:i}", "requests", 9, "retries", 2, "image_tokens", 800);
+    fw_metrics_job_end(m, "done", stats);
+    json_decref(stats);
+    int64_t counts[FW_QUEUE_N_STATES] = {3, 1, 5, 0, 2};
+    char *text = fw_metrics_text(m, counts, 2, 1);
+    const char *want[] = {
+        "# TYPE framewise_jobs gauge\n",
+        "framewise_jobs{state=\"queued\"} 3\n",
+        "framewise_queue_depth 3\n",
+        "framewise_workers_busy 1\n",
+        "framewise_jobs_ended_total{state=\"done\"} 1\n",
+        "framewise_keyframes_total 1\n",
+        "framewise_model_requests_total 9\n",
+        "framewise_model_retries_total 2\n",
+        "framewise_image_tokens_total 800\n",
+        "framewise_http_request_duration_seconds_bucket{route=\"submit\",le=\"0.005\"} 1\n",
+        "framewise_http_request_duration_seconds_bucket{route=\"submit\",le=\"10\"} 1\n",
+        "framewise_http_request_duration_seconds_bucket{route=\"submit\",le=\"+Inf\"} 2\n",
+        "framewise_http_request_duration_seconds_count{route=\"submit\"} 2\n",
+        "framewise_http_requests_total{route=\"submit\",code=\"4xx\"} 1\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(text, want[i]))
+            fail_msg("missing '%s' in:\n%s", want[i], text);
+    free(text);
+    fw_metrics_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(multipart_parts_come_whole_at_any_read_size),
+        cmocka_unit_test(multipart_stops_when_told_and_refuses_broken_bodies),
+        cmocka_unit_test(addresses_that_are_not_public_are_known),
+        cmocka_unit_test(urls_are_checked_before_any_request),
+        cmocka_unit_test_teardown(paths_are_resolved_before_the_roots_are_checked, fwt_teardown),
+        cmocka_unit_test(only_a_jobs_own_files_are_served),
+        cmocka_unit_test(signature_and_token_compare_are_hmac_sha256),
+        cmocka_unit_test(metrics_are_prometheus_text),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
