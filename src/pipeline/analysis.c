@@ -124,8 +124,10 @@ int fw_analysis_open(fw_analysis **out, const char *input, const fw_params *para
 static void dispatch(void *user, const fw_event *ev)
 {
     fw_analysis *a = user;
-    if (ev->type == FW_EVENT_STAGE && ev->stage && strcmp(ev->stage, "analyze") == 0)
-        a->in_analyze = 1; /* progress speaks of observations from now on */
+    if (ev->type == FW_EVENT_STAGE && ev->stage && strcmp(ev->stage, "analyze") == 0) {
+        fw_analysis_progress(a, 1); /* decoding's last word */
+        a->in_analyze = 1;          /* progress speaks of observations from now on */
+    }
     if (a->fn)
         a->fn(a->user, ev);
 }

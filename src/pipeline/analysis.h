@@ -68,6 +68,8 @@ int fw_analysis_tell(fw_analysis *a, const fw_observation *ob, json_t *o, int pu
 /* analysis_run.c: the files, once a->report_json is made: report.jsonl closed, then the
  * chosen formats (the "write" stage). 0 or FW_EIO. */
 int fw_analysis_write(fw_analysis *a, fw_error *err);
+/* analysis_run.c: a progress event (the pumping thread) when something moved, or force. */
+void fw_analysis_progress(fw_analysis *a, int force);
 /* analysis_run.c: fw_job_hooks.decoded (the job's thread): the "analyze" stage begins. */
 void fw_analysis_decoded(void *user);
 /* analysis.c: the report's text kept, the final progress, and the last event: done

@@ -104,7 +104,7 @@ void fw_analysis_decoded(void *user)
 
 /* The part of the whole done: decoding and the observations share 90 %, the story and the
  * outputs make the rest; never going back. */
-static void progress(fw_analysis *a, int force)
+void fw_analysis_progress(fw_analysis *a, int force)
 {
     pthread_mutex_lock(&a->mu);
     double done_s = a->done_s, total_s = a->total_s;
@@ -131,7 +131,7 @@ static void tick(void *user)
         a->cancel_sent = 1; /* the decoder saw the flag; the analyzer needs telling */
         fw_job_cancel(a->job);
     }
-    progress(a, 0);
+    fw_analysis_progress(a, 0);
 }
 
 /* ---- the job's thread ---- */
@@ -169,7 +169,7 @@ static void run_job(fw_analysis *a, runner *r)
     }
     fw_evq_pump(a->q, tick, a);
     pthread_join(thread, NULL);
-    progress(a, 1); /* the last word on the observations */
+    fw_analysis_progress(a, 1); /* the last word on the observations */
 }
 
 /* ---- after the job ---- */
@@ -294,11 +294,12 @@ int fw_analysis_fresh(fw_analysis *a, fw_error *err)
                   "resumed", a->cache.resumed);
     fw_evq_emit_stage(a->q, "decode", st);
     json_decref(st);
-    if (a->base && fw_analysis_feed_base(a, err))
-        return err->code;
     runner r = {0};
-    run_job(a, &r);
-    int rc = outcome(a, &r, err);
+    int rc = a->base ? fw_analysis_feed_base(a, err) : 0;
+    if (!rc) {
+        run_job(a, &r);
+        rc = outcome(a, &r, err);
+    }
     if (rc && a->kfs.n == 0 && rc != FW_ECANCELED) { /* nothing decoded: the error says all */
         fw_cache_end(&a->cache, NULL, err->message);
         return rc;

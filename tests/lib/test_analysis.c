@@ -264,6 +264,21 @@ static void *canceller(void *arg)
     return NULL;
 }
 
+/* Runs a with a canceller thread that cancels it on the first keyframe event. */
+static int run_cancelled(fw_analysis *a, seen *s, fw_error *err)
+{
+    *s = (seen){.a = a, .cancel_on_keyframe = 1};
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, canceller, s), 0);
+    int rc = fw_analysis_run(a, on_event, s, err);
+    pthread_join(t, NULL);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    return rc;
+}
+
 static void cancel_from_another_thread_keeps_what_was_done(void **state)
 {
     (void)state;
@@ -283,13 +298,8 @@ static void cancel_from_another_thread_keeps_what_was_done(void **state)
     fw_analysis *a;
     fw_error err = {0};
     assert_int_equal(fw_analysis_open(&a, clip, &p, &o, &err), 0);
-    seen s = {.a = a, .cancel_on_keyframe = 1};
-    pthread_mutex_init(&s.mu, NULL);
-    pthread_cond_init(&s.cv, NULL);
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, canceller, &s), 0);
-    assert_int_equal(fw_analysis_run(a, on_event, &s, &err), FW_ECANCELED);
-    pthread_join(t, NULL);
+    seen s;
+    assert_int_equal(run_cancelled(a, &s, &err), FW_ECANCELED);
     assert_non_null(strstr(err.message, "cancelled"));
     assert_int_equal(fw_analysis_get_state(a), FW_ANALYSIS_CANCELLED);
     assert_int_equal(s.type[s.n - 1], FW_EVENT_DONE);
@@ -313,8 +323,6 @@ static void cancel_from_another_thread_keeps_what_was_done(void **state)
     json_decref(file);
     json_decref(rep);
     fw_analysis_close(a);
-    pthread_cond_destroy(&s.cv);
-    pthread_mutex_destroy(&s.mu);
     seen_free(&s);
 }
 
@@ -350,15 +358,10 @@ static void cancel_abandons_the_model_requests_in_flight(void **state)
     fw_analysis *a;
     fw_error err = {0};
     assert_int_equal(fw_analysis_open(&a, colour_clip(), &p, &o, &err), 0);
-    seen s = {.a = a, .cancel_on_keyframe = 1};
-    pthread_mutex_init(&s.mu, NULL);
-    pthread_cond_init(&s.cv, NULL);
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, canceller, &s), 0);
+    seen s;
     double t0 = now_s();
-    assert_int_equal(fw_analysis_run(a, on_event, &s, &err), FW_ECANCELED);
+    assert_int_equal(run_cancelled(a, &s, &err), FW_ECANCELED);
     double took = now_s() - t0;
-    pthread_join(t, NULL);
     json_t *st = fwt_vlm_stats(&vlm);
     fwt_vlm_stop(&vlm);
     /* the request in flight was left, no other was sent (no summary either), and the run
@@ -377,8 +380,6 @@ static void cancel_abandons_the_model_requests_in_flight(void **state)
     json_decref(rep);
     json_decref(st);
     fw_analysis_close(a);
-    pthread_cond_destroy(&s.cv);
-    pthread_mutex_destroy(&s.mu);
     seen_free(&s);
 }
 
