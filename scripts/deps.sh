@@ -10,9 +10,10 @@ build_pkgs=(build-essential cmake pkg-config
   libjansson-dev libcurl4-openssl-dev
   libtesseract-dev tesseract-ocr-eng tesseract-ocr-chi-sim
   libsqlite3-dev libxxhash-dev libcivetweb-dev libssl-dev)
-# nodejs/npm: the browser test (playwright-core) and the OpenAPI linter come from npm
+# nodejs/npm: the browser test's playwright-core comes from npm (browser tooling only);
+# libjson-validator-perl validates docs/openapi.yaml and the service's answers
 test_pkgs=(ffmpeg libcmocka-dev fonts-dejavu-core fonts-noto-cjk chromium nodejs python3-yaml
-  groff-base man-db)
+  groff-base man-db libjson-validator-perl)
 bench_pkgs=(time curl python3-opencv python3-pil python3-numpy tesseract-ocr)
 
 pkgs=("${build_pkgs[@]}")
