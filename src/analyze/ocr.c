@@ -88,12 +88,12 @@ int fw_ocr_open(fw_ocr **out, const char *lang, fw_error *err)
         if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || *c == '_' || *c == '+' ||
               (*c >= '0' && *c <= '9')))
             return fw_error_set(err, FW_EINVAL,
-                                "--ocr-lang: '%s' is not a list of Tesseract "
+                                "ocr-lang: '%s' is not a list of Tesseract "
                                 "languages such as eng+chi_sim",
                                 lang);
     if (!have_data(lang))
         return fw_error_set(err, FW_EINVAL,
-                            "--ocr-lang: no Tesseract data for '%s' (Debian packages "
+                            "ocr-lang: no Tesseract data for '%s' (Debian packages "
                             "tesseract-ocr-LANG, e.g. tesseract-ocr-eng tesseract-ocr-chi-sim)",
                             lang);
     fw_ocr *o = calloc(1, sizeof *o);
@@ -106,7 +106,7 @@ int fw_ocr_open(fw_ocr **out, const char *lang, fw_error *err)
     if (TessBaseAPIInit4(o->api, NULL, lang, OEM_LSTM_ONLY, NULL, 0, vars, vals, 1, 0) != 0) {
         fw_ocr_close(o);
         return fw_error_set(err, FW_EINVAL,
-                            "--ocr-lang: no Tesseract data for '%s' (Debian packages "
+                            "ocr-lang: no Tesseract data for '%s' (Debian packages "
                             "tesseract-ocr-LANG, e.g. tesseract-ocr-eng tesseract-ocr-chi-sim)",
                             lang);
     }

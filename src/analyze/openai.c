@@ -113,8 +113,8 @@ static int probe(oa *s, fw_error *err)
         fw_http_error_text(buf.resp ? buf.resp : "", buf.resp_len, msg, sizeof msg, type,
                            sizeof type);
         rc = fw_error_set(err, FW_ENET,
-                          "%s: the server refused the API key: %ld %s (set --api-key or "
-                          "FRAMEWISE_API_KEY)",
+                          "%s: the server refused the API key: %ld %s (check the api-key "
+                          "setting or FRAMEWISE_API_KEY)",
                           s->p.url, status, msg);
     } else if (status == 200 && !s->p.model) {
         json_t *root = json_loadb(buf.resp ? buf.resp : "", buf.resp_len, 0, NULL);
@@ -156,8 +156,8 @@ static int oa_open(void **state, const fw_params *p, fw_lane *a, fw_error *err)
     *state = NULL;
     if (!p->url)
         return fw_error_set(err, FW_EINVAL,
-                            "no model server given: use --url URL (an OpenAI-compatible server "
-                            "such as llama-server or vLLM) or set FRAMEWISE_VLM_URL");
+                            "url: no model server given (the API base of an OpenAI-compatible "
+                            "server such as llama-server or vLLM, or FRAMEWISE_VLM_URL)");
     fw_http_init();
     oa *s = calloc(1, sizeof *s);
     if (!s)
@@ -364,8 +364,9 @@ static void http_error(oa *s, request *r, long status, double latency_ms)
     snprintf(why, sizeof why, "HTTP %ld%s%s", status, msg[0] ? ": " : "", msg);
     if (status == 401 || status == 403) {
         fw_error e;
-        fw_error_set(&e, FW_ENET, "%s: the server refused the request: %s (check --api-key)",
-                     s->p.url, why);
+        fw_error_set(&e, FW_ENET,
+                     "%s: the server refused the request: %s (check the api-key setting)", s->p.url,
+                     why);
         fw_analyzer_fail(s->a, &e);
         request_free(r, 1);
         return;
@@ -373,7 +374,7 @@ static void http_error(oa *s, request *r, long status, double latency_ms)
     if (status == 404) {
         fw_error e;
         fw_error_set(&e, FW_ENET,
-                     "%s: %s (is --model right, and is the URL the API base, "
+                     "%s: %s (is the model setting right, and is the URL the API base, "
                      "e.g. http://host:8080/v1?)",
                      s->chat, why);
         fw_analyzer_fail(s->a, &e);
@@ -403,7 +404,7 @@ static void http_error(oa *s, request *r, long status, double latency_ms)
     }
     if (status == 400 && too_big) {
         fail_frames(s, r, latency_ms,
-                    "%s (the image does not fit the server's context: lower --max-pixels or "
+                    "%s (the image does not fit the server's context: lower max-pixels or "
                     "give the server more context per slot)",
                     why);
         return;
@@ -437,7 +438,7 @@ static void done(oa *s, request *r, CURLcode cc)
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
     if (cc == CURLE_OPERATION_TIMEDOUT) {
         char why[128];
-        snprintf(why, sizeof why, "no answer within %g s (--timeout)", s->p.timeout_s);
+        snprintf(why, sizeof why, "no answer within %g s (the timeout setting)", s->p.timeout_s);
         retry_or_fail(s, r, latency_ms, why);
     } else if (cc != CURLE_OK) {
         char why[CURL_ERROR_SIZE + 64];

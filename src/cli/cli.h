@@ -92,6 +92,11 @@ double cli_now(void);
  * cmd's settings or options (then ':' or ' ') is said as cli_parse says it: "framewise:
  * analyze: --preset: ...". */
 void cli_fail(const cli_command *cmd, const char *message);
+/* 1 when message begins with the name of one of cmd's settings or options. */
+int cli_names_option(const cli_command *cmd, const char *message);
+/* An engine's warning, as cli_progress_warning says it, with "--" before a leading name
+ * of one of cmd's settings or options. */
+void cli_warn(const cli_command *cmd, void *progress, const char *message);
 
 /* Dumps to stdout with a newline, as report.json is written; 0 or -1. */
 int cli_print_json(json_t *root);

@@ -85,7 +85,7 @@ static void on_event(void *user, const fw_event *ev)
     json_t *root = json_loads(ev->json, 0, NULL);
     json_int_t resumed = json_integer_value(json_object_get(root, "resumed"));
     if (ev->type == FW_EVENT_WARNING)
-        cli_progress_warning(st, json_string_value(json_object_get(root, "message")));
+        cli_warn(&command, st, json_string_value(json_object_get(root, "message")));
     else if (ev->type == FW_EVENT_STAGE && strcmp(ev->stage, "story") == 0)
         cli_progress_done(&st->progress); /* decoding and observations are over */
     else if (ev->type == FW_EVENT_STAGE && resumed && !st->o->quiet)

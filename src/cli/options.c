@@ -47,14 +47,27 @@ static int about(const char *message, const char *name)
     return strncmp(message, name, n) == 0 && (message[n] == ':' || message[n] == ' ');
 }
 
-void cli_fail(const cli_command *cmd, const char *message)
+int cli_names_option(const cli_command *cmd, const char *message)
 {
     int option = 0;
-    for (int i = 0; cmd->settings[i] && !option; i++)
+    for (int i = 0; message && cmd->settings[i] && !option; i++)
         option = about(message, cmd->settings[i]);
-    for (const cli_extra *x = cmd->extras; x && x->name && !option; x++)
+    for (const cli_extra *x = cmd->extras; message && x && x->name && !option; x++)
         option = about(message, x->name);
-    if (option)
+    return option;
+}
+
+void cli_warn(const cli_command *cmd, void *progress, const char *message)
+{
+    char line[1100];
+    snprintf(line, sizeof line, "%s%s", cli_names_option(cmd, message) ? "--" : "",
+             message ? message : "");
+    cli_progress_warning(progress, line);
+}
+
+void cli_fail(const cli_command *cmd, const char *message)
+{
+    if (cli_names_option(cmd, message))
         cli_error("%s: --%s", cmd->name, message); /* as cli_parse says it */
     else
         cli_error("%s", message);

@@ -129,7 +129,7 @@ int fw_embedder_open(fw_embedder **out, const fw_embed_params *p, fw_error *err)
                 free(e);
                 char why[sizeof err->message];
                 snprintf(why, sizeof why, "%s", err->message);
-                return fw_error_set(err, FW_ENET, "--embed-url: %s", why);
+                return fw_error_set(err, FW_ENET, "embed-url: %s", why);
             }
             const char *id = json_string_value(
                 json_object_get(json_array_get(json_object_get(root, "data"), 0), "id"));

@@ -207,7 +207,7 @@ static int summarise(run *r, const item *it, int n, int part, int depth, json_t 
     if (depth > MAX_DEPTH)
         return fw_error_set(err, FW_ENET,
                             "%s: the summaries of the parts do not fit the model's context "
-                            "(raise --summary-window or the server's context)",
+                            "(raise the summary-window setting or the server's context)",
                             r->chat);
     int total = 0, halves = 0;
     for (int i = 0; i < n; i++)

@@ -190,7 +190,7 @@ static json_t *finish_story(fw_analysis *a, double duration_s, fw_error *err)
         json_string_value(json_object_get(json_object_get(story, "summary"), "error"));
     if (why) {
         char msg[600];
-        snprintf(msg, sizeof msg, "the summary is extractive: %s", why);
+        snprintf(msg, sizeof msg, "%s (the summary is extractive)", why);
         json_t *w = json_pack("{s:s}", "message", msg);
         fw_evq_emit(a->q, FW_EVENT_WARNING, w);
         json_decref(w);

@@ -250,8 +250,8 @@ static int story_add(fw_story *s, const fw_observation *ob, const char **gate, c
     for (int i = 0; i < n_units; i++)
         free(units[i]);
     if (!rc && dim != s->dim)
-        rc = fw_error_set(err, FW_ENET, "--embed-url: vectors of %d, then %d dimensions", s->dim,
-                          dim);
+        rc =
+            fw_error_set(err, FW_ENET, "embed-url: vectors of %d, then %d dimensions", s->dim, dim);
     if (rc) {
         free(vec);
         return rc;
@@ -372,7 +372,7 @@ static json_t *summary_json(fw_story *s, const fw_moment *m, const fw_segment *g
             return out;
         *err = e; /* reported as a warning; the extractive summary stands in */
     } else if (strcmp(mode, "llm") == 0)
-        fw_error_set(err, FW_EINVAL, "--summary llm needs --llm-url or --url");
+        fw_error_set(err, FW_EINVAL, "summary: 'llm' needs the llm-url or the url setting");
     out = fw_summary_extractive(m, g, n_seg, emb, dim);
     if (err->code)
         json_object_set_new(out, "error", json_string(err->message));
@@ -406,7 +406,7 @@ int fw_story_finish(fw_story *s, double duration_s, char **json, fw_error *err)
     int n_seg = 0;
     int rc = need ? fw_embed(s->emb, texts, need, &fresh, &got, err) : 0;
     if (!rc && got && dim && got != dim)
-        rc = fw_error_set(err, FW_ENET, "--embed-url: vectors of %d, then %d dimensions", dim, got);
+        rc = fw_error_set(err, FW_ENET, "embed-url: vectors of %d, then %d dimensions", dim, got);
     dim = dim ? dim : got ? got : 1;
     if (!rc && !(emb = calloc((size_t)(n ? n : 1) * dim, sizeof *emb)))
         rc = fw_error_set(err, FW_ENOMEM, "out of memory");

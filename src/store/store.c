@@ -60,13 +60,13 @@ static int db_error(fw_store *s, int rc, fw_error *err)
 {
     if (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT)
         return fw_error_set(err, FW_EOPEN,
-                            "%s: not a framewise store (%s); move it away or use "
-                            "--store PATH",
+                            "%s: not a framewise store (%s); move it away or choose "
+                            "another store",
                             s->path, sqlite3_errstr(rc));
     if (rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN || rc == SQLITE_PERM)
         return fw_error_set(err, FW_EOPEN,
-                            "%s: cannot write the store (%s); use --store PATH "
-                            "or --no-cache",
+                            "%s: cannot write the store (%s); choose another store "
+                            "or run without one",
                             s->path, sqlite3_errstr(rc));
     return fw_error_set(err, FW_EIO, "%s: %s", s->path, sqlite3_errmsg(s->db));
 }

@@ -473,7 +473,43 @@ static void bad_options_are_einval_naming_them(void **state)
     o.formats = NULL;
     p.max_gap_s = -1;
     assert_int_equal(open_error(clip, &p, &o, &err), FW_EINVAL);
-    assert_non_null(strstr(err.message, "max-gap"));
+    assert_string_equal(err.message, "max-gap: must be >= 0, not -1");
+}
+
+/* open, then run: the error a whole analysis ends with */
+static int run_error(const char *clip, fw_params *p, fw_error *err)
+{
+    fw_analysis_opts o = fw_analysis_opts_default();
+    o.preset = "none";
+    fw_analysis *a = NULL;
+    memset(err, 0, sizeof *err);
+    int rc = fw_analysis_open(&a, clip, p, &o, err);
+    if (!rc) {
+        seen s = {0};
+        rc = fw_analysis_run(a, on_event, &s, err);
+        seen_free(&s);
+        fw_analysis_close(a);
+    }
+    return rc;
+}
+
+/* The engine names the setting, never a command-line flag: the CLI adds its "--". */
+static void engine_errors_name_the_setting_not_a_flag(void **state)
+{
+    (void)state;
+    const char *clip = tiny_clip();
+    fw_error err;
+    fw_params p = fw_params_default();
+    assert_int_equal(fw_params_set(&p, "ocr-lang", "xyz_nope", &err), 0);
+    assert_int_equal(run_error(clip, &p, &err), FW_EINVAL);
+    assert_non_null(strstr(err.message, "ocr-lang: no Tesseract data for 'xyz_nope'"));
+    assert_null(strstr(err.message, "--"));
+    unsetenv("FRAMEWISE_VLM_URL");
+    p = fw_params_default();
+    assert_int_equal(fw_params_set(&p, "backend", "openai", &err), 0);
+    assert_int_equal(run_error(clip, &p, &err), FW_EINVAL);
+    assert_non_null(strstr(err.message, "url: no model server given"));
+    assert_null(strstr(err.message, "--"));
 }
 
 static void chosen_settings_keep_their_values(void **state)
@@ -526,6 +562,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(cached_second_run_gives_the_result_back_without_decoding,
                                   fwt_teardown),
         cmocka_unit_test_teardown(bad_options_are_einval_naming_them, fwt_teardown),
+        cmocka_unit_test_teardown(engine_errors_name_the_setting_not_a_flag, fwt_teardown),
         cmocka_unit_test_teardown(chosen_settings_keep_their_values, fwt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
