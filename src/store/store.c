@@ -237,26 +237,58 @@ static int done(fw_store *s, sqlite3_stmt *st, fw_error *err)
 }
 
 /* The jobs this process runs now: another analysis of the same process (a service's
- * workers) must not resume one of them. */
-#define MAX_LIVE 256
+ * workers) must not resume one of them. Under live_mu; 0 marks a free place. */
 static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
-static int64_t live_jobs[MAX_LIVE];
+static int64_t *live_jobs;
+static int n_live;
 
 static int live_here(int64_t job)
 {
-    for (int i = 0; i < MAX_LIVE; i++)
+    for (int i = 0; i < n_live; i++)
         if (live_jobs[i] == job)
             return 1;
     return 0;
 }
 
-static void live_set(int64_t job, int64_t to)
+/* Replaces job with to; 0, or -1 when there is no place for a new one. */
+static int live_set(int64_t job, int64_t to)
 {
-    for (int i = 0; i < MAX_LIVE; i++)
+    for (int i = 0; i < n_live; i++)
         if (live_jobs[i] == job) {
             live_jobs[i] = to;
-            return;
+            return 0;
         }
+    if (job != 0)
+        return 0;
+    int64_t *more = realloc(live_jobs, (size_t)(n_live + 16) * sizeof *more);
+    if (!more)
+        return -1;
+    memset(more + n_live, 0, 16 * sizeof *more);
+    live_jobs = more;
+    live_jobs[n_live] = to;
+    n_live += 16;
+    return 0;
+}
+
+static int job_insert(fw_store *s, const char *video, const char *input, const char *settings,
+                      int64_t *job, fw_error *err)
+{
+    sqlite3_stmt *st = prepare(s,
+                               "INSERT INTO jobs(video, input, settings, state, started, "
+                               "updated, pid) VALUES(?, ?, ?, 'running', ?, ?, ?)",
+                               err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_text(st, 1, video, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, input, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, settings, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 4, now());
+    sqlite3_bind_double(st, 5, now());
+    sqlite3_bind_int64(st, 6, getpid());
+    if (done(s, st, err))
+        return err->code;
+    *job = sqlite3_last_insert_rowid(s->db);
+    return 0;
 }
 
 int fw_store_job_begin(fw_store *s, const char *video, int64_t size, const char *input,
@@ -276,24 +308,13 @@ int fw_store_job_begin(fw_store *s, const char *video, int64_t size, const char 
     sqlite3_bind_double(st, 3, now());
     if (done(s, st, err))
         return err->code;
-    if (!(st = prepare(s,
-                       "INSERT INTO jobs(video, input, settings, state, started, updated, pid) "
-                       "VALUES(?, ?, ?, 'running', ?, ?, ?)",
-                       err)))
-        return err->code;
-    sqlite3_bind_text(st, 1, video, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, input, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, settings, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(st, 4, now());
-    sqlite3_bind_double(st, 5, now());
-    sqlite3_bind_int64(st, 6, getpid());
-    if (done(s, st, err))
-        return err->code;
-    *job = sqlite3_last_insert_rowid(s->db);
+    /* inserted and marked live at once: another thread's resume must not see it between */
     pthread_mutex_lock(&live_mu);
-    live_set(0, *job);
+    int rc = job_insert(s, video, input, settings, job, err);
+    if (!rc && live_set(0, *job))
+        rc = fw_error_set(err, FW_ENOMEM, "%s: out of memory", s->path);
     pthread_mutex_unlock(&live_mu);
-    return 0;
+    return rc;
 }
 
 int fw_store_job_end(fw_store *s, int64_t job, const char *state, const char *error, fw_error *err)
@@ -470,8 +491,8 @@ int fw_store_job_resume(fw_store *s, const char *video, const char *settings, in
         err = &local;
     pthread_mutex_lock(&live_mu); /* decided and taken at once by this process' threads */
     int rc = job_resume(s, video, settings, job, err);
-    if (rc == 1)
-        live_set(0, *job);
+    if (rc == 1 && live_set(0, *job))
+        rc = fw_error_set(err, FW_ENOMEM, "%s: out of memory", s->path);
     pthread_mutex_unlock(&live_mu);
     return rc;
 }

@@ -54,8 +54,9 @@ int fw_store_keyframes_each(fw_store *s, int64_t job,
                                       size_t n),
                             void *user, fw_error *err);
 
-/* The newest job of (video, settings) that did not finish (killed, failed): 1 with *job,
- * or 0. It is marked running again. */
+/* The newest job of (video, settings) that did not finish (killed, failed), and that no
+ * live process runs (nor another thread of this one): 1 with *job, or 0. It is marked
+ * running again; the decision and the taking are one step for this process' threads. */
 int fw_store_job_resume(fw_store *s, const char *video, const char *settings, int64_t *job,
                         fw_error *err);
 /* A job's observations: {"<keyframe>": observation JSON}. */
