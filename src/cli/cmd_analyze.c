@@ -148,6 +148,8 @@ static int analysis_opts(cli_opts *o, fw_analysis_opts *ao, const char **chosen)
     for (int i = 0; settings[i]; i++)
         if ((size_t)i < sizeof o->given && o->given[i])
             chosen[n++] = settings[i];
+    if (o->prompt_file)
+        chosen[n++] = "prompt"; /* as --prompt: a preset's prompt does not replace it */
     chosen[n] = NULL;
     *ao = (fw_analysis_opts){.preset = o->extra[X_PRESET],
                              .chosen = chosen,

@@ -36,7 +36,12 @@ static int keep_strings(json_t *root, fw_params *q, char **block, fw_error *err)
     size_t total = 0, used = 0;
     const char *key;
     json_t *v;
-    json_object_foreach(root, key, v) if (json_is_string(v)) total += json_string_length(v) + 1;
+    json_object_foreach(root, key, v)
+    {
+        const fw_setting *s = fw_setting_find(key);
+        if (json_is_string(v) && s->type == FW_SET_STRING) /* not a policy's name */
+            total += json_string_length(v) + 1;
+    }
     *block = NULL;
     if (total == 0)
         return 0;

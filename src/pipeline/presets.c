@@ -215,6 +215,9 @@ static int settings(fw_preset *pr, const char *path, fw_params *p, const char *c
             return fw_error_set(err, FW_EINVAL, "%s: unknown setting '%s'", path, key);
         if (chosen_field(chosen, s))
             continue;
+        /* a string setting keeps the pointer: only the preset's own text outlives this */
+        if (s->type == FW_SET_STRING && !json_is_string(v))
+            return fw_error_set(err, FW_EINVAL, "%s: setting '%s' must be a string", path, key);
         char num[64];
         const char *text = json_string_value(v);
         if (json_is_number(v))

@@ -445,6 +445,18 @@ static void usage_and_server_errors_are_one_line(void **state)
     json_decref(st);
     json_decref(rep);
     fwt_free(&r);
+    /* a preset's prompt does not replace the file's */
+    fwt_sh(&r,
+           "FRAMEWISE_VLM_URL=%s '%s' analyze '%s' --preset support --prompt-file '%s' "
+           "-o '%s/out2' --json --no-cache",
+           s.url, getenv("FRAMEWISE_BIN"), clip, pf, fwt_tmpdir());
+    assert_int_equal(r.status, 0);
+    st = fwt_vlm_stats(&s);
+    last = json_dumps(json_object_get(st, "last_request"), 0);
+    assert_non_null(strstr(last, "Which colour fills this frame?"));
+    free(last);
+    json_decref(st);
+    fwt_free(&r);
     fwt_vlm_stop(&s);
 }
 

@@ -466,6 +466,7 @@ static void story_usage_errors_are_one_line(void **state)
     assert_int_equal(r.status, 1);
     assert_int_equal(fwt_lines(r.err), 1);
     assert_non_null(strstr(r.err, "--embeddings"));
+    fwt_free(&r);
     /* a warning from the engine names the setting too, and the CLI says it as its flag */
     fwt_fw(&r, "analyze '%s' -o '%s/o' --summary llm --no-cache", clip, fwt_tmpdir());
     assert_int_equal(r.status, 0);

@@ -462,6 +462,11 @@ static void bad_options_are_einval_naming_them(void **state)
     o.preset = preset;
     assert_int_equal(open_error(clip, &p, &o, &err), FW_EINVAL);
     assert_non_null(strstr(err.message, "'bogus-setting'"));
+    f = fopen(preset, "w"); /* a number where a string setting is kept by pointer */
+    fputs("{\"settings\": {\"model\": 7}}", f);
+    fclose(f);
+    assert_int_equal(open_error(clip, &p, &o, &err), FW_EINVAL);
+    assert_non_null(strstr(err.message, "setting 'model' must be a string"));
     o.preset = "nope";
     assert_int_equal(open_error(clip, &p, &o, &err), FW_EINVAL);
     assert_non_null(strstr(err.message, "unknown preset 'nope'"));
