@@ -245,9 +245,9 @@ typedef struct fw_callbacks {
     int (*on_observation)(void *user, const fw_observation *obs);
     /* Optional, with on_observation: an observation stored earlier for this keyframe (a
      * resumed job, a cache). Called on the writer thread before the keyframe goes to the
-     * backend; return 1 with *out filled (its strings must stay valid until the run ends)
-     * to use it instead, 0 to ask the backend. It comes back through on_observation in its place,
-     * with cached set. */
+     * backend; return 1 with *out filled (its strings must stay valid until the next
+     * lookup: they are copied at once) to use it instead, 0 to ask the backend. It comes back
+     * through on_observation in its place, with cached set. */
     int (*lookup)(void *user, const fw_keyframe *kf, fw_observation *out);
     void *user;
 } fw_callbacks;
@@ -326,9 +326,9 @@ FW_API char *fw_params_to_json(const fw_params *p);
  * The library never writes to stdout or stderr itself. Messages (libav's when the level
  * allows, warnings, the selector's and the OCR's traces for tuning at FW_LOG_TRACE) go
  * to one process-wide callback; NULL (the default) drops them. Thread-safe: the callback
- * may be called from any thread, one line at a time (never concurrently), and must not
- * call fw_set_log itself. Once fw_set_log returns, the previous callback is not called
- * again. */
+ * may be called from any thread, one line at a time (never concurrently, under a lock:
+ * it must not call into framewise at all, or it deadlocks on a call that logs). Once
+ * fw_set_log returns, the previous callback is not called again. */
 enum { FW_LOG_ERROR = 0, FW_LOG_WARN = 1, FW_LOG_INFO = 2, FW_LOG_DEBUG = 3, FW_LOG_TRACE = 4 };
 typedef void (*fw_log_fn)(void *user, int level, const char *line);
 /* Sends messages up to max_level (FW_LOG_*; -1: none) to fn. */
@@ -399,7 +399,7 @@ typedef struct fw_event {
 
 /* Called on the thread running fw_analysis_run, one event at a time, in order. It may call
  * fw_analysis_cancel and fw_analysis_get_state; a slow callback holds the analysis up
- * (a bounded queue), it never loses events. */
+ * (a bounded queue), it never loses events (unless memory runs out). */
 typedef void (*fw_event_fn)(void *user, const fw_event *ev);
 
 typedef enum fw_analysis_state {
@@ -431,7 +431,8 @@ FW_API int fw_analysis_run(fw_analysis *a, fw_event_fn fn, void *user, fw_error 
  * any thread or a signal handler, before or during fw_analysis_run: decoding stops
  * (libavformat's interrupt callback), model requests in flight are abandoned within
  * ~0.1 s, the story's LLM calls stop; the run ends with state cancelled. Before the run:
- * the run does nothing. */
+ * the run does nothing. Once the report is made (or a stored result is being given
+ * back), there is nothing left to stop: the files are written and the run ends done. */
 FW_API void fw_analysis_cancel(fw_analysis *a);
 FW_API fw_analysis_state fw_analysis_get_state(const fw_analysis *a); /* thread-safe */
 /* The report (schema framewise.report/1) as JSON text, the same as report.json; NULL before

@@ -85,7 +85,8 @@ enum {
 int fw_formats_parse(const char *list, unsigned *out, fw_error *err);
 /* Writes the chosen formats of a finished report into dir, each through a temporary file
  * renamed into place (a reader never sees half), except jsonl (streamed: fw_jsonl_*).
- * Appends the paths written to `written`. 0 or FW_EIO naming the file. */
+ * Appends the paths written to `written`. 0, or FW_EIO naming the first file that could
+ * not be written (the others are written still). */
 int fw_outputs_write(json_t *report, const char *dir, unsigned formats, json_t *written,
                      fw_error *err);
 

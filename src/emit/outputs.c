@@ -55,6 +55,7 @@ static const struct {
 int fw_outputs_write(json_t *report, const char *dir, unsigned formats, json_t *written,
                      fw_error *err)
 {
+    int rc = 0; /* a file that cannot be written does not cost the others */
     for (size_t i = 0; i < sizeof writers / sizeof *writers; i++) {
         if (!(formats & writers[i].bit))
             continue;
@@ -71,11 +72,13 @@ int fw_outputs_write(json_t *report, const char *dir, unsigned formats, json_t *
             bad = 1, e = errno;
         if (bad) {
             remove(tmp);
-            return fw_error_set(err, FW_EIO, "%s: cannot write: %s", path, strerror(e ? e : EIO));
+            if (!rc)
+                rc = fw_error_set(err, FW_EIO, "%s: cannot write: %s", path, strerror(e ? e : EIO));
+            continue;
         }
         json_array_append_new(written, json_string(path));
     }
-    return 0;
+    return rc;
 }
 
 int fw_jsonl_open(fw_jsonl *j, const char *dir, fw_error *err)

@@ -229,9 +229,12 @@ int fw_analysis_write(fw_analysis *a, fw_error *err)
     int rc = fw_jsonl_close(&a->jsonl, err);
     if (!rc && a->out_dir && (a->formats & FW_OUT_JSONL))
         json_array_append_new(a->written, json_string(a->jsonl.path));
-    if (!rc && a->out_dir)
-        rc = fw_outputs_write(a->report_json, a->out_dir, a->formats & ~(unsigned)FW_OUT_JSONL,
-                              a->written, err);
+    fw_error later = {0}; /* the other files are written still; the first error is said */
+    if (a->out_dir &&
+        fw_outputs_write(a->report_json, a->out_dir, a->formats & ~(unsigned)FW_OUT_JSONL,
+                         a->written, rc ? &later : err) &&
+        !rc)
+        rc = err->code;
     return rc;
 }
 
@@ -247,7 +250,8 @@ static int report(fw_analysis *a, int rc, fw_error *err)
     fw_error serr = {0};
     json_t *story = finish_story(a, end_s, &serr);
     if (!story && !rc) {
-        rc = serr.code ? serr.code : FW_EINTERNAL;
+        rc = serr.code ? serr.code
+                       : fw_error_set(&serr, FW_EINTERNAL, "%s: the story is not JSON", a->input);
         *err = serr;
     }
     if (!rc && atomic_load(&a->cancel)) /* during the story: the summary's requests stopped */
@@ -270,6 +274,11 @@ static int report(fw_analysis *a, int rc, fw_error *err)
     if (!a->report_json)
         return rc ? rc : fw_error_set(err, FW_ENOMEM, "%s: out of memory", a->input);
     fw_cache_end(&a->cache, a->report_json, rc ? err->message : NULL);
+    if (a->cache.err.code) { /* the analysis went on without the store */
+        json_t *w = json_pack("{s:s}", "message", a->cache.err.message);
+        fw_evq_emit(a->q, FW_EVENT_WARNING, w);
+        json_decref(w);
+    }
     int wrc = fw_analysis_write(a, rc ? &serr : err);
     return rc ? rc : wrc;
 }

@@ -14,6 +14,10 @@ static void emit_each(fw_analysis *a, fw_event_type type, json_t *array)
 
 int fw_analysis_replay(fw_analysis *a, fw_error *err)
 {
+    if (atomic_load(&a->cancel))
+        return fw_error_set(err, FW_ECANCELED, "%s: cancelled", a->input);
+    /* the report names this call's input, as a fresh run would */
+    json_object_set_new(json_object_get(a->hit, "video"), "path", json_string(a->name));
     int rc = fw_cache_restore(&a->cache, a->hit_job, a->hit, a->out_dir, err);
     if (rc)
         return rc;

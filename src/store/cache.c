@@ -1,5 +1,6 @@
 /* The cache of one analysis: keys, whole results, resumed jobs, single frames. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ int fw_cache_open(fw_cache *c, const char *input, const fw_params *p, json_t *se
                   const char *path, int disabled, fw_error *err)
 {
     memset(c, 0, sizeof *c);
+    c->mu_ready = pthread_mutex_init(&c->mu, NULL) == 0;
     struct stat st;
     if (disabled || stat(input, &st) != 0 || !S_ISREG(st.st_mode))
         return 0;
@@ -169,13 +171,26 @@ void fw_cache_begin(fw_cache *c, const char *input)
         c->stored = fw_store_observations(c->store, c->job, &c->err);
         c->resumed = (int)json_object_size(c->stored);
         fw_store_count(c->store, "resumed_jobs", 1, NULL);
+        c->recording = 1;
         return;
     }
     if (fw_store_job_begin(c->store, c->video, c->size, input, c->settings, &c->job, &c->err))
         c->job = 0;
-    else if (c->base_job && /* the appended-to part's pictures belong to this result too */
-             fw_store_job_copy_keyframes(c->store, c->base_job, c->job, &c->err))
-        c->job = 0;
+    else /* an appended part: the appended-to part's pictures belong to this result too */
+        c->recording =
+            !c->base_job || !fw_store_job_copy_keyframes(c->store, c->base_job, c->job, &c->err);
+}
+
+static void lock(fw_cache *c)
+{
+    if (c->mu_ready)
+        pthread_mutex_lock(&c->mu);
+}
+
+static void unlock(fw_cache *c)
+{
+    if (c->mu_ready)
+        pthread_mutex_unlock(&c->mu);
 }
 
 static fw_frame_look look_of(const fw_keyframe *kf)
@@ -211,7 +226,17 @@ int fw_cache_fill(fw_cache *c, int keyframe, double time_s, json_t *o, fw_observ
     return 1;
 }
 
+static int lookup(fw_cache *c, const fw_keyframe *kf, fw_observation *out);
+
 int fw_cache_lookup(fw_cache *c, const fw_keyframe *kf, fw_observation *out)
+{
+    lock(c);
+    int hit = lookup(c, kf, out);
+    unlock(c);
+    return hit;
+}
+
+static int lookup(fw_cache *c, const fw_keyframe *kf, fw_observation *out)
 {
     char key[32];
     snprintf(key, sizeof key, "%d", kf->index + c->index_offset);
@@ -238,20 +263,30 @@ int fw_cache_lookup(fw_cache *c, const fw_keyframe *kf, fw_observation *out)
 void fw_cache_keyframe(fw_cache *c, const fw_keyframe *kf, const void *jpeg, size_t size,
                        const char *file)
 {
-    if (!c->job || !jpeg)
+    if (!jpeg)
         return;
     char name[32];
     snprintf(name, sizeof name, "kf_%06d.jpg", kf->index);
     const char *base = !file ? name : strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
-    if (fw_store_keyframe(c->store, c->job, kf->index, kf->time_s, base, jpeg, size,
-                          c->err.code ? NULL : &c->err))
-        c->job = 0; /* stop storing; the run goes on */
+    lock(c);
+    if (c->recording && fw_store_keyframe(c->store, c->job, kf->index, kf->time_s, base, jpeg, size,
+                                          c->err.code ? NULL : &c->err))
+        c->recording = 0; /* stop storing; the run goes on */
+    unlock(c);
 }
+
+static void observation(fw_cache *c, json_t *obs, const fw_keyframe *kf);
 
 void fw_cache_observation(fw_cache *c, json_t *obs, const fw_keyframe *kf)
 {
-    if (!c->job)
-        return;
+    lock(c);
+    if (c->recording)
+        observation(c, obs, kf);
+    unlock(c);
+}
+
+static void observation(fw_cache *c, json_t *obs, const fw_keyframe *kf)
+{
     char *text = json_dumps(obs, JSON_COMPACT);
     if (text && c->frame_key[0] && kf && !json_object_get(obs, "error") &&
         !json_is_true(json_object_get(obs, "cached"))) {
@@ -262,24 +297,37 @@ void fw_cache_observation(fw_cache *c, json_t *obs, const fw_keyframe *kf)
                                       (int)json_integer_value(json_object_get(obs, "keyframe")),
                                       json_real_value(json_object_get(obs, "time")), text,
                                       c->err.code ? NULL : &c->err))
-        c->job = 0;
+        c->recording = 0;
     free(text);
 }
 
 void fw_cache_end(fw_cache *c, json_t *report, const char *error)
 {
-    if (!c->job)
-        return;
-    int keep = !error && report && !json_object_get(json_object_get(report, "summary"), "error");
-    char *text = keep ? json_dumps(report, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-    if (text)
-        fw_store_result_put(c->store, c->video, c->settings, c->job, text, &c->err);
-    free(text);
-    fw_store_job_end(c->store, c->job, error ? "failed" : "done", error, &c->err);
+    lock(c);
+    if (c->job && !c->ended) {
+        /* a job whose recording stopped is failed, so that the next run goes on from it */
+        char why[sizeof c->err.message + 32];
+        if (!error && !c->recording)
+            snprintf(why, sizeof why, "not all stored: %s", c->err.message), error = why;
+        int keep =
+            !error && report && !json_object_get(json_object_get(report, "summary"), "error");
+        char *text = keep ? json_dumps(report, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+        if (text)
+            fw_store_result_put(c->store, c->video, c->settings, c->job, text,
+                                c->err.code ? NULL : &c->err);
+        free(text);
+        fw_store_job_end(c->store, c->job, error ? "failed" : "done", error,
+                         c->err.code ? NULL : &c->err);
+        c->ended = 1;
+        c->recording = 0;
+    }
+    unlock(c);
 }
 
 void fw_cache_close(fw_cache *c)
 {
+    if (c->store && c->job && !c->ended) /* closed before it ended: a later run goes on */
+        fw_store_job_end(c->store, c->job, "failed", "closed before it ended", NULL);
     fw_store_close(c->store);
     c->store = NULL;
     json_decref(c->stored);
@@ -288,4 +336,7 @@ void fw_cache_close(fw_cache *c)
     c->fields = NULL;
     json_decref(c->frame);
     c->frame = NULL;
+    if (c->mu_ready)
+        pthread_mutex_destroy(&c->mu);
+    c->mu_ready = 0;
 }

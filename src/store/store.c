@@ -20,6 +20,8 @@
 struct fw_store {
     sqlite3 *db;
     char path[4096];
+    dev_t dev; /* the file: handles of one store share its jobs' ids */
+    ino_t ino;
 };
 
 static const char *const migrations[SCHEMA_VERSION] = {
@@ -172,6 +174,9 @@ int fw_store_open(fw_store **out, const char *path, fw_error *err)
         fw_store_close(s);
         return rc;
     }
+    struct stat st;
+    if (stat(s->path, &st) == 0)
+        s->dev = st.st_dev, s->ino = st.st_ino;
     *out = s;
     return 0;
 }
@@ -236,38 +241,53 @@ static int done(fw_store *s, sqlite3_stmt *st, fw_error *err)
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : db_error(s, rc, err);
 }
 
-/* The jobs this process runs now: another analysis of the same process (a service's
- * workers) must not resume one of them. Under live_mu; 0 marks a free place. */
+/* The jobs this process runs now, by store file and id: another analysis of the same
+ * process (a service's workers) must not resume one of them. Under live_mu; job 0 marks
+ * a free place. */
+typedef struct live_job {
+    dev_t dev;
+    ino_t ino;
+    int64_t job;
+} live_job;
 static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
-static int64_t *live_jobs;
-static int n_live;
+static live_job *lives;
+static int n_lives;
 
-static int live_here(int64_t job)
+static live_job *live_find(const fw_store *s, int64_t job)
 {
-    for (int i = 0; i < n_live; i++)
-        if (live_jobs[i] == job)
-            return 1;
+    for (int i = 0; i < n_lives; i++)
+        if (lives[i].job == job && (job == 0 || (lives[i].dev == s->dev && lives[i].ino == s->ino)))
+            return &lives[i];
+    return NULL;
+}
+
+static int live_here(const fw_store *s, int64_t job)
+{
+    return live_find(s, job) != NULL;
+}
+
+/* 0, or -1 when there is no memory for it. */
+static int live_add(const fw_store *s, int64_t job)
+{
+    live_job *l = live_find(s, 0);
+    if (!l) {
+        live_job *more = realloc(lives, (size_t)(n_lives + 16) * sizeof *more);
+        if (!more)
+            return -1;
+        memset(more + n_lives, 0, 16 * sizeof *more);
+        lives = more;
+        l = &lives[n_lives];
+        n_lives += 16;
+    }
+    *l = (live_job){s->dev, s->ino, job};
     return 0;
 }
 
-/* Replaces job with to; 0, or -1 when there is no place for a new one. */
-static int live_set(int64_t job, int64_t to)
+static void live_drop(const fw_store *s, int64_t job)
 {
-    for (int i = 0; i < n_live; i++)
-        if (live_jobs[i] == job) {
-            live_jobs[i] = to;
-            return 0;
-        }
-    if (job != 0)
-        return 0;
-    int64_t *more = realloc(live_jobs, (size_t)(n_live + 16) * sizeof *more);
-    if (!more)
-        return -1;
-    memset(more + n_live, 0, 16 * sizeof *more);
-    live_jobs = more;
-    live_jobs[n_live] = to;
-    n_live += 16;
-    return 0;
+    live_job *l = job ? live_find(s, job) : NULL;
+    if (l)
+        l->job = 0;
 }
 
 static int job_insert(fw_store *s, const char *video, const char *input, const char *settings,
@@ -311,7 +331,7 @@ int fw_store_job_begin(fw_store *s, const char *video, int64_t size, const char 
     /* inserted and marked live at once: another thread's resume must not see it between */
     pthread_mutex_lock(&live_mu);
     int rc = job_insert(s, video, input, settings, job, err);
-    if (!rc && live_set(0, *job))
+    if (!rc && live_add(s, *job))
         rc = fw_error_set(err, FW_ENOMEM, "%s: out of memory", s->path);
     pthread_mutex_unlock(&live_mu);
     return rc;
@@ -319,22 +339,25 @@ int fw_store_job_begin(fw_store *s, const char *video, int64_t size, const char 
 
 int fw_store_job_end(fw_store *s, int64_t job, const char *state, const char *error, fw_error *err)
 {
-    pthread_mutex_lock(&live_mu);
-    live_set(job, 0);
-    pthread_mutex_unlock(&live_mu);
     fw_error local;
     if (!err) /* the caller does not want the message */
         err = &local;
+    /* ended, then no longer live: a resume in between would see it running and take it */
+    pthread_mutex_lock(&live_mu);
     sqlite3_stmt *st =
         prepare(s, "UPDATE jobs SET state = ?, error = ?, updated = ? WHERE id = ?", err);
-    if (!st)
-        return err->code;
-    sqlite3_bind_text(st, 1, state, -1, SQLITE_TRANSIENT);
-    if (error)
-        sqlite3_bind_text(st, 2, error, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(st, 3, now());
-    sqlite3_bind_int64(st, 4, job);
-    return done(s, st, err);
+    int rc = st ? 0 : err->code;
+    if (st) {
+        sqlite3_bind_text(st, 1, state, -1, SQLITE_TRANSIENT);
+        if (error)
+            sqlite3_bind_text(st, 2, error, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(st, 3, now());
+        sqlite3_bind_int64(st, 4, job);
+        rc = done(s, st, err);
+    }
+    live_drop(s, job);
+    pthread_mutex_unlock(&live_mu);
+    return rc;
 }
 
 int fw_store_keyframe(fw_store *s, int64_t job, int index, double time, const char *name,
@@ -489,9 +512,18 @@ int fw_store_job_resume(fw_store *s, const char *video, const char *settings, in
     fw_error local;
     if (!err)
         err = &local;
-    pthread_mutex_lock(&live_mu); /* decided and taken at once by this process' threads */
-    int rc = job_resume(s, video, settings, job, err);
-    if (rc == 1 && live_set(0, *job))
+    /* decided and taken at once: by this process' threads (live_mu) and by other
+     * processes (one write transaction) */
+    pthread_mutex_lock(&live_mu);
+    int rc = exec(s, "BEGIN IMMEDIATE", err);
+    if (!rc) {
+        rc = job_resume(s, video, settings, job, err);
+        if ((rc == 0 || rc == 1) && exec(s, "COMMIT", err))
+            rc = err->code;
+        if (rc != 0 && rc != 1)
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    if (rc == 1 && live_add(s, *job))
         rc = fw_error_set(err, FW_ENOMEM, "%s: out of memory", s->path);
     pthread_mutex_unlock(&live_mu);
     return rc;
@@ -500,10 +532,14 @@ int fw_store_job_resume(fw_store *s, const char *video, const char *settings, in
 static int job_resume(fw_store *s, const char *video, const char *settings, int64_t *job,
                       fw_error *err)
 {
-    /* killed (its process is gone) or failed; a job another live process runs is its own */
+    /* killed (its process is gone) or failed; a job another live process runs is its own.
+     * A done one too when there is no result of its video and settings (its summary
+     * failed, so none was kept): its observations are still good. */
     sqlite3_stmt *st = prepare(s,
-                               "SELECT id, state, pid FROM jobs WHERE video = ? AND "
-                               "settings = ? AND state != 'done' ORDER BY id DESC",
+                               "SELECT id, state, pid FROM jobs WHERE video = ?1 AND "
+                               "settings = ?2 AND (state != 'done' OR NOT EXISTS (SELECT 1 "
+                               "FROM results WHERE video = ?1 AND settings = ?2)) "
+                               "ORDER BY id DESC",
                                err);
     if (!st)
         return err->code;
@@ -514,8 +550,8 @@ static int job_resume(fw_store *s, const char *video, const char *settings, int6
         const char *state = (const char *)sqlite3_column_text(st, 1);
         pid_t pid = (pid_t)sqlite3_column_int64(st, 2);
         int64_t id = sqlite3_column_int64(st, 0);
-        int live = state && strcmp(state, "running") == 0 && pid > 0 &&
-                   (pid != getpid() ? fw_pid_alive(pid) : live_here(id));
+        int live = live_here(s, id) || (state && strcmp(state, "running") == 0 && pid > 0 &&
+                                        pid != getpid() && fw_pid_alive(pid));
         if (!live) {
             *job = sqlite3_column_int64(st, 0);
             found = 1;

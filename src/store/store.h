@@ -10,6 +10,7 @@
 #define FW_STORE_H
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,8 +55,9 @@ int fw_store_keyframes_each(fw_store *s, int64_t job,
                                       size_t n),
                             void *user, fw_error *err);
 
-/* The newest job of (video, settings) that did not finish (killed, failed), and that no
- * live process runs (nor another thread of this one): 1 with *job, or 0. It is marked
+/* The newest job of (video, settings) that did not finish (killed, failed) or that kept no
+ * result (done, but its summary failed), and that no live process runs (nor another
+ * thread of this one): 1 with *job, or 0. It is marked
  * running again; the decision and the taking are one step for this process' threads. */
 int fw_store_job_resume(fw_store *s, const char *video, const char *settings, int64_t *job,
                         fw_error *err);
@@ -106,7 +108,9 @@ typedef struct fw_cache {
     char frame_key[17]; /* what asks about a frame (model, prompt, budget); "" when the
                            backend is not a model's (the local one costs nothing) */
     int64_t size;
-    int64_t job;      /* this run's job, 0 before it begins (or once recording stopped) */
+    int64_t job;      /* this run's job, 0 before it begins (or when it could not begin) */
+    int recording;    /* 1 while the job's keyframes and observations go to the store */
+    int ended;        /* the job was ended (fw_cache_end) */
     json_t *stored;   /* a resumed job's observations by keyframe, or NULL */
     int resumed;      /* how many it had */
     int index_offset; /* an appended part: its keyframes follow the job's */
@@ -116,6 +120,10 @@ typedef struct fw_cache {
     json_t *frame;    /* the last frame-level hit */
     const char *flags[8];
     fw_error err; /* the first store failure during the run */
+    /* the writer thread (lookups, keyframes) and the analyzer's (observations) share the
+     * store's handle: each call into the store is under mu */
+    pthread_mutex_t mu;
+    int mu_ready;
 } fw_cache;
 
 /* Opens the store (path NULL: the default) and computes the keys of a run of input with

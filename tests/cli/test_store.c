@@ -106,6 +106,32 @@ static void second_run_of_the_same_video_makes_no_requests(void **state)
     fwt_free(&r);
 }
 
+/* A run whose summary failed keeps no result, but its observations are not asked again. */
+static void run_whose_summary_failed_is_not_asked_again(void **state)
+{
+    (void)state;
+    fwt_vlm s;
+    fwt_vlm_start(&s, "%s", "");
+    char opts[256];
+    snprintf(opts, sizeof opts,
+             "--url %s --summary llm --llm-url http://127.0.0.1:9/v1 --retries 0", s.url);
+    json_t *a = run(colour_clip(), "o1", opts);
+    assert_non_null(json_object_get(json_object_get(a, "summary"), "error"));
+    assert_int_equal(chats(&s), 3); /* the keyframes; the summary's server is not there */
+    json_t *b = run(colour_clip(), "o2", opts);
+    assert_int_equal(chats(&s), 3); /* resumed: every observation was stored */
+    json_t *oa = json_object_get(a, "observations"), *ob = json_object_get(b, "observations");
+    assert_int_equal(json_array_size(ob), json_array_size(oa));
+    for (size_t i = 0; i < json_array_size(oa); i++) {
+        json_t *x = json_array_get(oa, i), *y = json_array_get(ob, i);
+        assert_true(json_equal(json_object_get(x, "text"), json_object_get(y, "text")));
+        assert_true(json_is_true(json_object_get(y, "cached")));
+    }
+    json_decref(a);
+    json_decref(b);
+    fwt_vlm_stop(&s);
+}
+
 /* 1 when the report is an earlier run's whole result. */
 static int whole_hit(json_t *report)
 {
@@ -448,6 +474,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(second_run_of_the_same_video_makes_no_requests, fwt_teardown),
         cmocka_unit_test_teardown(what_changes_the_result_misses, fwt_teardown),
+        cmocka_unit_test_teardown(run_whose_summary_failed_is_not_asked_again, fwt_teardown),
         cmocka_unit_test_teardown(killed_job_resumes_without_asking_again, fwt_teardown),
         cmocka_unit_test_teardown(reencoded_copy_reuses_most_observations, fwt_teardown),
         cmocka_unit_test_teardown(same_brightness_other_colour_is_asked_again, fwt_teardown),

@@ -60,7 +60,11 @@ static void a_job_another_thread_runs_is_not_resumed(void **state)
     int64_t again = 0;
     assert_int_equal(resume(a, &again), 0); /* and now b runs it */
     assert_int_equal(fw_store_job_end(b, j1, "done", NULL, NULL), 0);
-    assert_int_equal(resume(a, &again), 0); /* done is never resumed */
+    assert_int_equal(resume(a, &again), 1); /* done, but it kept no result */
+    assert_int_equal(again, j1);
+    assert_int_equal(fw_store_result_put(a, VIDEO, SETTINGS, j1, "{}", NULL), 0);
+    assert_int_equal(fw_store_job_end(a, j1, "done", NULL, NULL), 0);
+    assert_int_equal(resume(b, &again), 0); /* done with its result: never resumed */
     fw_store_close(a);
     fw_store_close(b);
 }
@@ -90,6 +94,7 @@ static void a_job_of_a_dead_process_is_resumed_a_live_ones_is_not(void **state)
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     assert_int_equal(resume(s, &got), 1); /* its process is gone: killed, so resumed */
     assert_int_equal(got, job);
+    assert_int_equal(fw_store_job_end(s, got, "done", NULL, NULL), 0);
     close(ready[0]), close(ready[1]), close(go[0]), close(go[1]);
     fw_store_close(s);
 }
@@ -140,12 +145,15 @@ static void threads_at_once_never_take_one_job_twice(void **state)
                     fail_msg("round %d: job %lld taken twice", round, (long long)r[i].job);
         }
         pthread_barrier_destroy(&start);
-        assert_int_equal(resumed, 1); /* the failed one, by exactly one thread */
+        if (resumed != 1)
+            fail_msg("round %d: %d resumed", round, resumed); /* the failed one, by one */
         for (int i = 0; i < THREADS; i++) {
             if (r[i].resumed)
                 assert_int_equal(r[i].job, failed);
             assert_int_equal(fw_store_job_end(s, r[i].job, "done", NULL, NULL), 0);
         }
+        /* with a result: the done ones are not taken up again */
+        assert_int_equal(fw_store_result_put(s, VIDEO, SETTINGS, r[0].job, "{}", NULL), 0);
     }
     fw_store_close(s);
 }
