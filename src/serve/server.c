@@ -161,11 +161,31 @@ static int on_metrics(fw_service *s, struct mg_connection *c)
     return st;
 }
 
+/* Without a token, a request from anywhere but this machine's own clients (auth.h): its
+ * status sent, else 0. */
+static int refuse_foreign(fw_service *s, struct mg_connection *c)
+{
+    const char *why = fw_auth_local(&s->auth, c);
+    if (!why)
+        return 0;
+    return fw_http_error(c, 403, "forbidden_origin",
+                         strcmp(why, "host") == 0
+                             ? "without a token this server answers only requests to a loopback "
+                               "name (Host: localhost, 127.0.0.1 or [::1])"
+                             : "without a token this server answers no page of another origin "
+                               "than http://localhost, http://127.0.0.1 or http://[::1]");
+}
+
 static int dispatch(fw_service *s, struct mg_connection *c, fw_route *route)
 {
     const struct mg_request_info *ri = mg_get_request_info(c);
     const char *m = ri->request_method, *uri = ri->local_uri ? ri->local_uri : "/";
+    int st;
     *route = FW_ROUTE_PAGE;
+    if (strcmp(uri, "/healthz") != 0 && (st = refuse_foreign(s, c))) { /* probes stay open */
+        *route = FW_ROUTE_OTHER;
+        return st;
+    }
     if (strncmp(uri, "/v1/", 4) == 0 || strcmp(uri, "/v1") == 0) {
         *route = FW_ROUTE_OTHER;
         return on_v1(s, c, m, uri, route);
@@ -177,7 +197,7 @@ static int dispatch(fw_service *s, struct mg_connection *c, fw_route *route)
     if (strcmp(uri, "/session") == 0)
         return on_session(s, c, m);
     if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
-        int st = fw_web_serve(c, uri);
+        st = fw_web_serve(c, uri);
         if (st)
             return st;
     }
@@ -262,13 +282,14 @@ static void ws_connect_call(call *k)
     struct mg_connection *c = k->c;
     const char *uri = mg_get_request_info(c)->local_uri, *rest = NULL;
     double t0 = now_s();
-    int st = 0;
     int64_t id = job_path(uri, &rest);
-    if (fw_auth_check(&s->auth, c))
+    /* no CORS for a WebSocket: without a token the Origin check keeps other pages out */
+    int st = refuse_foreign(s, c);
+    if (!st && fw_auth_check(&s->auth, c))
         st = fw_http_error(c, 401, "unauthorized", "send Authorization: Bearer TOKEN, or log in");
-    else if (!id || strcmp(rest, "/events") != 0)
+    else if (!st && (!id || strcmp(rest, "/events") != 0))
         st = fw_http_error(c, 404, "not_found", "no such resource");
-    else {
+    else if (!st) {
         fw_queue_item it = {0};
         if (fw_queue_get(s->queue, id, &it, NULL) != 1)
             st = fw_http_error(c, 404, "not_found", "no job %" PRId64, id);

@@ -75,6 +75,89 @@ static void missing_or_wrong_token_is_401(void **state)
     fws_stop(&s);
 }
 
+static void expect_foreign(fws_server *s, const char *method, const char *path, const char *line)
+{
+    fws_resp r;
+    const char *lines[] = {line, NULL};
+    fws_http_h(&r, s, method, path, lines, method[0] == 'P' ? "application/json" : NULL,
+               method[0] == 'P' ? "{}" : NULL, 2);
+    if (r.status != 403)
+        fail_msg("%s %s with '%s': %ld %s", method, path, line, r.status, r.body);
+    fws_expect_error(&r, 403, "forbidden_origin");
+}
+
+/* Without a token any page the user's browser opens could call a loopback server: a
+ * form's POST, a WebSocket, a name that resolves to 127.0.0.1 (DNS rebinding). */
+static void tokenless_server_answers_only_its_own_machine(void **state)
+{
+    (void)state;
+    fws_server s;
+    fws_start(&s, "--workers 1");
+    const char *foreign[] = {"Host: evil.example",
+                             "Host: 127.0.0.1.evil.example",
+                             "Host: localhost.evil.example:80",
+                             "Host: 10.0.0.1:8080",
+                             "Host: [::2]",
+                             "Host: 127.0.0.1:80x",
+                             "Origin: http://evil.example",
+                             "Origin: null",
+                             "Origin: http://127.0.0.1.evil.example",
+                             "Origin: https://localhost.evil.example"};
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++)
+        expect_foreign(&s, "GET", "/v1/jobs", foreign[i]);
+    const char *routes[][2] = {{"GET", "/"},        {"GET", "/session"},  {"POST", "/session"},
+                               {"GET", "/metrics"}, {"POST", "/v1/jobs"}, {"GET", "/nope"}};
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        expect_foreign(&s, routes[i][0], routes[i][1], "Host: evil.example");
+        expect_foreign(&s, routes[i][0], routes[i][1], "Origin: http://evil.example");
+    }
+    /* a form posted by another site's page: refused, nothing queued */
+    const char *form = "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n"
+                       "\r\nabc\r\n--x--\r\n";
+    const char *evil[] = {"Origin: http://evil.example", NULL};
+    fws_resp r;
+    fws_http_h(&r, &s, "POST", "/v1/jobs", evil, "multipart/form-data; boundary=x", form,
+               strlen(form));
+    fws_expect_error(&r, 403, "forbidden_origin");
+    fws_http(&r, &s, "GET", "/v1/jobs", NULL, NULL, NULL, 0);
+    assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 0);
+    fws_resp_free(&r);
+    /* this machine's names, with or without a port, and its pages */
+    const char *local[] = {"Host: localhost:8080",
+                           "Host: LOCALHOST",
+                           "Host: 127.9.9.9",
+                           "Host: [::1]:1",
+                           "Origin: http://localhost:3000",
+                           "Origin: http://[::1]:8080",
+                           "Origin: http://127.0.0.1"};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+        const char *lines[] = {local[i], NULL};
+        fws_http_h(&r, &s, "GET", "/v1/jobs", lines, NULL, NULL, 0);
+        if (r.status != 200)
+            fail_msg("'%s': %ld %s", local[i], r.status, r.body);
+        fws_resp_free(&r);
+    }
+    /* probes need no name */
+    const char *probe[] = {"Host: monitor.example", NULL};
+    fws_http_h(&r, &s, "GET", "/healthz", probe, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    fws_resp_free(&r);
+    /* the WebSocket: from this machine's page, not from another site's */
+    const char *local_form[] = {"Origin: http://localhost", NULL};
+    fws_http_h(&r, &s, "POST", "/v1/jobs", local_form, "multipart/form-data; boundary=x", form,
+               strlen(form));
+    int64_t id = fws_job_id(&r);
+    fws_resp_free(&r);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/jobs/%lld/events", (long long)id);
+    fws_ws w;
+    assert_int_equal(fws_ws_open_from(&w, &s, path, NULL, "http://evil.example"), -1);
+    fws_ws_close(&w);
+    assert_int_equal(fws_ws_open(&w, &s, path, NULL), 0);
+    fws_ws_close(&w);
+    fws_stop(&s);
+}
+
 static void path_outside_the_roots_is_403(void **state)
 {
     (void)state;
@@ -284,6 +367,7 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(missing_or_wrong_token_is_401, fwt_teardown),
+        cmocka_unit_test_teardown(tokenless_server_answers_only_its_own_machine, fwt_teardown),
         cmocka_unit_test_teardown(path_outside_the_roots_is_403, fwt_teardown),
         cmocka_unit_test_teardown(urls_the_server_must_not_reach_are_403, fwt_teardown),
         cmocka_unit_test_teardown(upload_over_the_limit_is_413_before_it_is_read, fwt_teardown),

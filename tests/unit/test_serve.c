@@ -256,6 +256,39 @@ static void signature_and_token_compare_are_hmac_sha256(void **state)
     assert_non_null(strstr(cookie, "HttpOnly"));
 }
 
+static void loopback_hosts_and_origins_are_told_from_names_that_look_alike(void **state)
+{
+    (void)state;
+    const char *local[] = {"localhost", "LocalHost:8080", "127.0.0.1",          "127.255.1.2:65535",
+                           "[::1]",     "[::1]:80",       "[0:0:0:0:0:0:0:1]:1"};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+        if (!fw_auth_loopback_host(local[i]))
+            fail_msg("'%s' not taken for loopback", local[i]);
+    const char *foreign[] = {"",
+                             "evil.example",
+                             "127.0.0.1.evil.example",
+                             "localhost.evil.example",
+                             "127.1",
+                             "128.0.0.1",
+                             "10.0.0.1:80",
+                             "[::2]",
+                             "[::1",
+                             "[::1]x",
+                             "localhost:",
+                             "localhost:123456",
+                             "localhost:80:80",
+                             "[::ffff:127.0.0.1]"};
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++)
+        if (fw_auth_loopback_host(foreign[i]))
+            fail_msg("'%s' taken for loopback", foreign[i]);
+    assert_true(fw_auth_loopback_origin("http://localhost:3000"));
+    assert_true(fw_auth_loopback_origin("http://[::1]"));
+    assert_false(fw_auth_loopback_origin("null"));
+    assert_false(fw_auth_loopback_origin("http://evil.example"));
+    assert_false(fw_auth_loopback_origin("http://localhost/"));
+    assert_false(fw_auth_loopback_origin("file://localhost"));
+}
+
 static void metrics_are_prometheus_text(void **state)
 {
     (void)state;
@@ -301,6 +334,7 @@ int main(void)
         cmocka_unit_test_teardown(paths_are_resolved_before_the_roots_are_checked, fwt_teardown),
         cmocka_unit_test(only_a_jobs_own_files_are_served),
         cmocka_unit_test(signature_and_token_compare_are_hmac_sha256),
+        cmocka_unit_test(loopback_hosts_and_origins_are_told_from_names_that_look_alike),
         cmocka_unit_test(metrics_are_prometheus_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
