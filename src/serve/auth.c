@@ -1,4 +1,5 @@
 #include "serve/auth.h"
+#include "serve/serve.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -151,4 +152,25 @@ const char *fw_auth_local(const fw_auth *a, struct mg_connection *c)
     if (!host || !fw_auth_loopback_host(host))
         return "host";
     return origin && !fw_auth_loopback_origin(origin) ? "origin" : NULL;
+}
+
+int fw_serve_loopback_only(const char *listen)
+{
+    char entry[128];
+    for (const char *p = listen;; p++) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof entry)
+            return 0;
+        snprintf(entry, sizeof entry, "%.*s", (int)n, p);
+        int v6 = entry[0] == '[';
+        char *colon = v6 ? strstr(entry, "]:") : strrchr(entry, ':');
+        if (!colon)
+            return 0; /* a bare port, or +port: every address */
+        colon[v6] = '\0';
+        if (!fw_auth_loopback_host(entry))
+            return 0;
+        p += n;
+        if (!*p)
+            return 1;
+    }
 }

@@ -428,12 +428,14 @@ int fw_serve_run(const fw_serve_config *cfg, fw_error *err)
     if (!rc && fw_workers_start(&s))
         rc = fw_error_set(err, FW_EINTERNAL, "cannot start the workers");
     if (!rc) {
-        const char *colon = strrchr(cfg->listen, ':');
-        int host_len = colon ? (int)(colon - cfg->listen) : 0;
+        /* the first address's host (of a comma list), with the port it got */
+        size_t first = strcspn(cfg->listen, ","), host_len = 0;
+        for (size_t i = 0; i < first; i++)
+            host_len = cfg->listen[i] == ':' ? i : host_len;
         fprintf(stderr,
                 "framewise serve: listening on http://%.*s:%d (%d workers, queue %d, data %s)\n",
-                host_len ? host_len : 7, host_len ? cfg->listen : "0.0.0.0", s.port, s.n_workers,
-                cfg->queue_size, s.data);
+                host_len ? (int)host_len : 7, host_len ? cfg->listen : "0.0.0.0", s.port,
+                s.n_workers, cfg->queue_size, s.data);
         int sig = 0;
         sigwait(&stop, &sig);
         fprintf(stderr, "framewise serve: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");

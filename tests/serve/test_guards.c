@@ -158,6 +158,32 @@ static void tokenless_server_answers_only_its_own_machine(void **state)
     fws_stop(&s);
 }
 
+/* civetweb's --listen is a comma list: each address must be loopback without a token. */
+static void tokenless_listen_must_be_loopback_on_every_address(void **state)
+{
+    (void)state;
+    const char *refused[] = {
+        "127.0.0.1:0,0.0.0.0:0", "0.0.0.0:0",          "8080",         "+0",    "127.0.0.1:0,+0",
+        "127.0.0.1:0,8081",      "127.evil.example:0", "127.0.0.1:0,", "[::]:0"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        fwt_run run; /* timeout: a server that took it would serve on */
+        fwt_sh(&run,
+               "FRAMEWISE_TOKEN= timeout 10 \"$FRAMEWISE_BIN\" serve --listen '%s' --data "
+               "'%s/data' --store '%s/store.db'",
+               refused[i], fwt_tmpdir(), fwt_tmpdir());
+        if (run.status != 2)
+            fail_msg("--listen %s: exit %d: %s", refused[i], run.status, run.err);
+        fwt_expect_usage_error(&run, "needs a token");
+    }
+    fws_server s; /* several loopback addresses are fine */
+    fws_start(&s, "--listen 127.0.0.1:0,127.0.0.2:0,localhost:0");
+    fws_resp r;
+    fws_http(&r, &s, "GET", "/v1/jobs", NULL, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    fws_resp_free(&r);
+    fws_stop(&s);
+}
+
 static void path_outside_the_roots_is_403(void **state)
 {
     (void)state;
@@ -368,6 +394,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(missing_or_wrong_token_is_401, fwt_teardown),
         cmocka_unit_test_teardown(tokenless_server_answers_only_its_own_machine, fwt_teardown),
+        cmocka_unit_test_teardown(tokenless_listen_must_be_loopback_on_every_address, fwt_teardown),
         cmocka_unit_test_teardown(path_outside_the_roots_is_403, fwt_teardown),
         cmocka_unit_test_teardown(urls_the_server_must_not_reach_are_403, fwt_teardown),
         cmocka_unit_test_teardown(upload_over_the_limit_is_413_before_it_is_read, fwt_teardown),

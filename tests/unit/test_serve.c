@@ -18,6 +18,7 @@
 #include "serve/jobs.h"
 #include "serve/metrics.h"
 #include "serve/multipart.h"
+#include "serve/serve.h"
 
 /* A body read a few bytes at a time, so every boundary case crosses reads. */
 typedef struct src {
@@ -289,6 +290,32 @@ static void loopback_hosts_and_origins_are_told_from_names_that_look_alike(void 
     assert_false(fw_auth_loopback_origin("file://localhost"));
 }
 
+static void a_tokenless_listen_list_is_loopback_in_every_entry(void **state)
+{
+    (void)state;
+    const char *local[] = {"127.0.0.1:8080", "localhost:0", "[::1]:80",
+                           "127.0.0.1:80,[::1]:81,127.0.0.2:82", "127.0.0.1:443s"};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+        if (!fw_serve_loopback_only(local[i]))
+            fail_msg("'%s' refused", local[i]);
+    const char *open[] = {"8080",
+                          "+8080",
+                          "0.0.0.0:80",
+                          "127.0.0.1:80,0.0.0.0:81",
+                          "127.0.0.1:80,8081",
+                          "127.0.0.1:80,+81",
+                          "127.evil.example:80",
+                          "127.0.0.1:80,",
+                          ",127.0.0.1:80",
+                          "[::]:80",
+                          "[::1]",
+                          "",
+                          "127.0.0.1:80, 0.0.0.0:81"};
+    for (size_t i = 0; i < sizeof open / sizeof open[0]; i++)
+        if (fw_serve_loopback_only(open[i]))
+            fail_msg("'%s' taken for loopback only", open[i]);
+}
+
 static void metrics_are_prometheus_text(void **state)
 {
     (void)state;
@@ -335,6 +362,7 @@ int main(void)
         cmocka_unit_test(only_a_jobs_own_files_are_served),
         cmocka_unit_test(signature_and_token_compare_are_hmac_sha256),
         cmocka_unit_test(loopback_hosts_and_origins_are_told_from_names_that_look_alike),
+        cmocka_unit_test(a_tokenless_listen_list_is_loopback_in_every_entry),
         cmocka_unit_test(metrics_are_prometheus_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
