@@ -85,6 +85,12 @@ int fw_queue_claim(fw_queue *q, fw_queue_item *it, fw_error *err)
     return q->ops->claim(q->impl, it, err);
 }
 
+int fw_queue_requeue(fw_queue *q, int64_t id, fw_error *err)
+{
+    LOCAL_ERR;
+    return q->ops->requeue(q->impl, id, err);
+}
+
 int fw_queue_update(fw_queue *q, int64_t id, const char *status, fw_error *err)
 {
     LOCAL_ERR;
