@@ -91,14 +91,22 @@ int fw_api_cancel(fw_service *s, struct mg_connection *c, int64_t id)
     if (!v)
         return fw_http_error(c, 404, "not_found", "no job %" PRId64, id);
     const char *state = json_string_value(json_object_get(v, "state"));
+    int asked = 0;
     if (was_queued) { /* its watchers learn it now; no worker will have it */
         const char *final = "{\"type\":\"done\",\"state\":\"cancelled\"}";
         fw_hub_finish(s->hub, id, final);
     } else if (strcmp(state, "running") == 0) {
-        fw_hub_cancel(s->hub, id); /* ends as cancelled, shortly */
-        json_object_set_new(v, "cancel_requested", json_true());
+        /* asked only when it runs here; else (it ended in between, another process runs
+         * it) the client learns its state as it is now */
+        int here = fw_hub_cancel(s->hub, id);
+        json_decref(v);
+        if (!(v = fw_api_job(s, id)))
+            return fw_http_error(c, 404, "not_found", "no job %" PRId64, id);
+        asked = here && strcmp(json_string_value(json_object_get(v, "state")), "running") == 0;
+        if (asked) /* it ends as cancelled, shortly */
+            json_object_set_new(v, "cancel_requested", json_true());
     }
-    int st = fw_http_json(c, strcmp(state, "running") == 0 ? 202 : 200, v);
+    int st = fw_http_json(c, asked ? 202 : 200, v);
     json_decref(v);
     return st;
 }

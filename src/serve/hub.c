@@ -14,7 +14,7 @@ typedef struct entry {
     int64_t id;
     fw_analysis *a; /* NULL until the worker has it */
     int running;    /* a worker has it */
-    int cancel;     /* a cancel was asked */
+    int cancel;     /* a client asked to cancel it */
     fw_live live;
     double last_progress_ms, last_status_ms;
     struct mg_connection *subs[MAX_SUBS];
@@ -24,6 +24,7 @@ typedef struct entry {
 
 struct fw_hub {
     pthread_mutex_t mu;
+    pthread_mutex_t claim_mu; /* a claim and its entry, against a cancel (then mu) */
     fw_queue *queue;
     entry *list;
 };
@@ -41,6 +42,7 @@ fw_hub *fw_hub_new(fw_queue *queue)
     if (!h)
         return NULL;
     pthread_mutex_init(&h->mu, NULL);
+    pthread_mutex_init(&h->claim_mu, NULL);
     h->queue = queue;
     return h;
 }
@@ -53,6 +55,7 @@ void fw_hub_free(fw_hub *h)
         next = e->next;
         free(e);
     }
+    pthread_mutex_destroy(&h->claim_mu);
     pthread_mutex_destroy(&h->mu);
     free(h);
 }
@@ -96,6 +99,21 @@ static void broadcast(entry *e, const char *text)
 {
     for (int i = 0; i < e->n_subs; i++)
         send_text(e->subs[i], text);
+}
+
+int fw_hub_claim(fw_hub *h, fw_queue_item *it, fw_error *err)
+{
+    pthread_mutex_lock(&h->claim_mu);
+    int got = fw_queue_claim(h->queue, it, err);
+    if (got == 1) {
+        pthread_mutex_lock(&h->mu);
+        entry *e = find_or_add(h, it->id);
+        if (e)
+            e->running = 1;
+        pthread_mutex_unlock(&h->mu);
+    }
+    pthread_mutex_unlock(&h->claim_mu);
+    return got;
 }
 
 int fw_hub_run(fw_hub *h, int64_t id, fw_analysis *a)
@@ -198,18 +216,17 @@ void fw_hub_finish(fw_hub *h, int64_t id, const char *final)
 
 int fw_hub_cancel(fw_hub *h, int64_t id)
 {
+    pthread_mutex_lock(&h->claim_mu); /* a claim under way has its entry when this goes on */
     pthread_mutex_lock(&h->mu);
-    entry *e = find_or_add(h, id);
-    int now = 0;
-    if (e) {
+    entry *e = find(h, id);
+    int here = e && e->running;
+    if (here) {
         e->cancel = 1;
-        if (e->a) {
-            fw_analysis_cancel(e->a);
-            now = 1;
-        }
+        fw_analysis_cancel(e->a); /* NULL while it fetches: fw_hub_run tells it */
     }
     pthread_mutex_unlock(&h->mu);
-    return now;
+    pthread_mutex_unlock(&h->claim_mu);
+    return here;
 }
 
 void fw_hub_cancel_all(fw_hub *h)

@@ -20,6 +20,10 @@ typedef struct fw_hub fw_hub;
 fw_hub *fw_hub_new(fw_queue *queue);
 void fw_hub_free(fw_hub *h);
 
+/* A worker claims the oldest queued job (as fw_queue_claim) and, in the same step, it
+ * runs here: a cancel (fw_hub_cancel) finds it or finds it not claimed yet, never in
+ * between. */
+int fw_hub_claim(fw_hub *h, fw_queue_item *it, fw_error *err);
 /* A worker runs job id, with its analysis (NULL while the input is fetched). Returns 1
  * when a cancel was asked already (the caller cancels it). */
 int fw_hub_run(fw_hub *h, int64_t id, fw_analysis *a);
@@ -34,8 +38,9 @@ int fw_hub_event(fw_hub *h, int64_t id, const fw_event *ev, fw_live *live);
  * goes to its subscribers, which are closed; the entry goes. */
 void fw_hub_finish(fw_hub *h, int64_t id, const char *final);
 
-/* Asks job id to stop: 1 when its analysis runs here (asked now), 0 when it is not
- * started yet (asked when it starts). */
+/* A client asks job id to stop: 1 when it runs here (asked now: it ends cancelled unless
+ * it ends first), 0 when it does not (not claimed, ended, another process's): nothing is
+ * kept of it then. */
 int fw_hub_cancel(fw_hub *h, int64_t id);
 /* Every running analysis is asked to stop (the server stops). */
 void fw_hub_cancel_all(fw_hub *h);

@@ -194,7 +194,7 @@ static void *loop(void *arg)
             return NULL;
         fw_queue_item it = {0};
         fw_error err;
-        int got = fw_queue_claim(s->queue, &it, &err);
+        int got = fw_hub_claim(s->hub, &it, &err);
         if (got == 1) {
             run_item(s, &it);
             fw_queue_item_clear(&it);

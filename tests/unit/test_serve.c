@@ -1,5 +1,5 @@
 /* The service's parts that need no server: the multipart reader, the guards, the names
- * of a job's files, the signature, the metrics text. */
+ * of a job's files, the signature, the hub's cancels, the metrics text. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -15,6 +15,7 @@
 #include "fwtest.h"
 #include "serve/auth.h"
 #include "serve/guard.h"
+#include "serve/hub.h"
 #include "serve/jobs.h"
 #include "serve/metrics.h"
 #include "serve/multipart.h"
@@ -316,6 +317,55 @@ static void a_tokenless_listen_list_is_loopback_in_every_entry(void **state)
             fail_msg("'%s' taken for loopback only", open[i]);
 }
 
+static fw_queue *queue_with(int n, fw_hub **hub)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/store.db", fwt_tmpdir());
+    fw_queue *q = NULL;
+    fw_error err = {0};
+    if (fw_queue_open(&q, path, &err))
+        fail_msg("%s", err.message);
+    for (int i = 0; i < n; i++) {
+        int64_t id;
+        assert_int_equal(fw_queue_push(q, "{}", NULL, 0, &id, NULL), FW_QUEUE_ADDED);
+    }
+    *hub = fw_hub_new(q);
+    return q;
+}
+
+static int64_t claim(fw_hub *h)
+{
+    fw_queue_item it = {0};
+    assert_int_equal(fw_hub_claim(h, &it, NULL), 1);
+    int64_t id = it.id;
+    fw_queue_item_clear(&it);
+    return id;
+}
+
+/* A client's cancel of a job that does not run here (ended, another process's) is not
+ * kept: the job would be cancelled at once if this server claimed it later. */
+static void hub_cancels_only_what_runs_here_and_keeps_nothing_else(void **state)
+{
+    (void)state;
+    fw_hub *h;
+    fw_queue *q = queue_with(1, &h);
+    assert_int_equal(fw_hub_cancel(h, 1), 0); /* queued, not claimed */
+    assert_false(fw_hub_cancelled(h, 1));
+    int64_t id = claim(h);
+    assert_int_equal(id, 1);
+    assert_int_equal(fw_hub_busy(h), 1);
+    assert_false(fw_hub_run(h, id, NULL));
+    assert_int_equal(fw_hub_cancel(h, id), 1);
+    assert_true(fw_hub_cancelled(h, id));
+    assert_true(fw_hub_run(h, id, NULL));
+    fw_hub_finish(h, id, NULL);
+    assert_int_equal(fw_hub_busy(h), 0);
+    assert_int_equal(fw_hub_cancel(h, id), 0); /* ended */
+    assert_false(fw_hub_cancelled(h, id));
+    fw_hub_free(h);
+    fw_queue_close(q);
+}
+
 static void metrics_are_prometheus_text(void **state)
 {
     (void)state;
@@ -363,6 +413,8 @@ int main(void)
         cmocka_unit_test(signature_and_token_compare_are_hmac_sha256),
         cmocka_unit_test(loopback_hosts_and_origins_are_told_from_names_that_look_alike),
         cmocka_unit_test(a_tokenless_listen_list_is_loopback_in_every_entry),
+        cmocka_unit_test_teardown(hub_cancels_only_what_runs_here_and_keeps_nothing_else,
+                                  fwt_teardown),
         cmocka_unit_test(metrics_are_prometheus_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
