@@ -27,6 +27,7 @@ struct fw_hub {
     pthread_mutex_t claim_mu; /* a claim and its entry, against a cancel (then mu) */
     fw_queue *queue;
     entry *list;
+    int stopping; /* fw_hub_cancel_all came */
 };
 
 static double now_ms(void)
@@ -101,6 +102,11 @@ static void broadcast(entry *e, const char *text)
         send_text(e->subs[i], text);
 }
 
+static int go_on(const fw_hub *h, const entry *e)
+{
+    return e && e->cancel ? FW_HUB_CANCELLED : h->stopping ? FW_HUB_STOPPING : FW_HUB_GO;
+}
+
 int fw_hub_claim(fw_hub *h, fw_queue_item *it, fw_error *err)
 {
     pthread_mutex_lock(&h->claim_mu);
@@ -120,23 +126,21 @@ int fw_hub_run(fw_hub *h, int64_t id, fw_analysis *a)
 {
     pthread_mutex_lock(&h->mu);
     entry *e = find_or_add(h, id);
-    int cancel = 0;
     if (e) {
         e->a = a;
         e->running = 1;
-        cancel = e->cancel;
     }
+    int go = go_on(h, e);
     pthread_mutex_unlock(&h->mu);
-    return cancel;
+    return go;
 }
 
 int fw_hub_cancelled(fw_hub *h, int64_t id)
 {
     pthread_mutex_lock(&h->mu);
-    entry *e = find(h, id);
-    int cancel = e && e->cancel;
+    int go = go_on(h, find(h, id));
     pthread_mutex_unlock(&h->mu);
-    return cancel;
+    return go;
 }
 
 void fw_hub_stage(fw_hub *h, int64_t id, const char *stage)
@@ -232,12 +236,10 @@ int fw_hub_cancel(fw_hub *h, int64_t id)
 void fw_hub_cancel_all(fw_hub *h)
 {
     pthread_mutex_lock(&h->mu);
+    h->stopping = 1;
     for (entry *e = h->list; e; e = e->next)
-        if (e->running) {
-            e->cancel = 1;
-            if (e->a)
-                fw_analysis_cancel(e->a);
-        }
+        if (e->running)
+            fw_analysis_cancel(e->a); /* not e->cancel: no client asked, it is queued again */
     pthread_mutex_unlock(&h->mu);
 }
 

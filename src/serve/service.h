@@ -63,11 +63,13 @@ json_t *fw_api_job(fw_service *s, int64_t id);
 /* worker.c: cfg->workers threads that claim and run jobs. */
 int fw_workers_start(fw_service *s);
 void fw_workers_wake(fw_service *s);
-/* Cancels what runs (its jobs stay queued for the next start) and joins the threads. */
+/* Cancels what runs (its jobs go back to the queue for the next start, but those a client
+ * cancelled or that ended meanwhile) and joins the threads. */
 void fw_workers_stop(fw_service *s);
 
 /* fetch.c: a URL input into the file to, through the guard, at most cfg->max_upload
- * bytes; stops when job id is cancelled. 0, or -1 with why. */
+ * bytes; stops when the hub says job id must (fw_hub_cancelled). 0, -1 with why (it
+ * failed), or 1 (it was stopped). */
 int fw_fetch(fw_service *s, int64_t id, const char *url, const char *to, char *why, size_t size);
 
 /* web.c: the embedded page's file for uri ("/" is index.html): its status, or 0 when

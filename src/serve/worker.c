@@ -128,7 +128,7 @@ static const char *analyse(run *r, const char *input, json_t *payload, fw_error 
     fw_analysis *a = NULL;
     const char *state = "failed";
     if (!fw_analysis_open(&a, input, &p, &opts, err)) {
-        if (fw_hub_run(s->hub, r->id, a))
+        if (fw_hub_run(s->hub, r->id, a) != FW_HUB_GO)
             fw_analysis_cancel(a);
         fw_analysis_run(a, on_event, r, err);
         state = state_of(fw_analysis_get_state(a));
@@ -140,6 +140,53 @@ static const char *analyse(run *r, const char *input, json_t *payload, fw_error 
     return state;
 }
 
+static int stopping(fw_service *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int stop = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    return stop;
+}
+
+/* Fetches a URL input into fetched and analyses it; fills err; returns its end state. */
+static const char *fetch_and_analyse(run *r, const char *url, char *fetched, size_t size,
+                                     json_t *payload, fw_error *err)
+{
+    snprintf(fetched, size, "%s/uploads/fetch-%" PRId64, r->s->data, r->id);
+    fw_hub_stage(r->s->hub, r->id, "fetch");
+    int got = fw_fetch(r->s, r->id, url, fetched, err->message, sizeof err->message);
+    if (got == 0)
+        return analyse(r, fetched, payload, err);
+    err->code = got > 0 ? FW_ECANCELED : FW_EOPEN;
+    return got > 0 ? "cancelled" : "failed";
+}
+
+/* Runs the job; its end state, or NULL when the server's stop interrupted it. */
+static const char *run_job(run *r, json_t *payload, char *fetched, size_t size, fw_error *err)
+{
+    const char *kind = json_string_value(json_object_get(payload, "kind"));
+    const char *input = json_string_value(json_object_get(payload, "input"));
+    /* claimed as the server stops: it has not begun, it goes back at once */
+    int go = fw_hub_run(r->s->hub, r->id, NULL);
+    if (go == FW_HUB_STOPPING || (go == FW_HUB_GO && stopping(r->s)))
+        return NULL;
+    const char *state = "failed";
+    if (go == FW_HUB_CANCELLED) {
+        fw_error_set(err, FW_ECANCELED, "cancelled before it started");
+        state = "cancelled";
+    } else if (!kind || !input)
+        fw_error_set(err, FW_EINTERNAL, "the job's record is damaged");
+    else if (strcmp(kind, "url") == 0)
+        state = fetch_and_analyse(r, input, fetched, size, payload, err);
+    else
+        state = analyse(r, input, payload, err);
+    /* cancelled by the stop, not by a client: interrupted, not ended. A client's cancel,
+     * an end or a real failure that came during the stop stays what it is. */
+    if (strcmp(state, "cancelled") == 0 && fw_hub_cancelled(r->s->hub, r->id) == FW_HUB_STOPPING)
+        return NULL;
+    return state;
+}
+
 static void run_item(fw_service *s, fw_queue_item *it)
 {
     run r = {.s = s, .id = it->id};
@@ -148,31 +195,13 @@ static void run_item(fw_service *s, fw_queue_item *it)
     const char *kind = json_string_value(json_object_get(payload, "kind"));
     const char *input = json_string_value(json_object_get(payload, "input"));
     char fetched[4200] = "";
-    const char *state = "failed";
-    fw_hub_run(s->hub, it->id, NULL);
-    if (!kind || !input) {
-        snprintf(err.message, sizeof err.message, "the job's record is damaged");
-        err.code = FW_EINTERNAL;
-    } else if (strcmp(kind, "url") == 0) {
-        snprintf(fetched, sizeof fetched, "%s/uploads/fetch-%" PRId64, s->data, it->id);
-        fw_hub_stage(s->hub, it->id, "fetch");
-        if (fw_fetch(s, it->id, input, fetched, err.message, sizeof err.message) == 0)
-            state = analyse(&r, fetched, payload, &err);
-        else if (fw_hub_cancelled(s->hub, it->id)) {
-            err.code = FW_ECANCELED;
-            state = "cancelled";
-        } else
-            err.code = FW_EOPEN;
-    } else
-        state = analyse(&r, input, payload, &err);
-    pthread_mutex_lock(&s->mu);
-    int stopping = s->stopping;
-    pthread_mutex_unlock(&s->mu);
-    if (stopping && strcmp(state, "done") != 0)
-        fw_hub_finish(s->hub, it->id, NULL); /* stays running: queued again at the next start */
-    else {
+    const char *state = run_job(&r, payload, fetched, sizeof fetched, &err);
+    if (!state) { /* said so in the queue now: whatever pid the next start has */
+        fw_queue_requeue(s->queue, it->id, NULL);
+        fw_hub_finish(s->hub, it->id, NULL);
+    } else {
         finish(&r, state, &err, payload);
-        if (kind && strcmp(kind, "upload") == 0)
+        if (kind && input && strcmp(kind, "upload") == 0)
             remove(input); /* the outputs and the store keep what matters */
     }
     if (fetched[0])
@@ -187,10 +216,10 @@ static void *loop(void *arg)
     fw_service *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        int stopping = s->stopping;
+        int stop = s->stopping;
         uint64_t seen = s->submitted;
         pthread_mutex_unlock(&s->mu);
-        if (stopping)
+        if (stop)
             return NULL;
         fw_queue_item it = {0};
         fw_error err;

@@ -350,18 +350,37 @@ static void hub_cancels_only_what_runs_here_and_keeps_nothing_else(void **state)
     fw_hub *h;
     fw_queue *q = queue_with(1, &h);
     assert_int_equal(fw_hub_cancel(h, 1), 0); /* queued, not claimed */
-    assert_false(fw_hub_cancelled(h, 1));
+    assert_int_equal(fw_hub_cancelled(h, 1), FW_HUB_GO);
     int64_t id = claim(h);
     assert_int_equal(id, 1);
     assert_int_equal(fw_hub_busy(h), 1);
-    assert_false(fw_hub_run(h, id, NULL));
+    assert_int_equal(fw_hub_run(h, id, NULL), FW_HUB_GO);
     assert_int_equal(fw_hub_cancel(h, id), 1);
-    assert_true(fw_hub_cancelled(h, id));
-    assert_true(fw_hub_run(h, id, NULL));
+    assert_int_equal(fw_hub_cancelled(h, id), FW_HUB_CANCELLED);
+    assert_int_equal(fw_hub_run(h, id, NULL), FW_HUB_CANCELLED);
     fw_hub_finish(h, id, NULL);
     assert_int_equal(fw_hub_busy(h), 0);
     assert_int_equal(fw_hub_cancel(h, id), 0); /* ended */
-    assert_false(fw_hub_cancelled(h, id));
+    assert_int_equal(fw_hub_cancelled(h, id), FW_HUB_GO);
+    fw_hub_free(h);
+    fw_queue_close(q);
+}
+
+/* The stop flags what runs and what is claimed after it; a client's cancel still wins. */
+static void hub_tells_a_job_claimed_after_the_stop_to_stop(void **state)
+{
+    (void)state;
+    fw_hub *h;
+    fw_queue *q = queue_with(3, &h);
+    int64_t a = claim(h), b = claim(h);
+    assert_int_equal(fw_hub_run(h, a, NULL), FW_HUB_GO);
+    fw_hub_cancel_all(h);
+    assert_int_equal(fw_hub_cancelled(h, a), FW_HUB_STOPPING);
+    assert_int_equal(fw_hub_run(h, b, NULL), FW_HUB_STOPPING);
+    int64_t late = claim(h);
+    assert_int_equal(fw_hub_run(h, late, NULL), FW_HUB_STOPPING);
+    assert_int_equal(fw_hub_cancel(h, b), 1);
+    assert_int_equal(fw_hub_cancelled(h, b), FW_HUB_CANCELLED);
     fw_hub_free(h);
     fw_queue_close(q);
 }
@@ -415,6 +434,7 @@ int main(void)
         cmocka_unit_test(a_tokenless_listen_list_is_loopback_in_every_entry),
         cmocka_unit_test_teardown(hub_cancels_only_what_runs_here_and_keeps_nothing_else,
                                   fwt_teardown),
+        cmocka_unit_test_teardown(hub_tells_a_job_claimed_after_the_stop_to_stop, fwt_teardown),
         cmocka_unit_test(metrics_are_prometheus_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
