@@ -69,39 +69,60 @@ static const char *state_of(fw_analysis_state st)
     return st == FW_ANALYSIS_DONE ? "done" : st == FW_ANALYSIS_CANCELLED ? "cancelled" : "failed";
 }
 
-/* Records the end: the queue first, then the watchers, the metrics and the callback. */
-static void finish(run *r, const char *state, const fw_error *err, json_t *payload)
+/* The last message of a job whose analysis never ran (or never said): as its own would
+ * be, a done event for a cancel or a success, else an error event. */
+static char *final_of(const fw_job_ending *end)
 {
-    fw_service *s = r->s;
+    json_t *f = end->code && strcmp(end->state, "failed") == 0
+                    ? json_pack("{s:s, s:s, s:s}", "type", "error", "code", end->code, "message",
+                                end->message ? end->message : "")
+                    : json_pack("{s:s, s:s}", "type", "done", "state", end->state);
+    char *text = f ? json_dumps(f, JSON_COMPACT) : NULL;
+    json_decref(f);
+    return text;
+}
+
+void fw_job_end(fw_service *s, int64_t id, const fw_job_ending *end, json_t *payload)
+{
     fw_live live = {0};
-    fw_hub_live(s->hub, r->id, &live);
-    if (!r->final) { /* the analysis never ran: say why, as its error event would */
-        json_t *f = err && err->code ? json_pack("{s:s, s:s, s:s}", "type", "error", "code",
-                                                 code_name(err->code), "message", err->message)
-                                     : json_pack("{s:s, s:s}", "type", "done", "state", state);
-        r->final = f ? json_dumps(f, JSON_COMPACT) : NULL;
-        json_decref(f);
-    }
-    json_t *final = r->final ? json_loads(r->final, 0, NULL) : json_object();
-    json_t *error =
-        err && err->code && strcmp(state, "done") != 0
-            ? json_pack("{s:s, s:s}", "code", code_name(err->code), "message", err->message)
-            : json_null();
+    fw_hub_live(s->hub, id, &live);
+    char *made = end->final ? NULL : final_of(end);
+    const char *final_text = end->final ? end->final : made;
+    json_t *final = final_text ? json_loads(final_text, 0, NULL) : json_object();
+    json_t *error = end->code && strcmp(end->state, "done") != 0
+                        ? json_pack("{s:s, s:s}", "code", end->code, "message",
+                                    end->message ? end->message : "")
+                        : json_null();
     json_t *result = json_pack("{s:o, s:o, s:O?, s:o}", "final", final, "error", error, "stats",
-                               r->stats, "counts", fw_live_json(&live));
+                               end->stats, "counts", fw_live_json(&live));
     char *text = result ? json_dumps(result, JSON_COMPACT) : NULL;
-    fw_queue_finish(s->queue, r->id, state, text, NULL);
+    fw_queue_finish(s->queue, id, end->state, text, NULL);
     free(text);
     json_decref(result);
-    fw_hub_finish(s->hub, r->id, r->final);
-    fw_metrics_job_end(s->metrics, state, r->stats);
+    fw_hub_finish(s->hub, id, final_text);
+    free(made);
+    fw_metrics_job_end(s->metrics, end->state, end->stats);
+    const char *kind = json_string_value(json_object_get(payload, "kind"));
+    const char *input = json_string_value(json_object_get(payload, "input"));
+    if (kind && input && strcmp(kind, "upload") == 0)
+        remove(input); /* the outputs and the store keep what matters */
     const char *cb = json_string_value(json_object_get(payload, "callback_url"));
-    json_t *view = cb ? fw_api_job(s, r->id) : NULL;
+    json_t *view = cb ? fw_api_job(s, id) : NULL;
     char *body = view ? json_dumps(view, JSON_COMPACT) : NULL;
     if (body)
         fw_notifier_post(s->notifier, cb, body);
     free(body);
     json_decref(view);
+}
+
+static void finish(run *r, const char *state, const fw_error *err, json_t *payload)
+{
+    fw_job_ending end = {.state = state,
+                         .code = err->code ? code_name(err->code) : NULL,
+                         .message = err->message,
+                         .final = r->final,
+                         .stats = r->stats};
+    fw_job_end(r->s, r->id, &end, payload);
 }
 
 /* Opens and runs the analysis of input; fills err; returns its end state. */
@@ -192,18 +213,13 @@ static void run_item(fw_service *s, fw_queue_item *it)
     run r = {.s = s, .id = it->id};
     fw_error err = {0};
     json_t *payload = it->payload ? json_loads(it->payload, 0, NULL) : NULL;
-    const char *kind = json_string_value(json_object_get(payload, "kind"));
-    const char *input = json_string_value(json_object_get(payload, "input"));
     char fetched[4200] = "";
     const char *state = run_job(&r, payload, fetched, sizeof fetched, &err);
     if (!state) { /* said so in the queue now: whatever pid the next start has */
         fw_queue_requeue(s->queue, it->id, NULL);
         fw_hub_finish(s->hub, it->id, NULL);
-    } else {
+    } else
         finish(&r, state, &err, payload);
-        if (kind && input && strcmp(kind, "upload") == 0)
-            remove(input); /* the outputs and the store keep what matters */
-    }
     if (fetched[0])
         remove(fetched);
     free(r.final);
