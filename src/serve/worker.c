@@ -18,6 +18,7 @@ typedef struct run {
     int64_t id;
     char *final; /* the last event (done or error), JSON text */
     json_t *stats;
+    const char *code; /* the error's name when no FW_E* code says it ("forbidden_path") */
 } run;
 
 /* A stable name for an error code (the job's error.code). */
@@ -118,7 +119,9 @@ void fw_job_end(fw_service *s, int64_t id, const fw_job_ending *end, json_t *pay
 static void finish(run *r, const char *state, const fw_error *err, json_t *payload)
 {
     fw_job_ending end = {.state = state,
-                         .code = err->code ? code_name(err->code) : NULL,
+                         .code = r->code     ? r->code
+                                 : err->code ? code_name(err->code)
+                                             : NULL,
                          .message = err->message,
                          .final = r->final,
                          .stats = r->stats};
@@ -182,6 +185,20 @@ static const char *fetch_and_analyse(run *r, const char *url, char *fetched, siz
     return got > 0 ? "cancelled" : "failed";
 }
 
+/* A path input is checked again as it starts: since it was submitted the server may have
+ * been started again with other --allow-root, or a link on the way may have moved. */
+static const char *check_and_analyse(run *r, const char *path, json_t *payload, fw_error *err)
+{
+    char resolved[4096];
+    int g = fw_guard_path(&r->s->guard, path, resolved, sizeof resolved, err->message,
+                          sizeof err->message);
+    if (g == FW_GUARD_OK)
+        return analyse(r, resolved, payload, err);
+    err->code = g == FW_GUARD_MISSING ? FW_EOPEN : FW_EINVAL;
+    r->code = g == FW_GUARD_MISSING ? NULL : "forbidden_path";
+    return "failed";
+}
+
 /* Runs the job; its end state, or NULL when the server's stop interrupted it. */
 static const char *run_job(run *r, json_t *payload, char *fetched, size_t size, fw_error *err)
 {
@@ -199,6 +216,8 @@ static const char *run_job(run *r, json_t *payload, char *fetched, size_t size, 
         fw_error_set(err, FW_EINTERNAL, "the job's record is damaged");
     else if (strcmp(kind, "url") == 0)
         state = fetch_and_analyse(r, input, fetched, size, payload, err);
+    else if (strcmp(kind, "path") == 0)
+        state = check_and_analyse(r, input, payload, err);
     else
         state = analyse(r, input, payload, err);
     /* cancelled by the stop, not by a client: interrupted, not ended. A client's cancel,

@@ -223,6 +223,47 @@ static void path_outside_the_roots_is_403(void **state)
     fws_stop(&s);
 }
 
+/* A path taken at submission is checked again when its job starts: here after a restart
+ * whose --allow-root no longer holds it. */
+static void path_no_longer_allowed_when_its_job_starts_fails(void **state)
+{
+    (void)state;
+    fwt_vlm v;
+    fwt_vlm_start(&v, "--slots 1 --fault hang:60@colour=yellow/1");
+    const char *clip = fws_colour_clip("colours.mp4"), *dir = fwt_tmpdir();
+    fwt_run run;
+    fwt_sh(&run, "mkdir -p '%s/other'", dir);
+    fwt_free(&run);
+    fws_server s;
+    fws_start(&s,
+              "--token " TOKEN " --url %s --summary extractive --workers 1 --concurrency 1 "
+              "--allow-root '%s'",
+              v.url, dir);
+    fws_resp r;
+    fws_upload(&r, &s, TOKEN, clip, NULL);
+    int64_t held = fws_job_id(&r);
+    fws_resp_free(&r);
+    json_decref(fws_wait(&s, TOKEN, held, "running", 30)); /* the worker is busy from now */
+    post_json(&r, &s, TOKEN, "{\"path\": \"%s\"}", clip);
+    assert_int_equal(r.status, 202);
+    int64_t id = fws_job_id(&r);
+    assert_string_equal(jstr(r.json, "state"), "queued");
+    fws_resp_free(&r);
+    fws_kill(&s);
+    snprintf(s.args, sizeof s.args,
+             "--token " TOKEN " --url %s --summary extractive --workers 2 --allow-root '%s/other'",
+             v.url, dir);
+    fws_restart(&s);
+    json_t *job = fws_wait(&s, TOKEN, id, "done|failed|cancelled", 60);
+    assert_string_equal(jstr(job, "state"), "failed");
+    json_t *e = json_object_get(job, "error");
+    assert_string_equal(jstr(e, "code"), "forbidden_path");
+    assert_non_null(strstr(jstr(e, "message"), "outside the allowed folders"));
+    json_decref(job);
+    fws_stop(&s);
+    fwt_vlm_stop(&v);
+}
+
 static void urls_the_server_must_not_reach_are_403(void **state)
 {
     (void)state;
@@ -396,6 +437,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(tokenless_server_answers_only_its_own_machine, fwt_teardown),
         cmocka_unit_test_teardown(tokenless_listen_must_be_loopback_on_every_address, fwt_teardown),
         cmocka_unit_test_teardown(path_outside_the_roots_is_403, fwt_teardown),
+        cmocka_unit_test_teardown(path_no_longer_allowed_when_its_job_starts_fails, fwt_teardown),
         cmocka_unit_test_teardown(urls_the_server_must_not_reach_are_403, fwt_teardown),
         cmocka_unit_test_teardown(upload_over_the_limit_is_413_before_it_is_read, fwt_teardown),
         cmocka_unit_test_teardown(full_queue_is_429_with_retry_after, fwt_teardown),
