@@ -357,6 +357,55 @@ static void upload_over_the_limit_is_413_before_it_is_read(void **state)
     fws_stop(&s);
 }
 
+/* A form of one file part (name a file name), with the fields before it. */
+static void form_with(char *out, size_t size, const char *filename, const char *key)
+{
+    size_t n = 0;
+    if (key)
+        n = (size_t)snprintf(out, size,
+                             "--x\r\nContent-Disposition: form-data; name=\"idempotency_key\""
+                             "\r\n\r\n%s\r\n",
+                             key);
+    snprintf(out + n, size - n,
+             "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n\r\n"
+             "abc\r\n--x--\r\n",
+             filename);
+}
+
+/* Bytes that are not UTF-8 cannot go into JSON: a file name is made safe, a key refused. */
+static void file_name_and_key_that_are_not_utf8(void **state)
+{
+    (void)state;
+    fws_server s;
+    fws_start(&s, "--token " TOKEN);
+    char form[1024];
+    const char *auth[] = {"Authorization: Bearer " TOKEN, NULL};
+    const char *ctype = "multipart/form-data; boundary=x";
+    fws_resp r;
+    form_with(form, sizeof form, "caf\xc3\xa9\xff\x01\xed\xa0\x80.mp4", NULL);
+    fws_http_h(&r, &s, "POST", "/v1/jobs", auth, ctype, form, strlen(form));
+    assert_int_equal(r.status, 202);
+    assert_string_equal(jstr(json_object_get(r.json, "input"), "name"), "caf\xc3\xa9_____.mp4");
+    fws_resp_free(&r);
+    form_with(form, sizeof form, "a.mp4", "k\xff");
+    fws_http_h(&r, &s, "POST", "/v1/jobs", auth, ctype, form, strlen(form));
+    fws_expect_error(&r, 400, "invalid_key");
+    form_with(form, sizeof form, "a.mp4", NULL);
+    const char *with_key[] = {"Authorization: Bearer " TOKEN, "Idempotency-Key: k\xc3", NULL};
+    fws_http_h(&r, &s, "POST", "/v1/jobs", with_key, ctype, form, strlen(form));
+    fws_expect_error(&r, 400, "invalid_key");
+    char long_key[260];
+    memset(long_key, 'k', 201);
+    long_key[201] = '\0';
+    form_with(form, sizeof form, "a.mp4", long_key);
+    fws_http_h(&r, &s, "POST", "/v1/jobs", auth, ctype, form, strlen(form));
+    fws_expect_error(&r, 400, "invalid_key");
+    fws_http(&r, &s, "GET", "/v1/jobs", TOKEN, NULL, NULL, 0);
+    assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 1); /* the first only */
+    fws_resp_free(&r);
+    fws_stop(&s);
+}
+
 static void full_queue_is_429_with_retry_after(void **state)
 {
     (void)state;
@@ -440,6 +489,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(path_no_longer_allowed_when_its_job_starts_fails, fwt_teardown),
         cmocka_unit_test_teardown(urls_the_server_must_not_reach_are_403, fwt_teardown),
         cmocka_unit_test_teardown(upload_over_the_limit_is_413_before_it_is_read, fwt_teardown),
+        cmocka_unit_test_teardown(file_name_and_key_that_are_not_utf8, fwt_teardown),
         cmocka_unit_test_teardown(full_queue_is_429_with_retry_after, fwt_teardown),
         cmocka_unit_test_teardown(errors_are_json_everywhere, fwt_teardown),
     };
