@@ -149,23 +149,47 @@ static int public6(const char *ip)
 static void addresses_that_are_not_public_are_known(void **state)
 {
     (void)state;
-    const char *private4[] = {"127.0.0.1",      "127.255.0.9", "10.0.0.1",        "172.16.0.1",
-                              "172.31.255.255", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-                              "100.64.0.1",     "224.0.0.1",   "255.255.255.255", "198.18.0.1"};
+    const char *private4[] = {"127.0.0.1",       "127.255.0.9", "10.0.0.1",        "172.16.0.1",
+                              "172.31.255.255",  "192.168.1.1", "169.254.169.254", "0.0.0.0",
+                              "0.1.2.3",         "100.64.0.1",  "100.127.255.255", "224.0.0.1",
+                              "239.255.255.250", "240.0.0.1",   "255.255.255.255", "198.18.0.1",
+                              "198.19.255.255",  "192.0.0.8",   "192.0.2.1",       "198.51.100.7",
+                              "203.0.113.9"};
     for (size_t i = 0; i < sizeof private4 / sizeof private4[0]; i++)
         if (public4(private4[i]))
             fail_msg("%s taken for public", private4[i]);
-    assert_true(public4("93.184.216.34"));
-    assert_true(public4("172.32.0.1"));
-    assert_true(public4("8.8.8.8"));
-    const char *private6[] = {"::1",        "::",      "fe80::1",          "fd00::1",
-                              "fc00::2",    "ff02::1", "::ffff:127.0.0.1", "::ffff:10.1.2.3",
-                              "2001:db8::1"};
+    const char *public_4[] = {"93.184.216.34", "172.32.0.1",     "8.8.8.8",   "100.63.255.255",
+                              "100.128.0.1",   "198.20.0.1",     "192.0.3.1", "198.51.101.1",
+                              "203.0.112.1",   "223.255.255.254"};
+    for (size_t i = 0; i < sizeof public_4 / sizeof public_4[0]; i++)
+        if (!public4(public_4[i]))
+            fail_msg("%s taken for private", public_4[i]);
+    const char *private6[] = {"::1",
+                              "::",
+                              "fe80::1",
+                              "fd00::1",
+                              "fc00::2",
+                              "ff02::1",
+                              "::ffff:127.0.0.1",
+                              "::ffff:10.1.2.3",
+                              "2001:db8::1",
+                              "::127.0.0.1", /* IPv4-compatible: the IPv4 address decides */
+                              "::10.0.0.1",
+                              "::169.254.169.254",
+                              "fec0::1", /* site-local */
+                              "feff::1",
+                              "64:ff9b::127.0.0.1", /* NAT64: the IPv4 address decides */
+                              "64:ff9b::10.0.0.1",
+                              "64:ff9b::192.0.2.1",
+                              "64:ff9b:1::8.8.8.8", /* local-use NAT64 */
+                              "64:ff9b:1:ffff::1"};
     for (size_t i = 0; i < sizeof private6 / sizeof private6[0]; i++)
         if (public6(private6[i]))
             fail_msg("%s taken for public", private6[i]);
-    assert_true(public6("2606:4700::1111"));
-    assert_true(public6("::ffff:8.8.8.8"));
+    const char *public_6[] = {"2606:4700::1111", "::ffff:8.8.8.8", "::8.8.8.8", "64:ff9b::8.8.8.8"};
+    for (size_t i = 0; i < sizeof public_6 / sizeof public_6[0]; i++)
+        if (!public6(public_6[i]))
+            fail_msg("%s taken for private", public_6[i]);
 }
 
 static void urls_are_checked_before_any_request(void **state)
