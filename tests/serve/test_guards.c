@@ -184,6 +184,38 @@ static void tokenless_listen_must_be_loopback_on_every_address(void **state)
     fws_stop(&s);
 }
 
+/* The page's login: a wrong token is a 401, a broken body is the client's bug. */
+static void login_errors_are_told_apart(void **state)
+{
+    (void)state;
+    fws_server s;
+    fws_start(&s, "--token " TOKEN);
+    struct {
+        const char *body;
+        long status;
+        const char *code;
+    } cases[] = {
+        {"{\"token\": \"nope\"}", 401, "unauthorized"}, {"not json", 400, "bad_json"},
+        {"[\"" TOKEN "\"]", 400, "bad_json"},           {"{}", 400, "bad_request"},
+        {"{\"token\": 17}", 400, "bad_request"},
+    };
+    fws_resp r;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fws_http(&r, &s, "POST", "/session", NULL, "application/json", cases[i].body,
+                 strlen(cases[i].body));
+        if (r.status != cases[i].status)
+            fail_msg("%s: %ld %s", cases[i].body, r.status, r.body);
+        fws_expect_error(&r, cases[i].status, cases[i].code);
+    }
+    char big[8192];
+    memset(big, ' ', sizeof big);
+    memcpy(big, "{\"token\": \"" TOKEN "\"", strlen(TOKEN) + 12);
+    big[sizeof big - 1] = '}';
+    fws_http(&r, &s, "POST", "/session", NULL, "application/json", big, sizeof big);
+    fws_expect_error(&r, 413, "too_large");
+    fws_stop(&s);
+}
+
 static void path_outside_the_roots_is_403(void **state)
 {
     (void)state;
@@ -485,6 +517,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(missing_or_wrong_token_is_401, fwt_teardown),
         cmocka_unit_test_teardown(tokenless_server_answers_only_its_own_machine, fwt_teardown),
         cmocka_unit_test_teardown(tokenless_listen_must_be_loopback_on_every_address, fwt_teardown),
+        cmocka_unit_test_teardown(login_errors_are_told_apart, fwt_teardown),
         cmocka_unit_test_teardown(path_outside_the_roots_is_403, fwt_teardown),
         cmocka_unit_test_teardown(path_no_longer_allowed_when_its_job_starts_fails, fwt_teardown),
         cmocka_unit_test_teardown(urls_the_server_must_not_reach_are_403, fwt_teardown),
