@@ -493,6 +493,8 @@ enum { FW_QUEUE_ADDED = 0, FW_QUEUE_EXISTING = 1, FW_QUEUE_FULL = 2 };
  * (*id 0: FW_QUEUE_FULL). Returns FW_QUEUE_*, or a negative FW_E* code. */
 FW_API int fw_queue_push(fw_queue *q, const char *payload, const char *key, int max_queued,
                          int64_t *id, fw_error *err);
+/* The item with idempotency key (NULL: none): 1 with *id, 0 when there is none. */
+FW_API int fw_queue_find(fw_queue *q, const char *key, int64_t *id, fw_error *err);
 /* The oldest queued item becomes running, owned by this process: 1 with *it filled,
  * 0 when nothing is queued. */
 FW_API int fw_queue_claim(fw_queue *q, fw_queue_item *it, fw_error *err);

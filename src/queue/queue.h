@@ -13,6 +13,7 @@ typedef struct fw_queue_ops {
                 fw_error *err);
     int (*claim)(void *impl, fw_queue_item *it, fw_error *err);
     int (*requeue)(void *impl, int64_t id, fw_error *err);
+    int (*find)(void *impl, const char *key, int64_t *id, fw_error *err);
     int (*update)(void *impl, int64_t id, const char *status, fw_error *err);
     int (*finish)(void *impl, int64_t id, const char *state, const char *result, fw_error *err);
     int (*cancel)(void *impl, int64_t id, fw_error *err);

@@ -321,6 +321,15 @@ static int sq_requeue(void *impl, int64_t id, fw_error *err)
     return rc;
 }
 
+static int sq_find(void *impl, const char *key, int64_t *id, fw_error *err)
+{
+    sq *q = impl;
+    pthread_mutex_lock(&q->mu);
+    *id = find_key(q, key, err);
+    pthread_mutex_unlock(&q->mu);
+    return *id < 0 ? err->code : *id > 0;
+}
+
 static int sq_update(void *impl, int64_t id, const char *status, fw_error *err)
 {
     sq *q = impl;
@@ -440,6 +449,7 @@ const fw_queue_ops fw_queue_sqlite_ops = {
     .push = sq_push,
     .claim = sq_claim,
     .requeue = sq_requeue,
+    .find = sq_find,
     .update = sq_update,
     .finish = sq_finish,
     .cancel = sq_cancel,

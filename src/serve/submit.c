@@ -282,6 +282,7 @@ typedef struct upload {
     char filename[256];
     int64_t bytes;
     int has_file;
+    int discard;    /* the file's bytes are read and dropped: its key names a job already */
     char field[32]; /* the form field being read ("" : skipped) */
     char *value;
     size_t n_value;
@@ -290,11 +291,29 @@ typedef struct upload {
     char bad[96];         /* ...and message */
 } upload;
 
-enum { STOP_TOO_LARGE = 413, STOP_BAD = 400, STOP_IO = 500 };
+enum { STOP_TOO_LARGE = 413, STOP_BAD = 400, STOP_FULL = 429, STOP_IO = 500 };
 
 static int up_read(void *ctx, char *buf, size_t n)
 {
     return mg_read(((upload *)ctx)->c, buf, n);
+}
+
+/* Before a byte of the file is taken. A retry whose idempotency key (the header, or a
+ * field sent before the file) names a job gets that job, full queue or not: its bytes
+ * are dropped as they come (the job has its copy). Else a full queue refuses the upload
+ * before it is read. */
+static int before_file(upload *u)
+{
+    const char *key = json_string_value(json_object_get(u->fields, "idempotency_key"));
+    int64_t id, counts[FW_QUEUE_N_STATES];
+    if (!key)
+        key = mg_get_header(u->c, "Idempotency-Key");
+    if (fw_queue_find(u->s->queue, key, &id, NULL) == 1)
+        u->discard = 1;
+    else if (fw_queue_counts(u->s->queue, counts, NULL) == 0 && u->s->cfg->queue_size > 0 &&
+             counts[0] >= u->s->cfg->queue_size)
+        return STOP_FULL;
+    return 0;
 }
 
 static int up_begin(void *user, const char *name, const char *filename)
@@ -306,6 +325,11 @@ static int up_begin(void *user, const char *name, const char *filename)
         if (u->has_file) {
             snprintf(u->bad, sizeof u->bad, "a second 'file' field");
             return STOP_BAD;
+        }
+        int st = before_file(u);
+        if (st || u->discard) {
+            u->has_file = !st;
+            return st;
         }
         snprintf(u->path, sizeof u->path, "%s/uploads/up-XXXXXX", u->s->data);
         int fd = mkstemp(u->path);
@@ -329,11 +353,11 @@ static int up_begin(void *user, const char *name, const char *filename)
 static int up_data(void *user, const char *bytes, size_t n)
 {
     upload *u = user;
-    if (u->file) {
+    if (u->file || u->discard) {
         u->bytes += (int64_t)n;
         if (u->bytes > u->s->cfg->max_upload)
             return STOP_TOO_LARGE; /* stop reading at once */
-        return fwrite(bytes, 1, n, u->file) == n ? 0 : STOP_IO;
+        return !u->file || fwrite(bytes, 1, n, u->file) == n ? 0 : STOP_IO;
     }
     if (!u->field[0])
         return 0;
@@ -391,10 +415,6 @@ static int submit_upload(fw_service *s, struct mg_connection *c, const char *cty
         return fw_http_error(c, 413, "too_large",
                              "the upload is %lld bytes; this server takes at most %" PRId64,
                              declared, s->cfg->max_upload);
-    int64_t counts[FW_QUEUE_N_STATES];
-    if (fw_queue_counts(s->queue, counts, NULL) == 0 && s->cfg->queue_size > 0 &&
-        counts[0] >= s->cfg->queue_size) /* full: do not take the upload at all */
-        return queue_full(s, c);
     if (fw_multipart_boundary(ctype, boundary, sizeof boundary))
         return fw_http_error(c, 400, "bad_request", "multipart/form-data without a boundary");
     upload u = {.s = s, .c = c, .fields = json_object()};
@@ -402,7 +422,9 @@ static int submit_upload(fw_service *s, struct mg_connection *c, const char *cty
     int rc = fw_multipart_read(boundary, up_read, &u, &cb, why, sizeof why), st, added = 0;
     if (u.file)
         fclose(u.file);
-    if (rc == STOP_TOO_LARGE)
+    if (rc == STOP_FULL)
+        st = queue_full(s, c);
+    else if (rc == STOP_TOO_LARGE)
         st = fw_http_error(c, 413, "too_large",
                            "the upload is larger than this server takes (%" PRId64 " bytes)",
                            s->cfg->max_upload);

@@ -467,6 +467,48 @@ static void full_queue_is_429_with_retry_after(void **state)
     fwt_vlm_stop(&v);
 }
 
+/* A full queue refuses new uploads unread, yet a retry of one it holds (same idempotency
+ * key, given before the file) gets its job back, not a 429. */
+static void full_queue_still_gives_a_retried_upload_its_job(void **state)
+{
+    (void)state;
+    fwt_vlm v;
+    fwt_vlm_start(&v, "--slots 1 --fault hang:60@colour=yellow/1");
+    fws_server s;
+    fws_start(&s, "--token " TOKEN " --url %s --summary extractive --workers 1 --queue-size 1",
+              v.url);
+    fws_resp r;
+    fws_upload(&r, &s, TOKEN, fws_colour_clip("c.mp4"), NULL);
+    int64_t held = fws_job_id(&r);
+    fws_resp_free(&r);
+    json_decref(fws_wait(&s, TOKEN, held, "running", 30));
+    char form[1024];
+    const char *auth[] = {"Authorization: Bearer " TOKEN, NULL};
+    const char *ctype = "multipart/form-data; boundary=x";
+    form_with(form, sizeof form, "a.mp4", "retry-me");
+    fws_http_h(&r, &s, "POST", "/v1/jobs", auth, ctype, form, strlen(form));
+    assert_int_equal(r.status, 202); /* the one place in the queue */
+    int64_t queued = fws_job_id(&r);
+    fws_resp_free(&r);
+    fws_http_h(&r, &s, "POST", "/v1/jobs", auth, ctype, form, strlen(form));
+    if (r.status != 200)
+        fail_msg("the retry: %ld %s", r.status, r.body);
+    assert_int_equal(fws_job_id(&r), queued);
+    fws_resp_free(&r);
+    const char *by_header[] = {"Authorization: Bearer " TOKEN, "Idempotency-Key: retry-me", NULL};
+    form_with(form, sizeof form, "a.mp4", NULL);
+    fws_http_h(&r, &s, "POST", "/v1/jobs", by_header, ctype, form, strlen(form));
+    assert_int_equal(r.status, 200);
+    assert_int_equal(fws_job_id(&r), queued);
+    fws_resp_free(&r);
+    form_with(form, sizeof form, "b.mp4", "another");
+    fws_http_h(&r, &s, "POST", "/v1/jobs", auth, ctype, form, strlen(form));
+    fws_expect_error(&r, 429, "queue_full");
+    assert_int_equal(uploads_left(), 2); /* the held and the queued: no retry kept a copy */
+    fws_kill(&s);
+    fwt_vlm_stop(&v);
+}
+
 static void errors_are_json_everywhere(void **state)
 {
     (void)state;
@@ -524,6 +566,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(upload_over_the_limit_is_413_before_it_is_read, fwt_teardown),
         cmocka_unit_test_teardown(file_name_and_key_that_are_not_utf8, fwt_teardown),
         cmocka_unit_test_teardown(full_queue_is_429_with_retry_after, fwt_teardown),
+        cmocka_unit_test_teardown(full_queue_still_gives_a_retried_upload_its_job, fwt_teardown),
         cmocka_unit_test_teardown(errors_are_json_everywhere, fwt_teardown),
     };
     fwt_select_test(argc, argv);

@@ -75,6 +75,10 @@ static void key_gives_back_the_item_and_the_bound_holds(void **state)
     assert_int_equal(fw_queue_push(q, "{}", "k1", 2, &a, NULL), FW_QUEUE_ADDED);
     assert_int_equal(fw_queue_push(q, "{\"other\":1}", "k1", 2, &again, NULL), FW_QUEUE_EXISTING);
     assert_int_equal(again, a);
+    assert_int_equal(fw_queue_find(q, "k1", &again, NULL), 1);
+    assert_int_equal(again, a);
+    assert_int_equal(fw_queue_find(q, "k9", &again, NULL), 0);
+    assert_int_equal(fw_queue_find(q, NULL, &again, NULL), 0);
     assert_int_equal(fw_queue_push(q, "{}", "k2", 2, &b, NULL), FW_QUEUE_ADDED);
     assert_int_equal(fw_queue_push(q, "{}", "k3", 2, &c, NULL), FW_QUEUE_FULL);
     assert_int_equal(c, 0);
