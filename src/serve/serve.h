@@ -37,7 +37,7 @@ typedef struct fw_serve_config {
 int fw_serve_loopback_only(const char *listen);
 
 /* Serves until SIGINT or SIGTERM, then stops taking requests, cancels running analyses
- * (their jobs stay queued for the next start) and returns 0; or FW_E* with err set when
+ * (their jobs go back to the queue for the next start) and returns 0; or FW_E* with err set when
  * it cannot start (the address is taken, the store cannot be opened). */
 int fw_serve_run(const fw_serve_config *cfg, fw_error *err);
 
