@@ -481,7 +481,8 @@ FW_API void fw_queue_item_clear(fw_queue_item *it);
 /* Opens the queue of the store at path (NULL: the default store, as fw_analysis_opts).
  * Items that a process no longer alive was running (killed, crashed) are queued again,
  * ahead of newer ones, their attempts kept: they run again and the analysis resumes
- * through the store. */
+ * through the store. So are items under this process's own pid while it has claimed
+ * none from this store: an earlier process had the pid (a container's PID 1). */
 FW_API int fw_queue_open(fw_queue **out, const char *path, fw_error *err);
 /* Accepts NULL. */
 FW_API void fw_queue_close(fw_queue *q);
@@ -493,9 +494,14 @@ enum { FW_QUEUE_ADDED = 0, FW_QUEUE_EXISTING = 1, FW_QUEUE_FULL = 2 };
  * (*id 0: FW_QUEUE_FULL). Returns FW_QUEUE_*, or a negative FW_E* code. */
 FW_API int fw_queue_push(fw_queue *q, const char *payload, const char *key, int max_queued,
                          int64_t *id, fw_error *err);
+/* The item with idempotency key (NULL: none): 1 with *id, 0 when there is none. */
+FW_API int fw_queue_find(fw_queue *q, const char *key, int64_t *id, fw_error *err);
 /* The oldest queued item becomes running, owned by this process: 1 with *it filled,
  * 0 when nothing is queued. */
 FW_API int fw_queue_claim(fw_queue *q, fw_queue_item *it, fw_error *err);
+/* A running item this process claimed goes back to the queue, its attempts kept (it was
+ * interrupted, not ended: the next claim resumes it): 1; 0 when it is not running here. */
+FW_API int fw_queue_requeue(fw_queue *q, int64_t id, fw_error *err);
 /* Replaces a running item's status text (copied). */
 FW_API int fw_queue_update(fw_queue *q, int64_t id, const char *status, fw_error *err);
 /* Ends an item: state "done", "failed" or "cancelled", with its result text (copied). */

@@ -25,7 +25,8 @@ static void usage(FILE *to)
         "events; the page at / does all of it in a browser. The API: docs/api.md.\n"
         "\n"
         "options:\n"
-        "  --listen HOST:PORT     where to listen (default 127.0.0.1:8080; port 0: any free)\n"
+        "  --listen HOST:PORT     where to listen (default 127.0.0.1:8080; port 0: any free;\n"
+        "                         a comma list for several)\n"
         "  --token T              the bearer token every /v1 call needs (env FRAMEWISE_TOKEN);\n"
         "                         without one the server listens on loopback only\n"
         "  --workers N            analyses at once (default 2)\n"
@@ -76,12 +77,6 @@ static int parse_size(const char *s, int64_t *out)
         return -1;
     *out = (int64_t)(v * mul);
     return 0;
-}
-
-static int is_loopback(const char *listen)
-{
-    return strncmp(listen, "127.", 4) == 0 || strncmp(listen, "localhost:", 10) == 0 ||
-           strncmp(listen, "[::1]:", 6) == 0;
 }
 
 static int own_option(fw_serve_config *c, int opt, const char *arg)
@@ -173,8 +168,11 @@ int cmd_serve(int argc, char **argv)
     }
     if (c.token && !*c.token)
         c.token = NULL;
-    if (!c.token && !is_loopback(c.listen)) {
-        cli_error("serve: listening on %s needs a token (--token or FRAMEWISE_TOKEN)", c.listen);
+    if (!c.token && !fw_serve_loopback_only(c.listen)) {
+        cli_error("serve: listening on %s needs a token (--token or FRAMEWISE_TOKEN); without "
+                  "one every address must be loopback (127.0.0.1:PORT, localhost:PORT, "
+                  "[::1]:PORT)",
+                  c.listen);
         return EXIT_USAGE;
     }
     if (!c.defaults.url && getenv("FRAMEWISE_VLM_URL") && *getenv("FRAMEWISE_VLM_URL"))

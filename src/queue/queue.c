@@ -85,6 +85,19 @@ int fw_queue_claim(fw_queue *q, fw_queue_item *it, fw_error *err)
     return q->ops->claim(q->impl, it, err);
 }
 
+int fw_queue_requeue(fw_queue *q, int64_t id, fw_error *err)
+{
+    LOCAL_ERR;
+    return q->ops->requeue(q->impl, id, err);
+}
+
+int fw_queue_find(fw_queue *q, const char *key, int64_t *id, fw_error *err)
+{
+    LOCAL_ERR;
+    *id = 0;
+    return key ? q->ops->find(q->impl, key, id, err) : 0;
+}
+
 int fw_queue_update(fw_queue *q, int64_t id, const char *status, fw_error *err)
 {
     LOCAL_ERR;

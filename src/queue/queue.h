@@ -12,6 +12,8 @@ typedef struct fw_queue_ops {
     int (*push)(void *impl, const char *payload, const char *key, int max_queued, int64_t *id,
                 fw_error *err);
     int (*claim)(void *impl, fw_queue_item *it, fw_error *err);
+    int (*requeue)(void *impl, int64_t id, fw_error *err);
+    int (*find)(void *impl, const char *key, int64_t *id, fw_error *err);
     int (*update)(void *impl, int64_t id, const char *status, fw_error *err);
     int (*finish)(void *impl, int64_t id, const char *state, const char *result, fw_error *err);
     int (*cancel)(void *impl, int64_t id, fw_error *err);

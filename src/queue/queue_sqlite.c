@@ -5,6 +5,7 @@
  * file: each statement that moves an item is atomic. */
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,31 +91,96 @@ static int one_item(sq *q, sqlite3_stmt *st, fw_queue_item *it, fw_error *err)
     return rc;
 }
 
-/* Items whose process is gone go back to the queue. */
-static int recover(sq *q, fw_error *err)
+/* The stores this process has claimed items from, by a hash of their path (a collision
+ * only keeps an item waiting for the next start). An item "running" under this process's
+ * pid in a store it never claimed from cannot be its own: it is an earlier process's with
+ * the same pid (in a container the server is PID 1 on every start). */
+static pthread_mutex_t claimed_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t claimed[64];
+static int n_claimed, claimed_overflow;
+
+static uint64_t path_hash(const char *path)
 {
-    sqlite3_stmt *st = prepare(q, "SELECT id, pid FROM queue WHERE state = 'running'", err);
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+/* mark 1: this process claims from path now; 0: whether it ever did. */
+static int claimed_from(const char *path, int mark)
+{
+    uint64_t h = path_hash(path);
+    pthread_mutex_lock(&claimed_mu);
+    int found = claimed_overflow; /* past the table: every store counts as claimed from */
+    for (int i = 0; i < n_claimed && !found; i++)
+        found = claimed[i] == h;
+    if (mark && !found) {
+        if (n_claimed < (int)(sizeof claimed / sizeof claimed[0]))
+            claimed[n_claimed++] = h;
+        else
+            claimed_overflow = 1;
+    }
+    pthread_mutex_unlock(&claimed_mu);
+    return found;
+}
+
+/* Back to the queue, unless it moved since it was read (another process took it). */
+static int requeue(sq *q, int64_t id, int64_t pid, fw_error *err)
+{
+    sqlite3_stmt *st = prepare(q,
+                               "UPDATE queue SET state = 'queued', pid = NULL WHERE id = ? AND "
+                               "state = 'running' AND pid = ?",
+                               err);
     if (!st)
         return err->code;
-    int64_t dead[256];
-    int n = 0, rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 256) {
-        pid_t pid = (pid_t)sqlite3_column_int64(st, 1);
-        if (pid != getpid() && !fw_pid_alive(pid))
-            dead[n++] = sqlite3_column_int64(st, 0);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, pid);
+    int rc = run(q, st, err);
+    return rc ? rc : sqlite3_changes(q->db) == 1;
+}
+
+/* Reads at most 256 running items with an id above after into rows (id, pid): how many,
+ * or a negative FW_E* code. */
+static int running_rows(sq *q, int64_t after, int64_t rows[256][2], fw_error *err)
+{
+    sqlite3_stmt *st = prepare(q,
+                               "SELECT id, pid FROM queue WHERE state = 'running' AND id > ? "
+                               "ORDER BY id LIMIT 256",
+                               err);
+    if (!st)
+        return err->code;
+    sqlite3_bind_int64(st, 1, after);
+    int n = 0, step = SQLITE_DONE;
+    while (n < 256 && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        rows[n][0] = sqlite3_column_int64(st, 0);
+        rows[n][1] = sqlite3_column_int64(st, 1);
+        n++;
     }
     sqlite3_finalize(st);
-    for (int i = 0; i < n; i++) {
-        if (!(st = prepare(q,
-                           "UPDATE queue SET state = 'queued', pid = NULL WHERE id = ? AND "
-                           "state = 'running'",
-                           err)))
-            return err->code;
-        sqlite3_bind_int64(st, 1, dead[i]);
-        if (run(q, st, err))
-            return err->code;
+    return step == SQLITE_ROW || step == SQLITE_DONE ? n : db_error(q, err);
+}
+
+/* Items whose process is gone go back to the queue, a batch at a time. */
+static int recover(sq *q, fw_error *err)
+{
+    int64_t after = 0, rows[256][2];
+    for (;;) {
+        int n = running_rows(q, after, rows, err), rc;
+        if (n <= 0)
+            return n;
+        /* read after the rows: a claim of this process marks the store before it writes one */
+        int mine = claimed_from(q->path, 0);
+        for (int i = 0; i < n; i++) {
+            pid_t pid = (pid_t)rows[i][1];
+            int owned = pid == getpid() ? mine : fw_pid_alive(pid);
+            if (!owned && (rc = requeue(q, rows[i][0], rows[i][1], err)) < 0)
+                return rc;
+        }
+        if (n < 256)
+            return 0;
+        after = rows[n - 1][0];
     }
-    return n == 256 ? recover(q, err) : 0; /* more than a batch: go on */
 }
 
 static void sq_close(void *impl)
@@ -237,12 +303,31 @@ static int sq_claim(void *impl, fw_queue_item *it, fw_error *err)
                                err);
     int rc = st ? 0 : err->code;
     if (st) {
+        claimed_from(q->path, 1); /* before the row says so: see recover */
         sqlite3_bind_double(st, 1, now());
         sqlite3_bind_int64(st, 2, getpid());
         rc = one_item(q, st, it, err);
     }
     pthread_mutex_unlock(&q->mu);
     return rc;
+}
+
+static int sq_requeue(void *impl, int64_t id, fw_error *err)
+{
+    sq *q = impl;
+    pthread_mutex_lock(&q->mu);
+    int rc = requeue(q, id, getpid(), err);
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+static int sq_find(void *impl, const char *key, int64_t *id, fw_error *err)
+{
+    sq *q = impl;
+    pthread_mutex_lock(&q->mu);
+    *id = find_key(q, key, err);
+    pthread_mutex_unlock(&q->mu);
+    return *id < 0 ? err->code : *id > 0;
 }
 
 static int sq_update(void *impl, int64_t id, const char *status, fw_error *err)
@@ -363,6 +448,8 @@ const fw_queue_ops fw_queue_sqlite_ops = {
     .name = "sqlite",
     .push = sq_push,
     .claim = sq_claim,
+    .requeue = sq_requeue,
+    .find = sq_find,
     .update = sq_update,
     .finish = sq_finish,
     .cancel = sq_cancel,

@@ -81,24 +81,46 @@ int fw_api_list(fw_service *s, struct mg_connection *c)
     return st;
 }
 
+/* A queued job was cancelled: no worker will have it, so its end is recorded here, as a
+ * worker would (watchers, metrics, upload, callback). */
+static void end_queued(fw_service *s, int64_t id)
+{
+    fw_queue_item it = {0};
+    json_t *payload = NULL;
+    if (fw_queue_get(s->queue, id, &it, NULL) == 1 && it.payload)
+        payload = json_loads(it.payload, 0, NULL);
+    fw_job_ending end = {
+        .state = "cancelled", .code = "cancelled", .message = "cancelled before it started"};
+    fw_job_end(s, id, &end, payload);
+    json_decref(payload);
+    fw_queue_item_clear(&it);
+}
+
 int fw_api_cancel(fw_service *s, struct mg_connection *c, int64_t id)
 {
     fw_error err;
     int was_queued = fw_queue_cancel(s->queue, id, &err);
     if (was_queued < 0)
         return fw_http_error(c, 500, "internal", "the queue cannot be written");
+    if (was_queued)
+        end_queued(s, id);
     json_t *v = fw_api_job(s, id);
     if (!v)
         return fw_http_error(c, 404, "not_found", "no job %" PRId64, id);
     const char *state = json_string_value(json_object_get(v, "state"));
-    if (was_queued) { /* its watchers learn it now; no worker will have it */
-        const char *final = "{\"type\":\"done\",\"state\":\"cancelled\"}";
-        fw_hub_finish(s->hub, id, final);
-    } else if (strcmp(state, "running") == 0) {
-        fw_hub_cancel(s->hub, id); /* ends as cancelled, shortly */
-        json_object_set_new(v, "cancel_requested", json_true());
+    int asked = 0;
+    if (!was_queued && strcmp(state, "running") == 0) {
+        /* asked only when it runs here; else (it ended in between, another process runs
+         * it) the client learns its state as it is now */
+        int here = fw_hub_cancel(s->hub, id);
+        json_decref(v);
+        if (!(v = fw_api_job(s, id)))
+            return fw_http_error(c, 404, "not_found", "no job %" PRId64, id);
+        asked = here && strcmp(json_string_value(json_object_get(v, "state")), "running") == 0;
+        if (asked) /* it ends as cancelled, shortly */
+            json_object_set_new(v, "cancel_requested", json_true());
     }
-    int st = fw_http_json(c, strcmp(state, "running") == 0 ? 202 : 200, v);
+    int st = fw_http_json(c, asked ? 202 : 200, v);
     json_decref(v);
     return st;
 }

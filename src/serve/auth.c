@@ -1,5 +1,8 @@
 #include "serve/auth.h"
+#include "serve/serve.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -103,4 +106,71 @@ const char *fw_auth_check(const fw_auth *a, struct mg_connection *c)
     if (!session_ok(a, value))
         return "wrong";
     return same_origin(c) ? NULL : "origin";
+}
+
+/* "" or ":" and 1 to 5 digits */
+static int port_ok(const char *p)
+{
+    if (!*p)
+        return 1;
+    size_t n = strspn(p + 1, "0123456789");
+    return *p == ':' && n >= 1 && n <= 5 && !p[1 + n];
+}
+
+int fw_auth_loopback_host(const char *host)
+{
+    char name[64];
+    if (host[0] == '[') {
+        const char *end = strchr(host, ']');
+        struct in6_addr a6;
+        if (!end || end - host - 1 >= (long)sizeof name)
+            return 0;
+        snprintf(name, sizeof name, "%.*s", (int)(end - host - 1), host + 1);
+        return inet_pton(AF_INET6, name, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6) && port_ok(end + 1);
+    }
+    size_t n = strcspn(host, ":");
+    struct in_addr a4;
+    if (n >= sizeof name)
+        return 0;
+    snprintf(name, sizeof name, "%.*s", (int)n, host);
+    /* inet_pton takes only the dotted quad: "127.1" or "127.0.0.1.evil.example" are names */
+    int loopback = strcasecmp(name, "localhost") == 0 ||
+                   (inet_pton(AF_INET, name, &a4) == 1 && ntohl(a4.s_addr) >> 24 == 127);
+    return loopback && port_ok(host + n);
+}
+
+int fw_auth_loopback_origin(const char *origin)
+{
+    return strncmp(origin, "http://", 7) == 0 && fw_auth_loopback_host(origin + 7);
+}
+
+const char *fw_auth_local(const fw_auth *a, struct mg_connection *c)
+{
+    if (a->token)
+        return NULL;
+    const char *host = mg_get_header(c, "Host"), *origin = mg_get_header(c, "Origin");
+    if (!host || !fw_auth_loopback_host(host))
+        return "host";
+    return origin && !fw_auth_loopback_origin(origin) ? "origin" : NULL;
+}
+
+int fw_serve_loopback_only(const char *listen)
+{
+    char entry[128];
+    for (const char *p = listen;; p++) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof entry)
+            return 0;
+        snprintf(entry, sizeof entry, "%.*s", (int)n, p);
+        int v6 = entry[0] == '[';
+        char *colon = v6 ? strstr(entry, "]:") : strrchr(entry, ':');
+        if (!colon)
+            return 0; /* a bare port, or +port: every address */
+        colon[v6] = '\0';
+        if (!fw_auth_loopback_host(entry))
+            return 0;
+        p += n;
+        if (!*p)
+            return 1;
+    }
 }

@@ -22,6 +22,16 @@ void fw_auth_init(fw_auth *a, const char *token);
 /* 0 when c may call, else why not (a static string: "missing", "wrong", "origin"). A cookie
  * counts only from the page's own origin (a foreign page cannot use it). */
 const char *fw_auth_check(const fw_auth *a, struct mg_connection *c);
+/* Without a token only this machine's programs may call, and a browser on this machine
+ * runs other sites' pages too: a request counts as local only when its Host is a loopback
+ * name (DNS rebinding gives a foreign page another Host) and its Origin, when it has one,
+ * is a loopback origin (a foreign page's form or WebSocket carries its own). NULL when c
+ * may call (always, with a token), else why not (a static string: "host", "origin"). */
+const char *fw_auth_local(const fw_auth *a, struct mg_connection *c);
+/* 1 when host (a Host header's value) is localhost, 127.0.0.0/8 or [::1], with an
+ * optional :port; when origin is http:// and such a host. */
+int fw_auth_loopback_host(const char *host);
+int fw_auth_loopback_origin(const char *origin);
 /* 1 when text is the token (constant time). */
 int fw_auth_token_ok(const fw_auth *a, const char *text, size_t n);
 /* The Set-Cookie value of a new session, lasting seconds. */

@@ -66,6 +66,11 @@ int fw_fetch(fw_service *s, int64_t id, const char *url, const char *to, char *w
     int bad = fclose(k.f) != 0;
     if (rc == CURLE_OK && status >= 200 && status < 300 && !bad)
         return 0;
+    if (rc == CURLE_ABORTED_BY_CALLBACK) { /* the hub said stop: not the URL's fault */
+        snprintf(why, size, "%s: stopped while it was fetched", url);
+        remove(to);
+        return 1;
+    }
     if (k.too_big)
         snprintf(why, size, "%s: larger than this server takes (%lld bytes)", url,
                  (long long)k.max);

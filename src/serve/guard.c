@@ -86,15 +86,22 @@ int fw_guard_path(const fw_guard *g, const char *path, char *resolved, size_t si
 
 static int v4_public(uint32_t a)
 {
-    uint8_t b0 = a >> 24, b1 = (a >> 16) & 0xff;
-    return !(b0 == 0 || b0 == 10 || b0 == 127 || b0 >= 224 ||    /* this, private, loop,
-                                                                     multicast, reserved */
-             (b0 == 100 && (b1 & 0xc0) == 64) ||                 /* shared 100.64/10 */
-             (b0 == 169 && b1 == 254) ||                         /* link-local */
-             (b0 == 172 && (b1 & 0xf0) == 16) ||                 /* private 172.16/12 */
-             (b0 == 192 && b1 == 168) ||                         /* private */
-             (b0 == 192 && b1 == 0 && ((a >> 8) & 0xff) == 0) || /* IETF 192.0.0/24 */
-             (b0 == 198 && (b1 & 0xfe) == 18));                  /* benchmarking */
+    uint8_t b0 = a >> 24, b1 = (a >> 16) & 0xff, b2 = (a >> 8) & 0xff;
+    /* this network 0/8, private 10/8, loopback, multicast 224/4, reserved 240/4 */
+    return !(b0 == 0 || b0 == 10 || b0 == 127 || b0 >= 224 ||
+             (b0 == 100 && (b1 & 0xc0) == 64) ||               /* shared 100.64/10 */
+             (b0 == 169 && b1 == 254) ||                       /* link-local */
+             (b0 == 172 && (b1 & 0xf0) == 16) ||               /* private 172.16/12 */
+             (b0 == 192 && b1 == 168) ||                       /* private */
+             (b0 == 192 && b1 == 0 && (b2 == 0 || b2 == 2)) || /* IETF 192.0.0/24, docs */
+             (b0 == 198 && (b1 & 0xfe) == 18) ||               /* benchmarking 198.18/15 */
+             (b0 == 198 && b1 == 51 && b2 == 100) ||           /* docs 198.51.100/24 */
+             (b0 == 203 && b1 == 0 && b2 == 113));             /* docs 203.0.113/24 */
+}
+
+static uint32_t v4_at(const uint8_t *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
 int fw_guard_public(const struct sockaddr *addr)
@@ -105,17 +112,19 @@ int fw_guard_public(const struct sockaddr *addr)
         return 0;
     const uint8_t *b = ((const struct sockaddr_in6 *)addr)->sin6_addr.s6_addr;
     static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (memcmp(b, mapped, 12) == 0) /* ::ffff:a.b.c.d is a.b.c.d */
-        return v4_public((uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 |
-                         b[15]);
-    static const uint8_t zero[15] = {0};
-    if (memcmp(b, zero, 15) == 0) /* :: and ::1 */
-        return 0;
+    static const uint8_t compat[12] = {0};
+    static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b};
+    /* ::ffff:a.b.c.d, ::a.b.c.d (:: and ::1 among them) and the well-known NAT64 prefix
+     * 64:ff9b::a.b.c.d reach a.b.c.d: judged as it is */
+    if (!memcmp(b, mapped, 12) || !memcmp(b, compat, 12) || !memcmp(b, nat64, 12))
+        return v4_public(v4_at(b + 12));
     return !((b[0] & 0xfe) == 0xfc ||                   /* unique local fc00::/7 */
              (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || /* link-local fe80::/10 */
+             (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) || /* site-local fec0::/10 */
              b[0] == 0xff ||                            /* multicast */
              (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) || /* docs */
-             (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b));  /* NAT64 */
+             /* the rest of 64:ff9b::/32: the local-use NAT64 64:ff9b:1::/48, unassigned */
+             (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b));
 }
 
 static int host_allowed(const fw_guard *g, const char *host)

@@ -14,7 +14,7 @@ typedef struct entry {
     int64_t id;
     fw_analysis *a; /* NULL until the worker has it */
     int running;    /* a worker has it */
-    int cancel;     /* a cancel was asked */
+    int cancel;     /* a client asked to cancel it */
     fw_live live;
     double last_progress_ms, last_status_ms;
     struct mg_connection *subs[MAX_SUBS];
@@ -24,8 +24,10 @@ typedef struct entry {
 
 struct fw_hub {
     pthread_mutex_t mu;
+    pthread_mutex_t claim_mu; /* a claim and its entry, against a cancel (then mu) */
     fw_queue *queue;
     entry *list;
+    int stopping; /* fw_hub_cancel_all came */
 };
 
 static double now_ms(void)
@@ -41,6 +43,7 @@ fw_hub *fw_hub_new(fw_queue *queue)
     if (!h)
         return NULL;
     pthread_mutex_init(&h->mu, NULL);
+    pthread_mutex_init(&h->claim_mu, NULL);
     h->queue = queue;
     return h;
 }
@@ -53,6 +56,7 @@ void fw_hub_free(fw_hub *h)
         next = e->next;
         free(e);
     }
+    pthread_mutex_destroy(&h->claim_mu);
     pthread_mutex_destroy(&h->mu);
     free(h);
 }
@@ -98,27 +102,45 @@ static void broadcast(entry *e, const char *text)
         send_text(e->subs[i], text);
 }
 
+static int go_on(const fw_hub *h, const entry *e)
+{
+    return e && e->cancel ? FW_HUB_CANCELLED : h->stopping ? FW_HUB_STOPPING : FW_HUB_GO;
+}
+
+int fw_hub_claim(fw_hub *h, fw_queue_item *it, fw_error *err)
+{
+    pthread_mutex_lock(&h->claim_mu);
+    int got = fw_queue_claim(h->queue, it, err);
+    if (got == 1) {
+        pthread_mutex_lock(&h->mu);
+        entry *e = find_or_add(h, it->id);
+        if (e)
+            e->running = 1;
+        pthread_mutex_unlock(&h->mu);
+    }
+    pthread_mutex_unlock(&h->claim_mu);
+    return got;
+}
+
 int fw_hub_run(fw_hub *h, int64_t id, fw_analysis *a)
 {
     pthread_mutex_lock(&h->mu);
     entry *e = find_or_add(h, id);
-    int cancel = 0;
     if (e) {
         e->a = a;
         e->running = 1;
-        cancel = e->cancel;
     }
+    int go = go_on(h, e);
     pthread_mutex_unlock(&h->mu);
-    return cancel;
+    return go;
 }
 
 int fw_hub_cancelled(fw_hub *h, int64_t id)
 {
     pthread_mutex_lock(&h->mu);
-    entry *e = find(h, id);
-    int cancel = e && e->cancel;
+    int go = go_on(h, find(h, id));
     pthread_mutex_unlock(&h->mu);
-    return cancel;
+    return go;
 }
 
 void fw_hub_stage(fw_hub *h, int64_t id, const char *stage)
@@ -198,29 +220,26 @@ void fw_hub_finish(fw_hub *h, int64_t id, const char *final)
 
 int fw_hub_cancel(fw_hub *h, int64_t id)
 {
+    pthread_mutex_lock(&h->claim_mu); /* a claim under way has its entry when this goes on */
     pthread_mutex_lock(&h->mu);
-    entry *e = find_or_add(h, id);
-    int now = 0;
-    if (e) {
+    entry *e = find(h, id);
+    int here = e && e->running;
+    if (here) {
         e->cancel = 1;
-        if (e->a) {
-            fw_analysis_cancel(e->a);
-            now = 1;
-        }
+        fw_analysis_cancel(e->a); /* NULL while it fetches: fw_hub_run tells it */
     }
     pthread_mutex_unlock(&h->mu);
-    return now;
+    pthread_mutex_unlock(&h->claim_mu);
+    return here;
 }
 
 void fw_hub_cancel_all(fw_hub *h)
 {
     pthread_mutex_lock(&h->mu);
+    h->stopping = 1;
     for (entry *e = h->list; e; e = e->next)
-        if (e->running) {
-            e->cancel = 1;
-            if (e->a)
-                fw_analysis_cancel(e->a);
-        }
+        if (e->running)
+            fw_analysis_cancel(e->a); /* not e->cancel: no client asked, it is queued again */
     pthread_mutex_unlock(&h->mu);
 }
 

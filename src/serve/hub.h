@@ -20,10 +20,19 @@ typedef struct fw_hub fw_hub;
 fw_hub *fw_hub_new(fw_queue *queue);
 void fw_hub_free(fw_hub *h);
 
-/* A worker runs job id, with its analysis (NULL while the input is fetched). Returns 1
- * when a cancel was asked already (the caller cancels it). */
+/* Whether a job goes on: FW_HUB_GO, or why not: a client asked to cancel it
+ * (FW_HUB_CANCELLED: it ends cancelled) or the server stops (FW_HUB_STOPPING: it goes
+ * back to the queue). A client's cancel wins over the stop. */
+enum { FW_HUB_GO = 0, FW_HUB_CANCELLED = 1, FW_HUB_STOPPING = 2 };
+
+/* A worker claims the oldest queued job (as fw_queue_claim) and, in the same step, it
+ * runs here: a cancel (fw_hub_cancel) finds it or finds it not claimed yet, never in
+ * between. */
+int fw_hub_claim(fw_hub *h, fw_queue_item *it, fw_error *err);
+/* A worker's job id has its analysis (NULL while the input is fetched): FW_HUB_GO, or why
+ * it must stop (the caller cancels it). */
 int fw_hub_run(fw_hub *h, int64_t id, fw_analysis *a);
-/* 1 when a cancel was asked for job id. */
+/* The same answer, for a job whose analysis is not running (a fetch, an end). */
 int fw_hub_cancelled(fw_hub *h, int64_t id);
 /* Sets job id's stage (not an engine event: "fetch"), forwarded as a stage event. */
 void fw_hub_stage(fw_hub *h, int64_t id, const char *stage);
@@ -34,10 +43,12 @@ int fw_hub_event(fw_hub *h, int64_t id, const fw_event *ev, fw_live *live);
  * goes to its subscribers, which are closed; the entry goes. */
 void fw_hub_finish(fw_hub *h, int64_t id, const char *final);
 
-/* Asks job id to stop: 1 when its analysis runs here (asked now), 0 when it is not
- * started yet (asked when it starts). */
+/* A client asks job id to stop: 1 when it runs here (asked now: it ends cancelled unless
+ * it ends first), 0 when it does not (not claimed, ended, another process's): nothing is
+ * kept of it then. */
 int fw_hub_cancel(fw_hub *h, int64_t id);
-/* Every running analysis is asked to stop (the server stops). */
+/* The server stops: every running analysis is asked to stop, and every job, also one
+ * claimed from now on, is told FW_HUB_STOPPING. */
 void fw_hub_cancel_all(fw_hub *h);
 /* 1 with *out when job id runs here. */
 int fw_hub_live(fw_hub *h, int64_t id, fw_live *out);

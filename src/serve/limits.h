@@ -5,6 +5,8 @@
 /* A JSON request body (a submission by path or URL, a login): a few settings and names;
  * anything larger is not a submission. */
 #define FW_SERVE_MAX_JSON (1 << 20)
+/* A login body (POST /session): {"token": ...}, a token being a line of text. */
+#define FW_SERVE_MAX_LOGIN 4096
 /* --max-upload default: 2 GiB, an hour of 1080p screen recording at ~4 Mbit/s. */
 #define FW_SERVE_DEFAULT_MAX_UPLOAD (2LL << 30)
 /* --queue-size default: what 2 workers finish in minutes; past it clients should back off. */

@@ -31,8 +31,13 @@ typedef struct fw_serve_config {
     int verbose;               /* 1: a line per request on stderr */
 } fw_serve_config;
 
+/* 1 when every entry of listen (civetweb's listening_ports: a comma list of host:port,
+ * [v6]:port, port or +port) is a loopback address: what a server without a token may
+ * take. A bare port or +port listens on every address. */
+int fw_serve_loopback_only(const char *listen);
+
 /* Serves until SIGINT or SIGTERM, then stops taking requests, cancels running analyses
- * (their jobs stay queued for the next start) and returns 0; or FW_E* with err set when
+ * (their jobs go back to the queue for the next start) and returns 0; or FW_E* with err set when
  * it cannot start (the address is taken, the store cannot be opened). */
 int fw_serve_run(const fw_serve_config *cfg, fw_error *err);
 

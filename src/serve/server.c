@@ -122,12 +122,20 @@ static int on_session(fw_service *s, struct mg_connection *c, const char *m)
         return method_not_allowed(c, "GET, POST, DELETE");
     size_t n;
     int too_big;
-    char *body = fw_http_body(c, 4096, &n, &too_big);
-    json_t *j = body ? json_loadb(body, n, 0, NULL) : NULL;
+    char *body = fw_http_body(c, FW_SERVE_MAX_LOGIN, &n, &too_big);
+    if (!body)
+        return too_big ? fw_http_error(c, 413, "too_large", "a login is at most %d bytes",
+                                       FW_SERVE_MAX_LOGIN)
+                       : fw_http_error(c, 400, "bad_request", "the body cannot be read");
+    json_t *j = json_loadb(body, n, 0, NULL);
     free(body);
     const char *token = json_string_value(json_object_get(j, "token"));
+    /* only a token that is there and wrong is a 401: a broken body is the client's bug */
     int ok = token && fw_auth_token_ok(&s->auth, token, strlen(token));
+    const char *code = !json_is_object(j) ? "bad_json" : token ? NULL : "bad_request";
     json_decref(j);
+    if (code)
+        return fw_http_error(c, 400, code, "send {\"token\": \"...\"} as JSON");
     if (!ok)
         return fw_http_error(c, 401, "unauthorized", "the token is wrong");
     fw_auth_session(&s->auth, FW_SERVE_SESSION_S, cookie, sizeof cookie);
@@ -161,11 +169,31 @@ static int on_metrics(fw_service *s, struct mg_connection *c)
     return st;
 }
 
+/* Without a token, a request from anywhere but this machine's own clients (auth.h): its
+ * status sent, else 0. */
+static int refuse_foreign(fw_service *s, struct mg_connection *c)
+{
+    const char *why = fw_auth_local(&s->auth, c);
+    if (!why)
+        return 0;
+    return fw_http_error(c, 403, "forbidden_origin",
+                         strcmp(why, "host") == 0
+                             ? "without a token this server answers only requests to a loopback "
+                               "name (Host: localhost, 127.0.0.1 or [::1])"
+                             : "without a token this server answers no page of another origin "
+                               "than http://localhost, http://127.0.0.1 or http://[::1]");
+}
+
 static int dispatch(fw_service *s, struct mg_connection *c, fw_route *route)
 {
     const struct mg_request_info *ri = mg_get_request_info(c);
     const char *m = ri->request_method, *uri = ri->local_uri ? ri->local_uri : "/";
+    int st;
     *route = FW_ROUTE_PAGE;
+    if (strcmp(uri, "/healthz") != 0 && (st = refuse_foreign(s, c))) { /* probes stay open */
+        *route = FW_ROUTE_OTHER;
+        return st;
+    }
     if (strncmp(uri, "/v1/", 4) == 0 || strcmp(uri, "/v1") == 0) {
         *route = FW_ROUTE_OTHER;
         return on_v1(s, c, m, uri, route);
@@ -177,7 +205,7 @@ static int dispatch(fw_service *s, struct mg_connection *c, fw_route *route)
     if (strcmp(uri, "/session") == 0)
         return on_session(s, c, m);
     if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
-        int st = fw_web_serve(c, uri);
+        st = fw_web_serve(c, uri);
         if (st)
             return st;
     }
@@ -262,13 +290,14 @@ static void ws_connect_call(call *k)
     struct mg_connection *c = k->c;
     const char *uri = mg_get_request_info(c)->local_uri, *rest = NULL;
     double t0 = now_s();
-    int st = 0;
     int64_t id = job_path(uri, &rest);
-    if (fw_auth_check(&s->auth, c))
+    /* no CORS for a WebSocket: without a token the Origin check keeps other pages out */
+    int st = refuse_foreign(s, c);
+    if (!st && fw_auth_check(&s->auth, c))
         st = fw_http_error(c, 401, "unauthorized", "send Authorization: Bearer TOKEN, or log in");
-    else if (!id || strcmp(rest, "/events") != 0)
+    else if (!st && (!id || strcmp(rest, "/events") != 0))
         st = fw_http_error(c, 404, "not_found", "no such resource");
-    else {
+    else if (!st) {
         fw_queue_item it = {0};
         if (fw_queue_get(s->queue, id, &it, NULL) != 1)
             st = fw_http_error(c, 404, "not_found", "no job %" PRId64, id);
@@ -407,12 +436,14 @@ int fw_serve_run(const fw_serve_config *cfg, fw_error *err)
     if (!rc && fw_workers_start(&s))
         rc = fw_error_set(err, FW_EINTERNAL, "cannot start the workers");
     if (!rc) {
-        const char *colon = strrchr(cfg->listen, ':');
-        int host_len = colon ? (int)(colon - cfg->listen) : 0;
+        /* the first address's host (of a comma list), with the port it got */
+        size_t first = strcspn(cfg->listen, ","), host_len = 0;
+        for (size_t i = 0; i < first; i++)
+            host_len = cfg->listen[i] == ':' ? i : host_len;
         fprintf(stderr,
                 "framewise serve: listening on http://%.*s:%d (%d workers, queue %d, data %s)\n",
-                host_len ? host_len : 7, host_len ? cfg->listen : "0.0.0.0", s.port, s.n_workers,
-                cfg->queue_size, s.data);
+                host_len ? (int)host_len : 7, host_len ? cfg->listen : "0.0.0.0", s.port,
+                s.n_workers, cfg->queue_size, s.data);
         int sig = 0;
         sigwait(&stop, &sig);
         fprintf(stderr, "framewise serve: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -60,14 +60,27 @@ int fw_api_presets(fw_service *s, struct mg_connection *c);
 /* The job's view with its live progress (new reference), or NULL when there is none. */
 json_t *fw_api_job(fw_service *s, int64_t id);
 
-/* worker.c: cfg->workers threads that claim and run jobs. */
+/* worker.c: cfg->workers threads that claim and run jobs, and the end of a job. */
+typedef struct fw_job_ending {
+    const char *state;   /* "done", "failed" or "cancelled" */
+    const char *code;    /* the error's stable name ("cancelled", "not_media", ...), or NULL */
+    const char *message; /* the error's line, or NULL */
+    const char *final;   /* the analysis's last event (JSON text), or NULL: made from the above */
+    json_t *stats;       /* the run's stats (borrowed), or NULL */
+} fw_job_ending;
+/* Records job id's end, whoever ends it (a worker; the cancel of a queued job): the queue
+ * first, then the watchers, the metrics, its upload removed, its callback posted. payload:
+ * the job's (borrowed). */
+void fw_job_end(fw_service *s, int64_t id, const fw_job_ending *end, json_t *payload);
 int fw_workers_start(fw_service *s);
 void fw_workers_wake(fw_service *s);
-/* Cancels what runs (its jobs stay queued for the next start) and joins the threads. */
+/* Cancels what runs (its jobs go back to the queue for the next start, but those a client
+ * cancelled or that ended meanwhile) and joins the threads. */
 void fw_workers_stop(fw_service *s);
 
 /* fetch.c: a URL input into the file to, through the guard, at most cfg->max_upload
- * bytes; stops when job id is cancelled. 0, or -1 with why. */
+ * bytes; stops when the hub says job id must (fw_hub_cancelled). 0, -1 with why (it
+ * failed), or 1 (it was stopped). */
 int fw_fetch(fw_service *s, int64_t id, const char *url, const char *to, char *why, size_t size);
 
 /* web.c: the embedded page's file for uri ("/" is index.html): its status, or 0 when

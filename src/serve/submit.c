@@ -118,6 +118,53 @@ static int preset_ok(const char *name)
     return 0;
 }
 
+/* The length of the UTF-8 sequence at p (1 to 4), or 0 when there is none (a stray or
+ * overlong byte, a surrogate, past U+10FFFF, cut short). */
+static size_t utf8_len(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t n = p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+    if (!n || p[0] > 0xf4)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((p[i] & 0xc0) != 0x80) /* a NUL ends it here too */
+            return 0;
+    if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+        (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+static int utf8_ok(const char *text)
+{
+    size_t n;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p += n)
+        if (!(n = utf8_len(p)))
+            return 0;
+    return 1;
+}
+
+/* A client's file name as the API shows it (JSON text): each byte that is not UTF-8, and
+ * each control character, becomes '_'; cut at a whole character to fit. */
+static void clean_name(char *out, size_t size, const char *name)
+{
+    size_t o = 0, n;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p += n) {
+        n = utf8_len(p);
+        int bad = !n || *p < 0x20 || *p == 0x7f;
+        n = bad ? 1 : n;
+        if (o + n >= size)
+            break;
+        if (bad)
+            out[o] = '_';
+        else
+            memcpy(out + o, p, n);
+        o += n;
+    }
+    out[o] = '\0';
+}
+
 static int queue_full(const fw_service *s, struct mg_connection *c)
 {
     char after[16];
@@ -158,8 +205,9 @@ static int accept_job(fw_service *s, struct mg_connection *c, json_t *fields, co
     const char *key = json_string_value(json_object_get(fields, "idempotency_key"));
     if (!key)
         key = mg_get_header(c, "Idempotency-Key");
-    if (key && (!*key || strlen(key) > 200))
-        return fw_http_error(c, 400, "invalid_key", "idempotency_key: 1 to 200 characters");
+    if (key && (!*key || strlen(key) > 200 || !utf8_ok(key)))
+        return fw_http_error(c, 400, "invalid_key",
+                             "idempotency_key: 1 to 200 bytes of UTF-8 text");
     json_t *payload =
         json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:O?}", "kind", kind, "input", input, "name", name,
                   "preset", preset, "options", options, "callback_url", cb);
@@ -234,17 +282,38 @@ typedef struct upload {
     char filename[256];
     int64_t bytes;
     int has_file;
+    int discard;    /* the file's bytes are read and dropped: its key names a job already */
     char field[32]; /* the form field being read ("" : skipped) */
     char *value;
     size_t n_value;
     json_t *fields;
+    const char *bad_code; /* why the form was refused (STOP_BAD): its error's code... */
+    char bad[96];         /* ...and message */
 } upload;
 
-enum { STOP_TOO_LARGE = 413, STOP_BAD = 400, STOP_IO = 500 };
+enum { STOP_TOO_LARGE = 413, STOP_BAD = 400, STOP_FULL = 429, STOP_IO = 500 };
 
 static int up_read(void *ctx, char *buf, size_t n)
 {
     return mg_read(((upload *)ctx)->c, buf, n);
+}
+
+/* Before a byte of the file is taken. A retry whose idempotency key (the header, or a
+ * field sent before the file) names a job gets that job, full queue or not: its bytes
+ * are dropped as they come (the job has its copy). Else a full queue refuses the upload
+ * before it is read. */
+static int before_file(upload *u)
+{
+    const char *key = json_string_value(json_object_get(u->fields, "idempotency_key"));
+    int64_t id, counts[FW_QUEUE_N_STATES];
+    if (!key)
+        key = mg_get_header(u->c, "Idempotency-Key");
+    if (fw_queue_find(u->s->queue, key, &id, NULL) == 1)
+        u->discard = 1;
+    else if (fw_queue_counts(u->s->queue, counts, NULL) == 0 && u->s->cfg->queue_size > 0 &&
+             counts[0] >= u->s->cfg->queue_size)
+        return STOP_FULL;
+    return 0;
 }
 
 static int up_begin(void *user, const char *name, const char *filename)
@@ -253,8 +322,15 @@ static int up_begin(void *user, const char *name, const char *filename)
     u->field[0] = '\0';
     u->n_value = 0;
     if (strcmp(name, "file") == 0) {
-        if (u->has_file)
+        if (u->has_file) {
+            snprintf(u->bad, sizeof u->bad, "a second 'file' field");
             return STOP_BAD;
+        }
+        int st = before_file(u);
+        if (st || u->discard) {
+            u->has_file = !st;
+            return st;
+        }
         snprintf(u->path, sizeof u->path, "%s/uploads/up-XXXXXX", u->s->data);
         int fd = mkstemp(u->path);
         if (fd < 0 || !(u->file = fdopen(fd, "wb"))) {
@@ -265,7 +341,7 @@ static int up_begin(void *user, const char *name, const char *filename)
         }
         u->has_file = 1;
         const char *base = strrchr(filename, '/');
-        snprintf(u->filename, sizeof u->filename, "%s", base ? base + 1 : filename);
+        clean_name(u->filename, sizeof u->filename, base ? base + 1 : filename);
         return 0;
     }
     if (strcmp(name, "options") == 0 || strcmp(name, "preset") == 0 ||
@@ -277,11 +353,11 @@ static int up_begin(void *user, const char *name, const char *filename)
 static int up_data(void *user, const char *bytes, size_t n)
 {
     upload *u = user;
-    if (u->file) {
+    if (u->file || u->discard) {
         u->bytes += (int64_t)n;
         if (u->bytes > u->s->cfg->max_upload)
             return STOP_TOO_LARGE; /* stop reading at once */
-        return fwrite(bytes, 1, n, u->file) == n ? 0 : STOP_IO;
+        return !u->file || fwrite(bytes, 1, n, u->file) == n ? 0 : STOP_IO;
     }
     if (!u->field[0])
         return 0;
@@ -312,10 +388,15 @@ static int up_end(void *user)
         v = u->n_value ? json_loadb(u->value, u->n_value, 0, NULL) : json_object();
         if (!json_is_object(v)) {
             json_decref(v);
+            snprintf(u->bad, sizeof u->bad, "options: not a JSON object");
             return STOP_BAD;
         }
-    } else
-        v = json_stringn(u->value ? u->value : "", u->n_value);
+    } else if (!(v = json_stringn(u->value ? u->value : "", u->n_value))) { /* not UTF-8 */
+        if (strcmp(u->field, "idempotency_key") == 0)
+            u->bad_code = "invalid_key";
+        snprintf(u->bad, sizeof u->bad, "%s: not UTF-8 text", u->field);
+        return STOP_BAD;
+    }
     json_object_set_new(u->fields, u->field, v);
     return 0;
 }
@@ -334,10 +415,6 @@ static int submit_upload(fw_service *s, struct mg_connection *c, const char *cty
         return fw_http_error(c, 413, "too_large",
                              "the upload is %lld bytes; this server takes at most %" PRId64,
                              declared, s->cfg->max_upload);
-    int64_t counts[FW_QUEUE_N_STATES];
-    if (fw_queue_counts(s->queue, counts, NULL) == 0 && s->cfg->queue_size > 0 &&
-        counts[0] >= s->cfg->queue_size) /* full: do not take the upload at all */
-        return queue_full(s, c);
     if (fw_multipart_boundary(ctype, boundary, sizeof boundary))
         return fw_http_error(c, 400, "bad_request", "multipart/form-data without a boundary");
     upload u = {.s = s, .c = c, .fields = json_object()};
@@ -345,16 +422,19 @@ static int submit_upload(fw_service *s, struct mg_connection *c, const char *cty
     int rc = fw_multipart_read(boundary, up_read, &u, &cb, why, sizeof why), st, added = 0;
     if (u.file)
         fclose(u.file);
-    if (rc == STOP_TOO_LARGE)
+    if (rc == STOP_FULL)
+        st = queue_full(s, c);
+    else if (rc == STOP_TOO_LARGE)
         st = fw_http_error(c, 413, "too_large",
                            "the upload is larger than this server takes (%" PRId64 " bytes)",
                            s->cfg->max_upload);
     else if (rc == STOP_IO)
         st = fw_http_error(c, 500, "internal", "the upload cannot be stored");
+    else if (rc == STOP_BAD && u.bad_code)
+        st = fw_http_error(c, 400, u.bad_code, "%s", u.bad);
     else if (rc)
         st = fw_http_error(c, 400, "bad_request", "the form cannot be read: %s",
-                           rc == STOP_BAD ? "a second file, or options that are not a JSON object"
-                                          : why);
+                           rc == STOP_BAD ? u.bad : why);
     else if (!u.has_file)
         st = fw_http_error(c, 400, "bad_request", "the form has no 'file' field");
     else

@@ -18,6 +18,7 @@ typedef struct run {
     int64_t id;
     char *final; /* the last event (done or error), JSON text */
     json_t *stats;
+    const char *code; /* the error's name when no FW_E* code says it ("forbidden_path") */
 } run;
 
 /* A stable name for an error code (the job's error.code). */
@@ -69,39 +70,62 @@ static const char *state_of(fw_analysis_state st)
     return st == FW_ANALYSIS_DONE ? "done" : st == FW_ANALYSIS_CANCELLED ? "cancelled" : "failed";
 }
 
-/* Records the end: the queue first, then the watchers, the metrics and the callback. */
-static void finish(run *r, const char *state, const fw_error *err, json_t *payload)
+/* The last message of a job whose analysis never ran (or never said): as its own would
+ * be, a done event for a cancel or a success, else an error event. */
+static char *final_of(const fw_job_ending *end)
 {
-    fw_service *s = r->s;
+    json_t *f = end->code && strcmp(end->state, "failed") == 0
+                    ? json_pack("{s:s, s:s, s:s}", "type", "error", "code", end->code, "message",
+                                end->message ? end->message : "")
+                    : json_pack("{s:s, s:s}", "type", "done", "state", end->state);
+    char *text = f ? json_dumps(f, JSON_COMPACT) : NULL;
+    json_decref(f);
+    return text;
+}
+
+void fw_job_end(fw_service *s, int64_t id, const fw_job_ending *end, json_t *payload)
+{
     fw_live live = {0};
-    fw_hub_live(s->hub, r->id, &live);
-    if (!r->final) { /* the analysis never ran: say why, as its error event would */
-        json_t *f = err && err->code ? json_pack("{s:s, s:s, s:s}", "type", "error", "code",
-                                                 code_name(err->code), "message", err->message)
-                                     : json_pack("{s:s, s:s}", "type", "done", "state", state);
-        r->final = f ? json_dumps(f, JSON_COMPACT) : NULL;
-        json_decref(f);
-    }
-    json_t *final = r->final ? json_loads(r->final, 0, NULL) : json_object();
-    json_t *error =
-        err && err->code && strcmp(state, "done") != 0
-            ? json_pack("{s:s, s:s}", "code", code_name(err->code), "message", err->message)
-            : json_null();
+    fw_hub_live(s->hub, id, &live);
+    char *made = end->final ? NULL : final_of(end);
+    const char *final_text = end->final ? end->final : made;
+    json_t *final = final_text ? json_loads(final_text, 0, NULL) : json_object();
+    json_t *error = end->code && strcmp(end->state, "done") != 0
+                        ? json_pack("{s:s, s:s}", "code", end->code, "message",
+                                    end->message ? end->message : "")
+                        : json_null();
     json_t *result = json_pack("{s:o, s:o, s:O?, s:o}", "final", final, "error", error, "stats",
-                               r->stats, "counts", fw_live_json(&live));
+                               end->stats, "counts", fw_live_json(&live));
     char *text = result ? json_dumps(result, JSON_COMPACT) : NULL;
-    fw_queue_finish(s->queue, r->id, state, text, NULL);
+    fw_queue_finish(s->queue, id, end->state, text, NULL);
     free(text);
     json_decref(result);
-    fw_hub_finish(s->hub, r->id, r->final);
-    fw_metrics_job_end(s->metrics, state, r->stats);
+    fw_hub_finish(s->hub, id, final_text);
+    free(made);
+    fw_metrics_job_end(s->metrics, end->state, end->stats);
+    const char *kind = json_string_value(json_object_get(payload, "kind"));
+    const char *input = json_string_value(json_object_get(payload, "input"));
+    if (kind && input && strcmp(kind, "upload") == 0)
+        remove(input); /* the outputs and the store keep what matters */
     const char *cb = json_string_value(json_object_get(payload, "callback_url"));
-    json_t *view = cb ? fw_api_job(s, r->id) : NULL;
+    json_t *view = cb ? fw_api_job(s, id) : NULL;
     char *body = view ? json_dumps(view, JSON_COMPACT) : NULL;
     if (body)
         fw_notifier_post(s->notifier, cb, body);
     free(body);
     json_decref(view);
+}
+
+static void finish(run *r, const char *state, const fw_error *err, json_t *payload)
+{
+    fw_job_ending end = {.state = state,
+                         .code = r->code     ? r->code
+                                 : err->code ? code_name(err->code)
+                                             : NULL,
+                         .message = err->message,
+                         .final = r->final,
+                         .stats = r->stats};
+    fw_job_end(r->s, r->id, &end, payload);
 }
 
 /* Opens and runs the analysis of input; fills err; returns its end state. */
@@ -128,7 +152,7 @@ static const char *analyse(run *r, const char *input, json_t *payload, fw_error 
     fw_analysis *a = NULL;
     const char *state = "failed";
     if (!fw_analysis_open(&a, input, &p, &opts, err)) {
-        if (fw_hub_run(s->hub, r->id, a))
+        if (fw_hub_run(s->hub, r->id, a) != FW_HUB_GO)
             fw_analysis_cancel(a);
         fw_analysis_run(a, on_event, r, err);
         state = state_of(fw_analysis_get_state(a));
@@ -140,41 +164,81 @@ static const char *analyse(run *r, const char *input, json_t *payload, fw_error 
     return state;
 }
 
+static int stopping(fw_service *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int stop = s->stopping;
+    pthread_mutex_unlock(&s->mu);
+    return stop;
+}
+
+/* Fetches a URL input into fetched and analyses it; fills err; returns its end state. */
+static const char *fetch_and_analyse(run *r, const char *url, char *fetched, size_t size,
+                                     json_t *payload, fw_error *err)
+{
+    snprintf(fetched, size, "%s/uploads/fetch-%" PRId64, r->s->data, r->id);
+    fw_hub_stage(r->s->hub, r->id, "fetch");
+    int got = fw_fetch(r->s, r->id, url, fetched, err->message, sizeof err->message);
+    if (got == 0)
+        return analyse(r, fetched, payload, err);
+    err->code = got > 0 ? FW_ECANCELED : FW_EOPEN;
+    return got > 0 ? "cancelled" : "failed";
+}
+
+/* A path input is checked again as it starts: since it was submitted the server may have
+ * been started again with other --allow-root, or a link on the way may have moved. */
+static const char *check_and_analyse(run *r, const char *path, json_t *payload, fw_error *err)
+{
+    char resolved[4096];
+    int g = fw_guard_path(&r->s->guard, path, resolved, sizeof resolved, err->message,
+                          sizeof err->message);
+    if (g == FW_GUARD_OK)
+        return analyse(r, resolved, payload, err);
+    err->code = g == FW_GUARD_MISSING ? FW_EOPEN : FW_EINVAL;
+    r->code = g == FW_GUARD_MISSING ? NULL : "forbidden_path";
+    return "failed";
+}
+
+/* Runs the job; its end state, or NULL when the server's stop interrupted it. */
+static const char *run_job(run *r, json_t *payload, char *fetched, size_t size, fw_error *err)
+{
+    const char *kind = json_string_value(json_object_get(payload, "kind"));
+    const char *input = json_string_value(json_object_get(payload, "input"));
+    /* claimed as the server stops: it has not begun, it goes back at once */
+    int go = fw_hub_run(r->s->hub, r->id, NULL);
+    if (go == FW_HUB_STOPPING || (go == FW_HUB_GO && stopping(r->s)))
+        return NULL;
+    const char *state = "failed";
+    if (go == FW_HUB_CANCELLED) {
+        fw_error_set(err, FW_ECANCELED, "cancelled before it started");
+        state = "cancelled";
+    } else if (!kind || !input)
+        fw_error_set(err, FW_EINTERNAL, "the job's record is damaged");
+    else if (strcmp(kind, "url") == 0)
+        state = fetch_and_analyse(r, input, fetched, size, payload, err);
+    else if (strcmp(kind, "path") == 0)
+        state = check_and_analyse(r, input, payload, err);
+    else
+        state = analyse(r, input, payload, err);
+    /* cancelled by the stop, not by a client: interrupted, not ended. A client's cancel,
+     * an end or a real failure that came during the stop stays what it is. */
+    if (strcmp(state, "cancelled") == 0 && fw_hub_cancelled(r->s->hub, r->id) == FW_HUB_STOPPING)
+        return NULL;
+    return state;
+}
+
 static void run_item(fw_service *s, fw_queue_item *it)
 {
     run r = {.s = s, .id = it->id};
     fw_error err = {0};
     json_t *payload = it->payload ? json_loads(it->payload, 0, NULL) : NULL;
-    const char *kind = json_string_value(json_object_get(payload, "kind"));
-    const char *input = json_string_value(json_object_get(payload, "input"));
     char fetched[4200] = "";
-    const char *state = "failed";
-    fw_hub_run(s->hub, it->id, NULL);
-    if (!kind || !input) {
-        snprintf(err.message, sizeof err.message, "the job's record is damaged");
-        err.code = FW_EINTERNAL;
-    } else if (strcmp(kind, "url") == 0) {
-        snprintf(fetched, sizeof fetched, "%s/uploads/fetch-%" PRId64, s->data, it->id);
-        fw_hub_stage(s->hub, it->id, "fetch");
-        if (fw_fetch(s, it->id, input, fetched, err.message, sizeof err.message) == 0)
-            state = analyse(&r, fetched, payload, &err);
-        else if (fw_hub_cancelled(s->hub, it->id)) {
-            err.code = FW_ECANCELED;
-            state = "cancelled";
-        } else
-            err.code = FW_EOPEN;
+    const char *state = run_job(&r, payload, fetched, sizeof fetched, &err);
+    if (!state) { /* said so in the queue now: whatever pid the next start has */
+        fw_queue_requeue(s->queue, it->id, NULL);
+        fw_hub_finish(s->hub, it->id, NULL);
     } else
-        state = analyse(&r, input, payload, &err);
-    pthread_mutex_lock(&s->mu);
-    int stopping = s->stopping;
-    pthread_mutex_unlock(&s->mu);
-    if (stopping && strcmp(state, "done") != 0)
-        fw_hub_finish(s->hub, it->id, NULL); /* stays running: queued again at the next start */
-    else {
         finish(&r, state, &err, payload);
-        if (kind && strcmp(kind, "upload") == 0)
-            remove(input); /* the outputs and the store keep what matters */
-    }
     if (fetched[0])
         remove(fetched);
     free(r.final);
@@ -187,14 +251,14 @@ static void *loop(void *arg)
     fw_service *s = arg;
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        int stopping = s->stopping;
+        int stop = s->stopping;
         uint64_t seen = s->submitted;
         pthread_mutex_unlock(&s->mu);
-        if (stopping)
+        if (stop)
             return NULL;
         fw_queue_item it = {0};
         fw_error err;
-        int got = fw_queue_claim(s->queue, &it, &err);
+        int got = fw_hub_claim(s->hub, &it, &err);
         if (got == 1) {
             run_item(s, &it);
             fw_queue_item_clear(&it);

@@ -65,6 +65,7 @@ sub check {
 check('/healthz', $ua->get("$base/healthz"), 200);
 check('/session', $ua->get("$base/session"), 200);
 check('/session', $ua->post("$base/session" => json => {token => 'wrong'}), 401);
+check('/session', $ua->post("$base/session" => json => {}), 400);
 check('/session', $ua->post("$base/session" => json => {token => $token}), 204);
 check('/session', $ua->delete("$base/session"));
 check('/metrics', $ua->get("$base/metrics" => {%auth}), 200);

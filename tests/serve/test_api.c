@@ -28,6 +28,15 @@ static json_int_t count_of(json_t *job, const char *name)
     return json_integer_value(json_object_get(json_object_get(job, "counts"), name));
 }
 
+static int uploads_left(void)
+{
+    fwt_run ls;
+    fwt_sh(&ls, "ls '%s/data/uploads' | wc -l", fwt_tmpdir());
+    int n = atoi(ls.out);
+    fwt_free(&ls);
+    return n;
+}
+
 /* serve with the double's URL, a token and the extractive summary (no LLM requests). */
 static void start(fws_server *s, const fwt_vlm *v, const char *extra)
 {
@@ -215,11 +224,7 @@ static void idempotency_key_gives_back_the_same_job(void **state)
     fws_http(&r, &s, "GET", "/v1/jobs", TOKEN, NULL, NULL, 0);
     assert_int_equal(json_array_size(json_object_get(r.json, "jobs")), 1);
     fws_resp_free(&r);
-    /* the upload of the duplicate was not kept */
-    fwt_run ls;
-    fwt_sh(&ls, "ls '%s/data/uploads' | wc -l", fwt_tmpdir());
-    assert_int_equal(atoi(ls.out), 0);
-    fwt_free(&ls);
+    assert_int_equal(uploads_left(), 0); /* the upload of the duplicate was not kept */
     fws_stop(&s);
     fwt_vlm_stop(&v);
 }
@@ -303,6 +308,70 @@ static void cancel_of_a_queued_job_is_immediate(void **state)
     fwt_vlm_stop(&v);
 }
 
+/* sig is "sha256=" and the HMAC-SHA256 of body under the token. */
+static void expect_signed(const char *body, const char *sig)
+{
+    assert_non_null(sig);
+    unsigned char mac[32];
+    unsigned len = 0;
+    HMAC(EVP_sha256(), TOKEN, (int)strlen(TOKEN), (const unsigned char *)body, strlen(body), mac,
+         &len);
+    char want[80] = "sha256=";
+    for (unsigned i = 0; i < len; i++)
+        snprintf(want + 7 + 2 * i, 3, "%02x", mac[i]);
+    assert_string_equal(sig, want);
+}
+
+/* A job cancelled before a worker has it ends as every job does: its upload removed, its
+ * callback posted, its end counted. */
+static void cancel_of_a_queued_job_ends_it_like_any_other(void **state)
+{
+    (void)state;
+    fwt_vlm v;
+    fwt_vlm_start(&v, "--slots 1 --fault hang:60@colour=yellow/1");
+    fws_receiver hook;
+    fws_receiver_start(&hook, 0, NULL);
+    fws_server s;
+    start(&s, &v, "--workers 1 --concurrency 1 --allow-url-host 127.0.0.1 --allow-private-urls");
+    const char *clip = fws_colour_clip("colours.mp4");
+    fws_resp r;
+    fws_upload(&r, &s, TOKEN, clip, NULL);
+    int64_t running = fws_job_id(&r);
+    fws_resp_free(&r);
+    json_decref(fws_wait(&s, TOKEN, running, "running", 30)); /* held at yellow from now */
+    const char *fields[] = {"callback_url", hook.url, "options", "{\"prompt\": \"2\"}", NULL};
+    fws_upload(&r, &s, TOKEN, clip, fields);
+    int64_t queued = fws_job_id(&r);
+    assert_string_equal(jstr(r.json, "state"), "queued");
+    fws_resp_free(&r);
+    assert_int_equal(uploads_left(), 2);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/jobs/%lld", (long long)queued);
+    fws_http(&r, &s, "DELETE", path, TOKEN, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(jstr(r.json, "state"), "cancelled");
+    assert_string_equal(jstr(json_object_get(r.json, "error"), "code"), "cancelled");
+    fws_resp_free(&r);
+    assert_int_equal(uploads_left(), 1); /* the running job's is left */
+    double until = fws_now() + 30;
+    while (fws_receiver_count(&hook) < 1 && fws_now() < until)
+        usleep(20000);
+    assert_int_equal(fws_receiver_count(&hook), 1);
+    json_t *call = json_array_get(hook.calls, 0);
+    expect_signed(jstr(call, "body"), jstr(call, "signature"));
+    json_t *job = json_loads(jstr(call, "body"), 0, NULL);
+    assert_int_equal(json_integer_value(json_object_get(job, "id")), queued);
+    assert_string_equal(jstr(job, "state"), "cancelled");
+    json_decref(job);
+    fws_http(&r, &s, "GET", "/metrics", TOKEN, NULL, NULL, 0);
+    if (!strstr(r.body, "framewise_jobs_ended_total{state=\"cancelled\"} 1\n"))
+        fail_msg("the cancel is not counted:\n%s", r.body);
+    fws_resp_free(&r);
+    fws_stop(&s);
+    fws_receiver_stop(&hook);
+    fwt_vlm_stop(&v);
+}
+
 static void callback_is_posted_once_with_a_valid_signature(void **state)
 {
     (void)state;
@@ -327,16 +396,8 @@ static void callback_is_posted_once_with_a_valid_signature(void **state)
     fws_stop(&s); /* nothing more can come */
     assert_int_equal(fws_receiver_count(&hook), 2);
     json_t *call = json_array_get(hook.calls, 1);
-    const char *body = jstr(call, "body"), *sig = jstr(call, "signature");
-    assert_non_null(sig);
-    unsigned char mac[32];
-    unsigned len = 0;
-    HMAC(EVP_sha256(), TOKEN, (int)strlen(TOKEN), (const unsigned char *)body, strlen(body), mac,
-         &len);
-    char want[80] = "sha256=";
-    for (unsigned i = 0; i < len; i++)
-        snprintf(want + 7 + 2 * i, 3, "%02x", mac[i]);
-    assert_string_equal(sig, want);
+    const char *body = jstr(call, "body");
+    expect_signed(body, jstr(call, "signature"));
     json_t *job = json_loads(body, 0, NULL);
     assert_int_equal(json_integer_value(json_object_get(job, "id")), id);
     assert_string_equal(jstr(job, "state"), "done");
@@ -440,6 +501,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(idempotency_key_gives_back_the_same_job, fwt_teardown),
         cmocka_unit_test_teardown(cancel_mid_job_stops_model_requests, fwt_teardown),
         cmocka_unit_test_teardown(cancel_of_a_queued_job_is_immediate, fwt_teardown),
+        cmocka_unit_test_teardown(cancel_of_a_queued_job_ends_it_like_any_other, fwt_teardown),
         cmocka_unit_test_teardown(callback_is_posted_once_with_a_valid_signature, fwt_teardown),
         cmocka_unit_test_teardown(healthz_is_open_and_metrics_count_the_work, fwt_teardown),
         cmocka_unit_test_teardown(settings_are_checked_through_the_table, fwt_teardown),

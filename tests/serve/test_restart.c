@@ -1,7 +1,9 @@
-/* framewise serve under stress: killed with kill -9 and started again, and 50 concurrent
- * submissions against 2 workers. One test per process: test_restart NAME. */
+/* framewise serve under stress: killed with kill -9 and started again, stopped with
+ * SIGTERM mid-job and started again, and 50 concurrent submissions against 2 workers.
+ * One test per process: test_restart NAME. */
 #include <pthread.h>
 #include <setjmp.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,6 +102,68 @@ static void killed_server_resumes_every_job_and_asks_each_frame_once(void **stat
     fwt_vlm_stop(&v);
 }
 
+/* The state the store has for job id, read while no server runs. */
+static void stored_state(const fws_server *s, int64_t id, char *out, size_t size)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/store.db", s->dir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT state FROM queue WHERE id = ?", -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, id);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(out, size, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* SIGTERM while jobs a and b are held at their fourth frame, b just cancelled by its
+ * client: a was interrupted by the stop and is queued again in the store (not left
+ * "running" for the next start to guess about: in a container its pid is the same), b
+ * stays cancelled. After the restart a ends done, b is still cancelled. */
+static void stopped_server_puts_its_job_back_and_keeps_a_cancel(void **state)
+{
+    (void)state;
+    fwt_vlm v;
+    fwt_vlm_start(&v, "--slots 2 --fault hang:60@colour=yellow/2");
+    const char *clip = fws_colour_clip("colours.mp4");
+    fws_server s;
+    fws_start(&s,
+              "--token " TOKEN " --url %s --summary extractive --workers 2 --concurrency 1 "
+              "--allow-root '%s'",
+              v.url, fwt_tmpdir());
+    int64_t a = submit(&s, clip, "job a"), b = submit(&s, clip, "job b");
+    double until = fws_now() + 60;
+    while ((stat_of(&v, "chat_requests") < 8 || stat_of(&v, "answered") < 6) && fws_now() < until)
+        usleep(20000);
+    assert_int_equal(stat_of(&v, "chat_requests"), 8); /* both held at yellow */
+    char path[64], st[32];
+    snprintf(path, sizeof path, "/v1/jobs/%lld", (long long)b);
+    fws_resp r;
+    fws_http(&r, &s, "DELETE", path, TOKEN, NULL, NULL, 0);
+    assert_int_equal(r.status, 202);
+    fws_resp_free(&r);
+    fws_stop(&s);
+    stored_state(&s, a, st, sizeof st);
+    assert_string_equal(st, "queued");
+    stored_state(&s, b, st, sizeof st);
+    assert_string_equal(st, "cancelled");
+    fws_restart(&s);
+    json_t *job = fws_wait(&s, TOKEN, a, "done|failed|cancelled", 120);
+    assert_string_equal(jstr(job, "state"), "done");
+    assert_int_equal(json_integer_value(json_object_get(job, "attempts")), 2);
+    json_decref(job);
+    job = fws_wait(&s, TOKEN, b, "done|failed|cancelled", 10);
+    assert_string_equal(jstr(job, "state"), "cancelled");
+    assert_string_equal(jstr(json_object_get(job, "error"), "code"), "cancelled");
+    assert_int_equal(json_integer_value(json_object_get(job, "attempts")), 1);
+    json_decref(job);
+    fws_stop(&s);
+    fwt_vlm_stop(&v);
+}
+
 #define N_LOAD 50
 
 typedef struct submitter {
@@ -190,6 +254,8 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(killed_server_resumes_every_job_and_asks_each_frame_once,
+                                  fwt_teardown),
+        cmocka_unit_test_teardown(stopped_server_puts_its_job_back_and_keeps_a_cancel,
                                   fwt_teardown),
         cmocka_unit_test_teardown(fifty_concurrent_submissions_all_complete_once, fwt_teardown),
     };

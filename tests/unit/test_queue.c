@@ -1,7 +1,9 @@
 /* The job queue (fw_queue_*, SQLite in the store's file): order, idempotency, the bound,
- * cancel, listing, and items of a dead process queued again. */
+ * cancel, listing, items of a dead process (or of an earlier one with this pid) queued
+ * again, and an interrupted item put back. */
 #include <setjmp.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,6 +75,10 @@ static void key_gives_back_the_item_and_the_bound_holds(void **state)
     assert_int_equal(fw_queue_push(q, "{}", "k1", 2, &a, NULL), FW_QUEUE_ADDED);
     assert_int_equal(fw_queue_push(q, "{\"other\":1}", "k1", 2, &again, NULL), FW_QUEUE_EXISTING);
     assert_int_equal(again, a);
+    assert_int_equal(fw_queue_find(q, "k1", &again, NULL), 1);
+    assert_int_equal(again, a);
+    assert_int_equal(fw_queue_find(q, "k9", &again, NULL), 0);
+    assert_int_equal(fw_queue_find(q, NULL, &again, NULL), 0);
     assert_int_equal(fw_queue_push(q, "{}", "k2", 2, &b, NULL), FW_QUEUE_ADDED);
     assert_int_equal(fw_queue_push(q, "{}", "k3", 2, &c, NULL), FW_QUEUE_FULL);
     assert_int_equal(c, 0);
@@ -133,6 +139,81 @@ static void items_of_a_dead_process_are_queued_again(void **state)
     fw_queue_close(q);
 }
 
+/* Sets an item's state and pid as another process would have left it. */
+static void set_running(int64_t id, long long pid)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/store.db", fwt_tmpdir());
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "UPDATE queue SET state = 'running', pid = ? WHERE id = ?",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_int64(st, 1, pid);
+    sqlite3_bind_int64(st, 2, id);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+/* In a container the server is PID 1 on every start: an item left running by the last
+ * one carries this process's pid, yet this process has claimed nothing. */
+static void items_of_an_earlier_process_with_this_pid_are_queued_again(void **state)
+{
+    (void)state;
+    fw_queue *q = open_queue();
+    int64_t a, b;
+    fw_queue_push(q, "{\"n\":1}", NULL, 0, &a, NULL);
+    fw_queue_push(q, "{\"n\":2}", NULL, 0, &b, NULL);
+    fw_queue_close(q);
+    set_running(a, getpid());
+    set_running(b, getppid()); /* a live process's: left to it */
+    q = open_queue();
+    fw_queue_item it = {0};
+    assert_int_equal(fw_queue_get(q, a, &it, NULL), 1);
+    assert_string_equal(it.state, "queued");
+    fw_queue_item_clear(&it);
+    assert_int_equal(fw_queue_claim(q, &it, NULL), 1);
+    assert_int_equal(it.id, a);
+    fw_queue_item_clear(&it);
+    assert_int_equal(fw_queue_claim(q, &it, NULL), 0);
+    /* once this process has claimed from the store, an item under its pid is its own */
+    fw_queue *again = open_queue();
+    assert_int_equal(fw_queue_get(again, a, &it, NULL), 1);
+    assert_string_equal(it.state, "running");
+    fw_queue_item_clear(&it);
+    fw_queue_close(again);
+    fw_queue_close(q);
+}
+
+static void an_interrupted_item_goes_back_with_its_attempts(void **state)
+{
+    (void)state;
+    fw_queue *q = open_queue();
+    int64_t a, b;
+    fw_queue_push(q, "{\"n\":1}", NULL, 0, &a, NULL);
+    fw_queue_push(q, "{\"n\":2}", NULL, 0, &b, NULL);
+    fw_queue_item it = {0};
+    assert_int_equal(fw_queue_claim(q, &it, NULL), 1);
+    fw_queue_item_clear(&it);
+    assert_int_equal(fw_queue_requeue(q, a, NULL), 1);
+    assert_int_equal(fw_queue_requeue(q, a, NULL), 0); /* queued already */
+    assert_int_equal(fw_queue_claim(q, &it, NULL), 1);
+    assert_int_equal(it.id, a); /* still ahead of the newer one */
+    assert_int_equal(it.attempts, 2);
+    fw_queue_item_clear(&it);
+    assert_int_equal(fw_queue_finish(q, a, "done", NULL, NULL), 0);
+    assert_int_equal(fw_queue_requeue(q, a, NULL), 0); /* ended: stays so */
+    set_running(b, getppid());
+    assert_int_equal(fw_queue_requeue(q, b, NULL), 0); /* another process's */
+    assert_int_equal(fw_queue_get(q, b, &it, NULL), 1);
+    assert_string_equal(it.state, "running");
+    fw_queue_item_clear(&it);
+    fw_queue_close(q);
+}
+
 static void a_file_that_is_not_a_store_is_refused(void **state)
 {
     (void)state;
@@ -156,6 +237,9 @@ int main(void)
         cmocka_unit_test_teardown(items_are_claimed_oldest_first_and_once, fwt_teardown),
         cmocka_unit_test_teardown(key_gives_back_the_item_and_the_bound_holds, fwt_teardown),
         cmocka_unit_test_teardown(items_of_a_dead_process_are_queued_again, fwt_teardown),
+        cmocka_unit_test_teardown(items_of_an_earlier_process_with_this_pid_are_queued_again,
+                                  fwt_teardown),
+        cmocka_unit_test_teardown(an_interrupted_item_goes_back_with_its_attempts, fwt_teardown),
         cmocka_unit_test_teardown(a_file_that_is_not_a_store_is_refused, fwt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

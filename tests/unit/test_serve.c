@@ -1,5 +1,5 @@
 /* The service's parts that need no server: the multipart reader, the guards, the names
- * of a job's files, the signature, the metrics text. */
+ * of a job's files, the signature, the hub's cancels, the metrics text. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -15,9 +15,11 @@
 #include "fwtest.h"
 #include "serve/auth.h"
 #include "serve/guard.h"
+#include "serve/hub.h"
 #include "serve/jobs.h"
 #include "serve/metrics.h"
 #include "serve/multipart.h"
+#include "serve/serve.h"
 
 /* A body read a few bytes at a time, so every boundary case crosses reads. */
 typedef struct src {
@@ -147,23 +149,47 @@ static int public6(const char *ip)
 static void addresses_that_are_not_public_are_known(void **state)
 {
     (void)state;
-    const char *private4[] = {"127.0.0.1",      "127.255.0.9", "10.0.0.1",        "172.16.0.1",
-                              "172.31.255.255", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-                              "100.64.0.1",     "224.0.0.1",   "255.255.255.255", "198.18.0.1"};
+    const char *private4[] = {"127.0.0.1",       "127.255.0.9", "10.0.0.1",        "172.16.0.1",
+                              "172.31.255.255",  "192.168.1.1", "169.254.169.254", "0.0.0.0",
+                              "0.1.2.3",         "100.64.0.1",  "100.127.255.255", "224.0.0.1",
+                              "239.255.255.250", "240.0.0.1",   "255.255.255.255", "198.18.0.1",
+                              "198.19.255.255",  "192.0.0.8",   "192.0.2.1",       "198.51.100.7",
+                              "203.0.113.9"};
     for (size_t i = 0; i < sizeof private4 / sizeof private4[0]; i++)
         if (public4(private4[i]))
             fail_msg("%s taken for public", private4[i]);
-    assert_true(public4("93.184.216.34"));
-    assert_true(public4("172.32.0.1"));
-    assert_true(public4("8.8.8.8"));
-    const char *private6[] = {"::1",        "::",      "fe80::1",          "fd00::1",
-                              "fc00::2",    "ff02::1", "::ffff:127.0.0.1", "::ffff:10.1.2.3",
-                              "2001:db8::1"};
+    const char *public_4[] = {"93.184.216.34", "172.32.0.1",     "8.8.8.8",   "100.63.255.255",
+                              "100.128.0.1",   "198.20.0.1",     "192.0.3.1", "198.51.101.1",
+                              "203.0.112.1",   "223.255.255.254"};
+    for (size_t i = 0; i < sizeof public_4 / sizeof public_4[0]; i++)
+        if (!public4(public_4[i]))
+            fail_msg("%s taken for private", public_4[i]);
+    const char *private6[] = {"::1",
+                              "::",
+                              "fe80::1",
+                              "fd00::1",
+                              "fc00::2",
+                              "ff02::1",
+                              "::ffff:127.0.0.1",
+                              "::ffff:10.1.2.3",
+                              "2001:db8::1",
+                              "::127.0.0.1", /* IPv4-compatible: the IPv4 address decides */
+                              "::10.0.0.1",
+                              "::169.254.169.254",
+                              "fec0::1", /* site-local */
+                              "feff::1",
+                              "64:ff9b::127.0.0.1", /* NAT64: the IPv4 address decides */
+                              "64:ff9b::10.0.0.1",
+                              "64:ff9b::192.0.2.1",
+                              "64:ff9b:1::8.8.8.8", /* local-use NAT64 */
+                              "64:ff9b:1:ffff::1"};
     for (size_t i = 0; i < sizeof private6 / sizeof private6[0]; i++)
         if (public6(private6[i]))
             fail_msg("%s taken for public", private6[i]);
-    assert_true(public6("2606:4700::1111"));
-    assert_true(public6("::ffff:8.8.8.8"));
+    const char *public_6[] = {"2606:4700::1111", "::ffff:8.8.8.8", "::8.8.8.8", "64:ff9b::8.8.8.8"};
+    for (size_t i = 0; i < sizeof public_6 / sizeof public_6[0]; i++)
+        if (!public6(public_6[i]))
+            fail_msg("%s taken for private", public_6[i]);
 }
 
 static void urls_are_checked_before_any_request(void **state)
@@ -256,6 +282,133 @@ static void signature_and_token_compare_are_hmac_sha256(void **state)
     assert_non_null(strstr(cookie, "HttpOnly"));
 }
 
+static void loopback_hosts_and_origins_are_told_from_names_that_look_alike(void **state)
+{
+    (void)state;
+    const char *local[] = {"localhost", "LocalHost:8080", "127.0.0.1",          "127.255.1.2:65535",
+                           "[::1]",     "[::1]:80",       "[0:0:0:0:0:0:0:1]:1"};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+        if (!fw_auth_loopback_host(local[i]))
+            fail_msg("'%s' not taken for loopback", local[i]);
+    const char *foreign[] = {"",
+                             "evil.example",
+                             "127.0.0.1.evil.example",
+                             "localhost.evil.example",
+                             "127.1",
+                             "128.0.0.1",
+                             "10.0.0.1:80",
+                             "[::2]",
+                             "[::1",
+                             "[::1]x",
+                             "localhost:",
+                             "localhost:123456",
+                             "localhost:80:80",
+                             "[::ffff:127.0.0.1]"};
+    for (size_t i = 0; i < sizeof foreign / sizeof foreign[0]; i++)
+        if (fw_auth_loopback_host(foreign[i]))
+            fail_msg("'%s' taken for loopback", foreign[i]);
+    assert_true(fw_auth_loopback_origin("http://localhost:3000"));
+    assert_true(fw_auth_loopback_origin("http://[::1]"));
+    assert_false(fw_auth_loopback_origin("null"));
+    assert_false(fw_auth_loopback_origin("http://evil.example"));
+    assert_false(fw_auth_loopback_origin("http://localhost/"));
+    assert_false(fw_auth_loopback_origin("file://localhost"));
+}
+
+static void a_tokenless_listen_list_is_loopback_in_every_entry(void **state)
+{
+    (void)state;
+    const char *local[] = {"127.0.0.1:8080", "localhost:0", "[::1]:80",
+                           "127.0.0.1:80,[::1]:81,127.0.0.2:82", "127.0.0.1:443s"};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+        if (!fw_serve_loopback_only(local[i]))
+            fail_msg("'%s' refused", local[i]);
+    const char *open[] = {"8080",
+                          "+8080",
+                          "0.0.0.0:80",
+                          "127.0.0.1:80,0.0.0.0:81",
+                          "127.0.0.1:80,8081",
+                          "127.0.0.1:80,+81",
+                          "127.evil.example:80",
+                          "127.0.0.1:80,",
+                          ",127.0.0.1:80",
+                          "[::]:80",
+                          "[::1]",
+                          "",
+                          "127.0.0.1:80, 0.0.0.0:81"};
+    for (size_t i = 0; i < sizeof open / sizeof open[0]; i++)
+        if (fw_serve_loopback_only(open[i]))
+            fail_msg("'%s' taken for loopback only", open[i]);
+}
+
+static fw_queue *queue_with(int n, fw_hub **hub)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/store.db", fwt_tmpdir());
+    fw_queue *q = NULL;
+    fw_error err = {0};
+    if (fw_queue_open(&q, path, &err))
+        fail_msg("%s", err.message);
+    for (int i = 0; i < n; i++) {
+        int64_t id;
+        assert_int_equal(fw_queue_push(q, "{}", NULL, 0, &id, NULL), FW_QUEUE_ADDED);
+    }
+    *hub = fw_hub_new(q);
+    return q;
+}
+
+static int64_t claim(fw_hub *h)
+{
+    fw_queue_item it = {0};
+    assert_int_equal(fw_hub_claim(h, &it, NULL), 1);
+    int64_t id = it.id;
+    fw_queue_item_clear(&it);
+    return id;
+}
+
+/* A client's cancel of a job that does not run here (ended, another process's) is not
+ * kept: the job would be cancelled at once if this server claimed it later. */
+static void hub_cancels_only_what_runs_here_and_keeps_nothing_else(void **state)
+{
+    (void)state;
+    fw_hub *h;
+    fw_queue *q = queue_with(1, &h);
+    assert_int_equal(fw_hub_cancel(h, 1), 0); /* queued, not claimed */
+    assert_int_equal(fw_hub_cancelled(h, 1), FW_HUB_GO);
+    int64_t id = claim(h);
+    assert_int_equal(id, 1);
+    assert_int_equal(fw_hub_busy(h), 1);
+    assert_int_equal(fw_hub_run(h, id, NULL), FW_HUB_GO);
+    assert_int_equal(fw_hub_cancel(h, id), 1);
+    assert_int_equal(fw_hub_cancelled(h, id), FW_HUB_CANCELLED);
+    assert_int_equal(fw_hub_run(h, id, NULL), FW_HUB_CANCELLED);
+    fw_hub_finish(h, id, NULL);
+    assert_int_equal(fw_hub_busy(h), 0);
+    assert_int_equal(fw_hub_cancel(h, id), 0); /* ended */
+    assert_int_equal(fw_hub_cancelled(h, id), FW_HUB_GO);
+    fw_hub_free(h);
+    fw_queue_close(q);
+}
+
+/* The stop flags what runs and what is claimed after it; a client's cancel still wins. */
+static void hub_tells_a_job_claimed_after_the_stop_to_stop(void **state)
+{
+    (void)state;
+    fw_hub *h;
+    fw_queue *q = queue_with(3, &h);
+    int64_t a = claim(h), b = claim(h);
+    assert_int_equal(fw_hub_run(h, a, NULL), FW_HUB_GO);
+    fw_hub_cancel_all(h);
+    assert_int_equal(fw_hub_cancelled(h, a), FW_HUB_STOPPING);
+    assert_int_equal(fw_hub_run(h, b, NULL), FW_HUB_STOPPING);
+    int64_t late = claim(h);
+    assert_int_equal(fw_hub_run(h, late, NULL), FW_HUB_STOPPING);
+    assert_int_equal(fw_hub_cancel(h, b), 1);
+    assert_int_equal(fw_hub_cancelled(h, b), FW_HUB_CANCELLED);
+    fw_hub_free(h);
+    fw_queue_close(q);
+}
+
 static void metrics_are_prometheus_text(void **state)
 {
     (void)state;
@@ -301,6 +454,11 @@ int main(void)
         cmocka_unit_test_teardown(paths_are_resolved_before_the_roots_are_checked, fwt_teardown),
         cmocka_unit_test(only_a_jobs_own_files_are_served),
         cmocka_unit_test(signature_and_token_compare_are_hmac_sha256),
+        cmocka_unit_test(loopback_hosts_and_origins_are_told_from_names_that_look_alike),
+        cmocka_unit_test(a_tokenless_listen_list_is_loopback_in_every_entry),
+        cmocka_unit_test_teardown(hub_cancels_only_what_runs_here_and_keeps_nothing_else,
+                                  fwt_teardown),
+        cmocka_unit_test_teardown(hub_tells_a_job_claimed_after_the_stop_to_stop, fwt_teardown),
         cmocka_unit_test(metrics_are_prometheus_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
