@@ -128,7 +128,7 @@ print("%.2f %.2f" % (run[len(run) // 2], max(j["finished"] for j in jobs) - min(
   echo "|---|---:|---:|---:|---:|---:|"
   printf '%s' "$e2e_rows"
   echo
-  echo "Overhead: submit-to-done through the API (status polled with curl every 10 ms) minus the analyze command's wall time (which includes its own process start). Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine counts in every figure)."
+  echo "Overhead: submit-to-done through the API (status polled with curl every 10 ms) minus the analyze command's wall time (which includes its own process start). Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (the load jobs' own, and any other work on the machine: it counts in every figure)."
   echo
   echo "## $N concurrent submissions ($(basename "${clips[0]}"), a distinct prompt each: no cache hits)"
   echo
