@@ -17,13 +17,8 @@ if [ ! -f "$npm_dir/node_modules/playwright-core/package.json" ]; then
   fi
 fi
 
-tmp=$(mktemp -d /tmp/fwbrowser.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$src/tests/fixtures/serve_env.sh"
+serve_env_init fwbrowser
 
 # a clip: seven flat colour shots (seven keyframes)
 inputs=() chain=""
@@ -34,23 +29,9 @@ done
 ffmpeg -nostdin -v error "${inputs[@]}" -filter_complex "${chain}concat=n=7:v=1[v]" -map '[v]' \
   -c:v libx264 -preset ultrafast -pix_fmt yuv420p -y "$tmp/clip.mp4"
 
-# wait_for FILE PATTERN: until FILE holds PATTERN (at most 10 s)
-wait_for() {
-  for _ in $(seq 500); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.02; done
-  echo "FAIL: '$2' not in $1:"; cat "$1"; exit 1
-}
 # the model's text carries markup: the page must show it as text
-"$FWTEST_VLM_BIN" --port-file "$tmp/vlm.port" --latency 50 \
-  --inject-text '<img src=x onerror="window.__pwned=1"><b>bold</b>' >"$tmp/vlm.log" 2>&1 &
-pids+=($!)
-wait_for "$tmp/vlm.port" '[0-9]'
-vport=$(cat "$tmp/vlm.port")
-"$FRAMEWISE_BIN" serve --listen 127.0.0.1:0 --token page-token --data "$tmp/data" \
-  --store "$tmp/store.db" --url "http://127.0.0.1:$vport/v1" --summary extractive \
-  >"$tmp/serve.log" 2>&1 &
-pids+=($!)
-wait_for "$tmp/serve.log" 'listening on'
-port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$tmp/serve.log" | head -1)
+start_vlm --latency 50 --inject-text '<img src=x onerror="window.__pwned=1"><b>bold</b>'
+start_serve --token page-token
 
 NPM_DIR="$npm_dir" node "$src/tests/browser/page.test.mjs" "http://127.0.0.1:$port" page-token \
   "$tmp/clip.mp4" "$npm_dir/serve-page.png" "$tmp/profile"

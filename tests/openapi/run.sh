@@ -48,33 +48,15 @@ for _, p in ops:
 print(f"ok: {len(ops)} operations documented in api.md and routed")
 PY
 
-tmp=$(mktemp -d /tmp/fwopenapi.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
+. "$src/tests/fixtures/serve_env.sh"
+serve_env_init fwopenapi
 mkdir -p "$tmp/root" "$tmp/outside"
 ffmpeg -nostdin -v error -f lavfi -i "color=c=red:s=160x120:r=10:d=1" -f lavfi \
   -i "color=c=blue:s=160x120:r=10:d=1" -filter_complex "[0][1]concat=n=2:v=1[v]" -map '[v]' \
   -c:v libx264 -preset ultrafast -pix_fmt yuv420p -y "$tmp/root/clip.mp4"
 cp "$tmp/root/clip.mp4" "$tmp/outside/clip.mp4"
 
-# wait_for FILE PATTERN: until FILE holds PATTERN (at most 10 s)
-wait_for() {
-  for _ in $(seq 500); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.02; done
-  echo "FAIL: '$2' not in $1:"; cat "$1"; exit 1
-}
-"$FWTEST_VLM_BIN" --port-file "$tmp/vlm.port" >"$tmp/vlm.log" 2>&1 &
-pids+=($!)
-wait_for "$tmp/vlm.port" '[0-9]'
-"$FRAMEWISE_BIN" serve --listen 127.0.0.1:0 --token contract-token --data "$tmp/data" \
-  --store "$tmp/store.db" --allow-root "$tmp/root" \
-  --url "http://127.0.0.1:$(cat "$tmp/vlm.port")/v1" --summary extractive \
-  >"$tmp/serve.log" 2>&1 &
-pids+=($!)
-wait_for "$tmp/serve.log" 'listening on'
-port=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9]*\).*/\1/p' "$tmp/serve.log" | head -1)
+start_vlm
+start_serve --token contract-token --allow-root "$tmp/root"
 perl "$src/tests/openapi/contract.pl" "$spec" "http://127.0.0.1:$port" contract-token \
   "$tmp/root/clip.mp4" "$tmp/outside/clip.mp4" || { echo "serve.log:"; tail -20 "$tmp/serve.log"; exit 1; }
