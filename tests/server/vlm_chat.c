@@ -262,11 +262,12 @@ static int answer(struct mg_connection *c, json_t *req, chat *ch)
     for (int i = 0; i < ch->n_img; i++)
         image_tokens += vlm_image_tokens(ch->img[i].width, ch->img[i].height);
     int prompt = (int)(ch->text_bytes / 4) + image_tokens, completion = (int)strlen(text) / 4;
-    /* generation ends at the context's end, or at max_tokens, as llama-server's does */
+    /* a frame's answer ends at the context's end, or at max_tokens, as llama-server's does
+     * (a summary is written to fit: the double's copies its input's lines) */
     json_int_t max = json_integer_value(json_object_get(req, "max_tokens"));
     int room = S.ctx - prompt < (max > 0 ? max : S.ctx) ? S.ctx - prompt : (int)max;
     const char *finish = "stop";
-    if (completion > room) {
+    if (ch->n_img > 0 && completion > room) {
         size_t cut = room > 0 ? (size_t)room * 4 : 0;
         while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80) /* a whole character */
             cut--;
