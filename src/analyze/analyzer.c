@@ -181,6 +181,7 @@ int fw_analyzer_submit(fw_analyzer *a, const fw_keyframe *kf, const uint8_t *ful
                          .width = kf->width,
                          .height = kf->height,
                          .image_tokens = kf->image_tokens,
+                         .planned_tokens = kf->image_tokens,
                          .blur = kf->scores.blur,
                          .motion = kf->scores.motion,
                          .flat = kf->scores.flat,
@@ -478,9 +479,12 @@ void fw_analyzer_post(fw_lane *l, fw_task *t, fw_answer *ans)
         return;
     }
     slot *s = &a->slots[i];
+    /* what was sent: the first lane's, or a smaller one's (a model's lane may shrink it) */
+    if (!s->have || t->image_tokens < s->image_tokens)
+        s->image_tokens = t->image_tokens;
     s->have |= bit;
     s->time_s = t->time_s;
-    s->image_tokens = t->image_tokens;
+    a->st.image_tokens += t->image_tokens - t->planned_tokens; /* sent smaller, or not at all */
     s->ans[l->index] = *ans;
     memset(ans, 0, sizeof *ans);
     deliver(a);

@@ -20,12 +20,13 @@ typedef struct fw_task {
     double time_s;
     uint8_t *jpeg;
     size_t size;
-    int width, height, image_tokens;
-    double blur;        /* Laplacian variance of the thumbnail (score stage) */
-    double motion;      /* mean abs luma difference vs the last kept frame */
-    int flat;           /* the frame is one flat colour */
-    int black;          /* the frame is (nearly) black */
-    const char *reason; /* why the selector kept it (a static string) */
+    int width, height, image_tokens; /* of the picture sent (fw_oa_fit may shrink it) */
+    int planned_tokens;              /* image_tokens when it was submitted (the stats') */
+    double blur;                     /* Laplacian variance of the thumbnail (score stage) */
+    double motion;                   /* mean abs luma difference vs the last kept frame */
+    int flat;                        /* the frame is one flat colour */
+    int black;                       /* the frame is (nearly) black */
+    const char *reason;              /* why the selector kept it (a static string) */
 } fw_task;
 
 /* Observation flags (names in fw_obs_flag_names, in bit order). */

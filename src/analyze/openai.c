@@ -36,6 +36,8 @@ typedef struct request {
     unsigned flags; /* FW_OBS_* added to every answer (schema fallback) */
     double next_at, started;
     char last_500[256]; /* a second identical 500 is not transient */
+    int max_tokens;     /* the answer's room in the slot (fw_oa_fit) */
+    int refitted;       /* shrunk once after the server said it overflowed */
 } request;
 
 typedef struct oa {
@@ -44,7 +46,9 @@ typedef struct oa {
     char base[1024], chat[1100];
     char *model;
     int concurrency;
-    int schema; /* 0 once the server rejected response_format */
+    int n_ctx;      /* a request's context on the server (0: unknown) */
+    int text_extra; /* prompt tokens the server counted beyond fw_oa_text_tokens */
+    int schema;     /* 0 once the server rejected response_format */
     struct curl_slist *headers;
     CURLM *multi;
     request *waiting;
@@ -116,15 +120,16 @@ static int probe(oa *s, fw_error *err)
                           "%s: the server refused the API key: %ld %s (check the api-key "
                           "setting or FRAMEWISE_API_KEY)",
                           s->p.url, status, msg);
-    } else if (status == 200 && !s->p.model) {
+    } else if (status == 200) {
         json_t *root = json_loadb(buf.resp ? buf.resp : "", buf.resp_len, 0, NULL);
-        const char *id = json_string_value(
-            json_object_get(json_array_get(json_object_get(root, "data"), 0), "id"));
-        if (id)
+        json_t *first = json_array_get(json_object_get(root, "data"), 0);
+        const char *id = json_string_value(json_object_get(first, "id"));
+        if (id && !s->p.model)
             s->model = strdup(id);
+        s->n_ctx = (int)json_integer_value(json_object_get(first, "max_model_len")); /* vLLM */
         json_decref(root);
     }
-    if (!rc && s->concurrency == 0) {
+    if (!rc) {
         /* llama-server tells its parallel slots; more requests than slots only queue */
         char origin[1100];
         snprintf(origin, sizeof origin, "%s", s->base);
@@ -136,8 +141,12 @@ static int probe(oa *s, fw_error *err)
         if (left > 200 && get(s, url, left, &status, &buf) == CURLE_OK && status == 200) {
             json_t *root = json_loadb(buf.resp ? buf.resp : "", buf.resp_len, 0, NULL);
             json_int_t slots = json_integer_value(json_object_get(root, "total_slots"));
-            if (slots > 0)
+            if (slots > 0 && s->concurrency == 0)
                 s->concurrency = slots > 64 ? 64 : (int)slots;
+            json_int_t n_ctx = json_integer_value(
+                json_object_get(json_object_get(root, "default_generation_settings"), "n_ctx"));
+            if (n_ctx > 0) /* llama-server: a slot's share of -c */
+                s->n_ctx = n_ctx > (1 << 24) ? 1 << 24 : (int)n_ctx;
             json_decref(root);
         }
         if (s->concurrency == 0)
@@ -246,7 +255,9 @@ static int start(oa *s, request *r, fw_error *err)
 {
     if (!r->body || r->body_schema != s->schema) {
         free(r->body);
-        r->body = fw_oa_request(&s->p, s->model, r->tasks, r->n, s->schema);
+        fw_params p = s->p;
+        p.max_tokens = r->max_tokens ? r->max_tokens : s->p.max_tokens;
+        r->body = fw_oa_request(&p, s->model, r->tasks, r->n, s->schema);
         r->body_schema = s->schema;
         if (!r->body)
             return fw_error_set(err, FW_ENOMEM, "analyzer: out of memory");
@@ -328,6 +339,38 @@ static void split(oa *s, request *r)
     request_free(r, 0);
 }
 
+/* Before a request's first start: fitted into the server's context (fw_oa_fit). 1 when
+ * r is ready; 0 when it was split into single frames or its frames failed. */
+static int fitted(oa *s, request *r)
+{
+    char why[300];
+    if (!fw_oa_fit(&s->p, s->n_ctx, s->text_extra, r->tasks, r->n, &r->max_tokens, why, sizeof why))
+        return 1;
+    if (r->n > 1) {
+        split(s, r);
+        return 0;
+    }
+    r->tasks[0].image_tokens = 0; /* nothing was sent */
+    fail_frames(s, r, 0, "%s: %s", s->p.url, why);
+    return 0;
+}
+
+/* The server said the prompt overflowed its context: what it counted and its context
+ * are learnt, and the request is fitted again, once. 1 when it goes again. */
+static int refit(oa *s, request *r)
+{
+    int prompt, n_ctx;
+    if (r->refitted || fw_oa_overflow(r->resp, r->resp_len, &prompt, &n_ctx))
+        return 0;
+    s->text_extra = fw_oa_learn(&s->p, r->tasks, r->n, prompt, s->text_extra);
+    s->n_ctx = s->n_ctx && s->n_ctx < n_ctx ? s->n_ctx : n_ctx;
+    r->refitted = 1;
+    free(r->body);
+    r->body = NULL;
+    wait_list_add(s, r, 0);
+    return 1;
+}
+
 static int contains(const char *hay, const char *needle)
 {
     return strcasestr(hay, needle) != NULL;
@@ -344,6 +387,7 @@ static void answered(oa *s, request *r, double latency_ms)
         return;
     }
     fw_analyzer_count(s->a, 0, 0, pt, ct);
+    s->text_extra = fw_oa_learn(&s->p, r->tasks, r->n, pt, s->text_extra);
     for (int i = 0; i < r->n; i++) {
         ans[i].latency_ms = latency_ms;
         ans[i].attempts = r->attempts;
@@ -402,6 +446,8 @@ static void http_error(oa *s, request *r, long status, double latency_ms)
         split(s, r);
         return;
     }
+    if (status == 400 && too_big && refit(s, r))
+        return;
     if (status == 400 && too_big) {
         fail_frames(s, r, latency_ms,
                     "%s (the image does not fit the server's context: lower max-pixels or "
@@ -474,6 +520,8 @@ static void oa_run(void *state)
             }
             if (!r)
                 break;
+            if (!r->body && !fitted(s, r))
+                continue; /* split, or failed: its frames have their answers */
             if (start(s, r, &err)) {
                 request_free(r, 1);
                 fw_analyzer_fail(s->a, &err);

@@ -85,19 +85,38 @@ static json_t *text_part(const char *text)
     return json_pack("{s:s, s:s}", "type", "text", "text", text);
 }
 
-static json_t *user_content(const fw_params *p, const fw_task *tasks, int n)
+/* The question before the images. */
+static void intro_text(const fw_params *p, int n, char *intro, size_t size)
 {
-    char intro[4096];
     if (n == 1)
-        snprintf(intro, sizeof intro, "%s\n\nAnswer with one JSON object: {%s}.\n",
+        snprintf(intro, size, "%s\n\nAnswer with one JSON object: {%s}.\n",
                  p->prompt ? p->prompt : default_question, fields_help);
     else
-        snprintf(intro, sizeof intro,
+        snprintf(intro, size,
                  "These are %d frames from one video, in time order, each labelled with its "
                  "time. %s Describe each frame and what changes from one to the next.\n\n"
                  "Answer with one JSON object: {\"frames\": one entry per frame, in order, "
                  "{\"frame\": its number, %s}; \"changes\": what changes across the frames}.\n",
                  n, p->prompt ? p->prompt : default_window_question, fields_help);
+}
+
+int fw_oa_text_tokens(const fw_params *p, int n)
+{
+    char intro[4096];
+    intro_text(p, n, intro, sizeof intro);
+    const char *texts[] = {intro, p->system_prompt ? p->system_prompt : default_system};
+    size_t ascii = n > 1 ? (size_t)n * 40 : 0, other = 0; /* "Frame 2 at 00:12.4 <12.4 s..." */
+    for (int i = 0; i < 2; i++)
+        for (const unsigned char *c = (const unsigned char *)texts[i]; *c; c++)
+            *c < 0x80 ? ascii++ : other++;
+    /* about 4 bytes a token in English, 3 in CJK; the template's tokens a message, an image */
+    return (int)((ascii + 3) / 4 + (other + 2) / 3) + 2 * 8 + n * 4;
+}
+
+static json_t *user_content(const fw_params *p, const fw_task *tasks, int n)
+{
+    char intro[4096];
+    intro_text(p, n, intro, sizeof intro);
     json_t *content = json_array();
     json_array_append_new(content, text_part(intro));
     for (int i = 0; i < n; i++) {

@@ -12,6 +12,28 @@
  * JSON schema through response_format. */
 char *fw_oa_request(const fw_params *p, const char *model, const fw_task *tasks, int n, int schema);
 
+/* The text tokens of a request of n frames, estimated: 4 bytes a token of ASCII, 3 of
+ * the rest (CJK in UTF-8), with the chat template's few tokens a message and an image.
+ * (The client learns how far off it is from what the server counts.) */
+int fw_oa_text_tokens(const fw_params *p, int n);
+
+/* Fits a request of n tasks into a slot of n_ctx tokens (0: unknown, nothing to do):
+ * the prompt's text (estimated, plus text_extra that the server counted beyond the
+ * estimate), each image at most its share of what is left (encoded again smaller when
+ * over, its size and image_tokens updated) and room for the answer, which *max_tokens
+ * gets (at most the max-tokens setting). 0, or -1 with why when not even a small image
+ * fits (a window then goes frame by frame). */
+int fw_oa_fit(const fw_params *p, int n_ctx, int text_extra, fw_task *tasks, int n, int *max_tokens,
+              char *why, size_t why_n);
+
+/* The text_extra a request of n tasks shows: what the server counted for its prompt
+ * (prompt_tokens, 0: unknown) beyond the images sent and the text's estimate; the larger
+ * of that and text_extra. */
+int fw_oa_learn(const fw_params *p, const fw_task *tasks, int n, int prompt_tokens, int text_extra);
+/* llama-server's exceed_context_size_error body: 0 with what it counted and its context,
+ * or -1 when body does not say. */
+int fw_oa_overflow(const char *body, size_t len, int *n_prompt_tokens, int *n_ctx);
+
 /* Reads a 200 answer into one fw_answer per task (text, fields, confidence, flags,
  * token shares). Returns 0, or -1 when the body is not a chat completion (why says
  * what is wrong). Tokens: the request's usage. */

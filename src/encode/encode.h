@@ -38,4 +38,10 @@ int fw_encode_jpeg(fw_encoder *enc, const AVFrame *frame, int rotation, fw_image
                    fw_error *err);
 void fw_encoder_close(fw_encoder *enc);
 
+/* A JPEG again under a smaller budget (fw_image_fit's max_pixels), at quality: *out is
+ * malloc'd (the caller frees out->jpeg). 0, FW_ENOMEM, or FW_EINTERNAL when jpeg does not
+ * decode. */
+int fw_jpeg_refit(const uint8_t *jpeg, size_t size, int quality, int max_pixels, fw_image *out,
+                  fw_error *err);
+
 #endif

@@ -262,7 +262,23 @@ static int answer(struct mg_connection *c, json_t *req, chat *ch)
     for (int i = 0; i < ch->n_img; i++)
         image_tokens += vlm_image_tokens(ch->img[i].width, ch->img[i].height);
     int prompt = (int)(ch->text_bytes / 4) + image_tokens, completion = (int)strlen(text) / 4;
-    json_t *choice = json_pack("{s:i, s:s, s:{s:s, s:s}}", "index", 0, "finish_reason", "stop",
+    /* a frame's answer ends at the context's end, or at max_tokens, as llama-server's does
+     * (a summary is written to fit: the double's copies its input's lines) */
+    json_int_t max = json_integer_value(json_object_get(req, "max_tokens"));
+    int room = S.ctx - prompt < (max > 0 ? max : S.ctx) ? S.ctx - prompt : (int)max;
+    const char *finish = "stop";
+    if (ch->n_img > 0 && completion > room) {
+        size_t cut = room > 0 ? (size_t)room * 4 : 0;
+        while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80) /* a whole character */
+            cut--;
+        text[cut] = '\0';
+        completion = room > 0 ? room : 0, finish = "length";
+    }
+    pthread_mutex_lock(&S.mu);
+    S.max_prompt = prompt > S.max_prompt ? prompt : S.max_prompt;
+    S.length_stops += finish[0] == 'l';
+    pthread_mutex_unlock(&S.mu);
+    json_t *choice = json_pack("{s:i, s:s, s:{s:s, s:s}}", "index", 0, "finish_reason", finish,
                                "message", "role", "assistant", "content", text);
     if (ch->logprobs)
         json_object_set_new(choice, "logprobs", logprobs_of(text, unsure));
@@ -312,13 +328,19 @@ int on_chat(struct mg_connection *c, void *cb)
         if (cf)
             status = act(c, cf) ? 200 : 1;
         else if (tokens > S.ctx) {
+            char msg[200]; /* llama-server's words */
+            snprintf(msg, sizeof msg,
+                     "request (%d tokens) exceeds the available context size (%d tokens), try "
+                     "increasing it",
+                     tokens, S.ctx);
             json_t *e = json_pack("{s:{s:i, s:s, s:s, s:i, s:i}}", "error", "code", 400, "message",
-                                  "the request exceeds the available context size, "
-                                  "try increasing it",
-                                  "type", "exceed_context_size_error", "n_prompt_tokens", tokens,
-                                  "n_ctx", S.ctx);
+                                  msg, "type", "exceed_context_size_error", "n_prompt_tokens",
+                                  tokens, "n_ctx", S.ctx);
             send_json(c, 400, e);
             json_decref(e);
+            pthread_mutex_lock(&S.mu);
+            S.context_errors++;
+            pthread_mutex_unlock(&S.mu);
             status = 400;
         } else
             status = answer(c, req, ch);

@@ -24,15 +24,17 @@ static const char USAGE[] =
     "usage: fwtest_vlm [--port N] [--port-file F] [--model M] [--api-key K] [--slots N]\n"
     "                  [--latency MS] [--jitter MS] [--ctx N] [--max-images N] [--no-schema]\n"
     "                  [--prose] [--strict-model] [--hang] [--inject-text TEXT]\n"
-    "                  [--embeddings] [--ubatch N]\n"
+    "                  [--embeddings] [--ubatch N] [--hide-ctx]\n"
     "                  [--fault KIND[:ARG][@first=N|@every=N|@colour=C]]...\n"
     "\n"
     "POST /v1/chat/completions: answers images from their pixels; a request without images\n"
     "  is a summary request, answered from the timestamped lines (mm:ss, h:mm:ss, .mmm,\n"
     "  ranges) of its last user message: {\"summary\", \"key_moments\": [{\"time\", \"text\"}]}.\n"
-    "  --ctx N: more than N prompt tokens (text bytes/4 + image tokens) is a 400\n"
-    "  exceed_context_size_error. --inject-text TEXT: TEXT is appended to every frame\n"
-    "  description and is its \"text\" (to test escaping of hostile model output).\n"
+    "  --ctx N: a slot's context: more than N prompt tokens (text bytes/4 + image tokens) is\n"
+    "  a 400 exceed_context_size_error, and a frame's answer stops at the context's end or\n"
+    "  at max_tokens (finish_reason length); /props and /v1/models tell N unless --hide-ctx.\n"
+    "  --inject-text TEXT: TEXT is appended to every frame description and is its \"text\"\n"
+    "  (to test escaping of hostile model output).\n"
     "POST /v1/embeddings: 501 unless --embeddings (like llama-server); 256-dim vectors from\n"
     "  words and character trigrams. --ubatch N (default 512): an input of more than N\n"
     "  tokens (bytes/4) is a 500 \"input is too large to process\".\n"
@@ -164,6 +166,9 @@ static int on_models(struct mg_connection *c, void *cb)
         sleep_ms(50);
     json_t *b = json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "object", "list", "data", "id", S.model,
                           "object", "model", "owned_by", "fwtest");
+    if (S.ctx < (1 << 20) && !S.hide_ctx) /* as vLLM tells it */
+        json_object_set_new(json_array_get(json_object_get(b, "data"), 0), "max_model_len",
+                            json_integer(S.ctx));
     send_json(c, 200, b);
     json_decref(b);
     return 200;
@@ -174,6 +179,8 @@ static int on_props(struct mg_connection *c, void *cb)
     int slots = *(int *)cb;
     json_t *b = json_pack("{s:i, s:{s:b, s:b, s:b}}", "total_slots", slots, "modalities", "vision",
                           1, "video", 0, "audio", 0);
+    if (!S.hide_ctx) /* as llama-server tells a slot's context */
+        json_object_set_new(b, "default_generation_settings", json_pack("{s:i}", "n_ctx", S.ctx));
     send_json(c, 200, b);
     json_decref(b);
     return 200;
@@ -191,6 +198,9 @@ static int on_stats(struct mg_connection *c, void *cb)
                   S.by_status, "image_sizes", S.image_sizes, "colours", S.colours, "last_request",
                   S.last_request ? S.last_request : json_null());
     json_object_set_new(b, "summary_requests", json_integer(S.summary_requests));
+    json_object_set_new(b, "max_prompt_tokens", json_integer(S.max_prompt));
+    json_object_set_new(b, "context_errors", json_integer(S.context_errors));
+    json_object_set_new(b, "length_stops", json_integer(S.length_stops));
     json_object_set_new(b, "embedding_requests", json_integer(S.embedding_requests));
     json_object_set_new(b, "embedding_inputs", json_integer(S.embedding_inputs));
     json_object_set(b, "last_summary_request",
@@ -361,6 +371,8 @@ int main(int argc, char **argv)
             S.jitter_ms = atoi(v);
         else if (ARG("--ctx"))
             S.ctx = atoi(v);
+        else if (strcmp(a, "--hide-ctx") == 0)
+            S.hide_ctx = 1;
         else if (ARG("--max-images"))
             S.max_images = atoi(v);
         else if (ARG("--ubatch"))

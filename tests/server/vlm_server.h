@@ -24,6 +24,10 @@ typedef struct vlm_server {
     const char *model, *api_key;
     const char *inject_text; /* --inject-text: appended to every frame answer */
     int latency_ms, jitter_ms, ctx, max_images, no_schema, prose, strict_model, hang;
+    int hide_ctx;           /* --hide-ctx: /props and /v1/models do not tell the context */
+    int max_prompt;         /* the most prompt tokens of an answered request */
+    int context_errors;     /* 400 exceed_context_size_error answers */
+    int length_stops;       /* answers cut at the end of the context (finish_reason length) */
     int embeddings, ubatch; /* --embeddings, --ubatch N */
     fault faults[MAX_FAULTS];
     int n_faults;

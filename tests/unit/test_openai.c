@@ -51,6 +51,36 @@ static void fit_follows_qwen_smart_resize(void **state)
     assert_true(w >= 32 && h >= 32);
 }
 
+/* The room a request gets in a slot: the answer's, and whether an image must shrink. */
+static void requests_are_fitted_into_the_slot(void **state)
+{
+    (void)state;
+    fw_params p = fw_params_default();
+    fw_task t = task_at(1); /* 4 image tokens: fits anywhere it can */
+    int max_tokens = 0;
+    char why[300] = "";
+    assert_int_equal(fw_oa_fit(&p, 0, 0, &t, 1, &max_tokens, why, sizeof why), 0);
+    assert_int_equal(max_tokens, p.max_tokens); /* the server did not say: as asked */
+    assert_int_equal(fw_oa_fit(&p, 32768, 0, &t, 1, &max_tokens, why, sizeof why), 0);
+    assert_int_equal(max_tokens, p.max_tokens); /* a big slot: all of it */
+    int text = fw_oa_text_tokens(&p, 1);
+    assert_true(text > 80 && text < 200); /* English instructions, ~4 bytes a token */
+    assert_int_equal(fw_oa_fit(&p, 768, 0, &t, 1, &max_tokens, why, sizeof why), 0);
+    assert_true(max_tokens >= 192 && max_tokens < p.max_tokens); /* half of what is left */
+    assert_int_equal(t.image_tokens, 4);                         /* small: not touched */
+    /* what the server counted beyond the estimate takes room from the answer first */
+    int before = max_tokens;
+    assert_int_equal(fw_oa_fit(&p, 768, 200, &t, 1, &max_tokens, why, sizeof why), 0);
+    assert_true(max_tokens < before && max_tokens >= 96);
+    /* no room for an image of 64 tokens and an answer of 96: said, with the numbers */
+    assert_int_equal(fw_oa_fit(&p, 300, 0, &t, 1, &max_tokens, why, sizeof why), -1);
+    assert_non_null(strstr(why, "context (300 tokens a request) cannot hold the prompt"));
+    /* an image over its share that does not decode cannot be made smaller */
+    t.image_tokens = 900;
+    assert_int_equal(fw_oa_fit(&p, 768, 0, &t, 1, &max_tokens, why, sizeof why), -1);
+    assert_non_null(strstr(why, "could not be made smaller"));
+}
+
 static void request_has_the_openai_shape(void **state)
 {
     (void)state;
@@ -217,6 +247,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fit_follows_qwen_smart_resize),
+        cmocka_unit_test(requests_are_fitted_into_the_slot),
         cmocka_unit_test(request_has_the_openai_shape),
         cmocka_unit_test(answers_are_read_leniently),
         cmocka_unit_test(window_answers_are_split_per_frame),
