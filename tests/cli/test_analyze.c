@@ -47,15 +47,9 @@ static double now_s(void)
  * is extractive: these tests count the frames' requests (test_story covers the LLM's). */
 static json_t *analyze(const fwt_vlm *s, const char *video, const char *opts)
 {
-    fwt_run r;
-    fwt_fw(&r, "analyze '%s' --url %s -o '%s/out' -q --summary extractive %s", video, s->url,
-           fwt_tmpdir(), opts);
-    if (r.status != 0)
-        fail_msg("analyze exited %d: %s", r.status, r.err);
-    fwt_free(&r);
-    char path[512];
-    snprintf(path, sizeof path, "%s/out/report.json", fwt_tmpdir());
-    return fwt_json_file(path);
+    char all[1024];
+    snprintf(all, sizeof all, "--url %s --summary extractive %s", s->url, opts);
+    return fwt_analyze(video, all);
 }
 
 static json_t *obs(json_t *report)

@@ -32,15 +32,9 @@ static const char *hd_clip(void)
 
 static json_t *analyze(const fwt_vlm *s, const char *opts)
 {
-    fwt_run r;
-    fwt_fw(&r, "analyze '%s' --url %s -o '%s/out' -q --summary extractive --no-cache %s", hd_clip(),
-           s->url, fwt_tmpdir(), opts);
-    if (r.status != 0)
-        fail_msg("analyze exited %d: %s", r.status, r.err);
-    fwt_free(&r);
-    char path[512];
-    snprintf(path, sizeof path, "%s/out/report.json", fwt_tmpdir());
-    return fwt_json_file(path);
+    char all[1024];
+    snprintf(all, sizeof all, "--url %s --summary extractive --no-cache %s", s->url, opts);
+    return fwt_analyze(hd_clip(), all);
 }
 
 static json_int_t num(json_t *o, const char *name)

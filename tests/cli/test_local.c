@@ -56,18 +56,6 @@ static const char *screen_clip(void)
     return fwt_video("screen.mp4", args);
 }
 
-static json_t *run_analyze(const char *video, const char *opts)
-{
-    fwt_run r;
-    fwt_fw(&r, "analyze '%s' -o '%s/out' -q %s", video, fwt_tmpdir(), opts);
-    if (r.status != 0)
-        fail_msg("analyze exited %d: %s", r.status, r.err);
-    fwt_free(&r);
-    char path[512];
-    snprintf(path, sizeof path, "%s/out/report.json", fwt_tmpdir());
-    return fwt_json_file(path);
-}
-
 /* s without spaces (OCR spacing around CJK and punctuation varies), in buf. */
 static const char *squeeze(const char *s, char *buf, size_t n)
 {
@@ -104,7 +92,7 @@ static int in_list(json_t *list, const char *text)
 static void strings_found_within_one_keyframe_in_both_languages(void **state)
 {
     (void)state;
-    json_t *rep = run_analyze(screen_clip(), "");
+    json_t *rep = fwt_analyze(screen_clip(), "");
     json_t *obs = json_object_get(rep, "observations");
     size_t n = json_array_size(obs);
     assert_true(n >= N_SHOWN);
@@ -161,7 +149,7 @@ static void frame_without_text_is_an_observation_without_text(void **state)
         "plain.mp4", "-f lavfi -i color=c=0x2040c0:s=320x240:r=10:d=1 -f lavfi -i "
                      "testsrc2=s=320x240:r=10:d=1 -filter_complex '[0][1]concat=n=2:v=1[v]' "
                      "-map '[v]' -c:v libx264 -preset ultrafast -pix_fmt yuv420p");
-    json_t *rep = run_analyze(clip, "");
+    json_t *rep = fwt_analyze(clip, "");
     json_t *obs = json_object_get(rep, "observations");
     assert_true(json_array_size(obs) >= 1);
     json_t *ob = json_array_get(obs, 0);
@@ -193,7 +181,7 @@ static void ocr_never_holds_up_decoding(void **state)
                   "-f lavfi -i color=c=white:s=640x360:r=10:d=16 -vf \"drawtext=fontfile=" FWT_FONT
                   ":text='Step %{eif\\:floor(t/0.4)\\:d}':x=40:y=40:fontsize=40:"
                   "fontcolor=black\" -c:v libx264 -preset ultrafast -pix_fmt yuv420p");
-    json_t *rep = run_analyze(clip, "--ocr-threads 1 --policy interval --fps 2.5");
+    json_t *rep = fwt_analyze(clip, "--ocr-threads 1 --policy interval --fps 2.5");
     json_t *st = json_object_get(rep, "stats");
     json_t *sec = json_object_get(st, "seconds");
     double decode = json_real_value(json_object_get(sec, "decode"));
@@ -235,7 +223,7 @@ static void openai_plus_local_attaches_the_ocr(void **state)
     fwt_vlm_start(&s, "%s", "");
     char opts[256];
     snprintf(opts, sizeof opts, "--backend openai+local --url %s --summary extractive", s.url);
-    json_t *rep = run_analyze(screen_clip(), opts);
+    json_t *rep = fwt_analyze(screen_clip(), opts);
     json_t *obs = json_object_get(rep, "observations");
     size_t n = json_array_size(obs);
     json_t *st = fwt_vlm_stats(&s);
@@ -285,7 +273,7 @@ static void message_board_typed_messages_are_read(void **state)
     (void)state;
     const char *clip = fwt_real("message-board.ogv");
     fwt_skip_without(clip);
-    json_t *rep = run_analyze(clip, "");
+    json_t *rep = fwt_analyze(clip, "");
     json_t *obs = json_object_get(rep, "observations");
     char all[16384] = "";
     size_t len = 0, i;
@@ -312,7 +300,7 @@ static void message_board_typed_messages_are_read(void **state)
 static void timer_slide_values_are_read(void **state)
 {
     (void)state;
-    json_t *rep = run_analyze(fwt_clip("timer", 10), "--preset none --summary none --no-cache");
+    json_t *rep = fwt_analyze(fwt_clip("timer", 10), "--preset none --summary none --no-cache");
     int seen[61] = {0}, distinct = 0;
     size_t i;
     json_t *ob;
@@ -337,7 +325,7 @@ static void motion_graphics_card_words_are_read(void **state)
     (void)state;
     fwt_state st[8];
     int n = fwt_clip_states("cards", st, 8);
-    json_t *rep = run_analyze(fwt_clip("cards", 25), "--preset none --summary none --no-cache");
+    json_t *rep = fwt_analyze(fwt_clip("cards", 25), "--preset none --summary none --no-cache");
     char all[8192] = "";
     size_t len = 0, i;
     json_t *ob;
@@ -393,7 +381,7 @@ static void title_words_read_in_both_polarities_and_tilted(void **state)
     snprintf(args + len, sizeof args - len,
              "-filter_complex '[0][1][2][3][4][5]concat=n=6:v=1[v]' -map '[v]' -c:v libx264 "
              "-preset ultrafast -pix_fmt yuv420p");
-    json_t *rep = run_analyze(fwt_video("titles.mp4", args), "");
+    json_t *rep = fwt_analyze(fwt_video("titles.mp4", args), "");
     json_t *obs = json_object_get(rep, "observations");
     /* every word of every card, read on a keyframe of that card's second */
     for (int i = 0; i < N_TITLES; i++) {
@@ -431,7 +419,7 @@ static void texture_without_text_is_skipped_quickly(void **state)
         "'mandelbrot=s=640x360:r=10,scale=1280:720,noise=alls=3:allf=t' -filter_complex "
         "'[0]trim=duration=1[a];[1]trim=duration=1[b];[a][b]concat=n=2:v=1[v]' -map '[v]' "
         "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
-    json_t *rep = run_analyze(clip, "");
+    json_t *rep = fwt_analyze(clip, "");
     json_t *obs = json_object_get(rep, "observations");
     int automaton = 0, fractal = 0;
     size_t i;

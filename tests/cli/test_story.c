@@ -62,16 +62,6 @@ static const char *colour_clip(int seconds_each)
     return fwt_video(seconds_each == 1 ? "colours.mp4" : "colours-long.mp4", args);
 }
 
-static json_t *analyze(const char *video, const char *opts)
-{
-    fwt_run r;
-    fwt_fw(&r, "analyze '%s' -o '%s/out' -q %s", video, fwt_tmpdir(), opts);
-    if (r.status != 0)
-        fail_msg("analyze exited %d: %s", r.status, r.err);
-    fwt_free(&r);
-    return fwt_json_file(out_file("report.json"));
-}
-
 static double num(json_t *o, const char *key)
 {
     return json_number_value(json_object_get(o, key));
@@ -157,7 +147,7 @@ static void render_in_chromium(const char *html)
 static void local_support_story_has_segments_events_summary_and_files(void **state)
 {
     (void)state;
-    json_t *rep = analyze(support_clip(), "--preset support");
+    json_t *rep = fwt_analyze(support_clip(), "--preset support");
     /* segments: the form, the error, the dashboard; the last ends with the video */
     json_t *segs = json_object_get(rep, "segments");
     size_t n = json_array_size(segs);
@@ -271,7 +261,7 @@ static void llm_summary_and_embeddings_come_from_the_servers(void **state)
     snprintf(opts, sizeof opts,
              "--url %s --embed-url %s --events '%s' --preset none --segment-threshold 0.99", s.url,
              s.url, path);
-    json_t *rep = analyze(colour_clip(1), opts);
+    json_t *rep = fwt_analyze(colour_clip(1), opts);
     json_t *st = fwt_vlm_stats(&s);
     fwt_vlm_stop(&s);
     /* embeddings: from the server, for the phrases, the observations and the segments */
@@ -305,7 +295,7 @@ static void long_input_is_map_reduced_not_truncated(void **state)
     fwt_vlm_start(&s, "--ctx 900");
     char opts[512];
     snprintf(opts, sizeof opts, "--url %s --policy interval --fps 2 --summary-window 300", s.url);
-    json_t *rep = analyze(colour_clip(3), opts);
+    json_t *rep = fwt_analyze(colour_clip(3), opts);
     json_t *st = fwt_vlm_stats(&s);
     fwt_vlm_stop(&s);
     json_t *sum = json_object_get(rep, "summary");
@@ -331,7 +321,7 @@ static void long_input_is_map_reduced_not_truncated(void **state)
     text[sizeof text - 1] = '\0';
     fwt_vlm_start(&s, "--inject-text %s", text);
     snprintf(opts, sizeof opts, "--url %s --summary-window 200", s.url);
-    rep = analyze(colour_clip(1), opts);
+    rep = fwt_analyze(colour_clip(1), opts);
     fwt_vlm_stop(&s);
     sum = json_object_get(rep, "summary");
     assert_string_equal(str(sum, "method"), "llm");
@@ -347,7 +337,7 @@ static void model_text_is_escaped_in_every_output(void **state)
     fwt_vlm_start(&s, "--inject-text '%s'", "<script>alert(\"x\")</script> O'\\''Neil & co");
     char opts[256];
     snprintf(opts, sizeof opts, "--url %s --summary extractive", s.url);
-    json_t *rep = analyze(colour_clip(1), opts);
+    json_t *rep = fwt_analyze(colour_clip(1), opts);
     fwt_vlm_stop(&s);
     /* JSON: the text itself, exactly, after parsing */
     const char *text = str(json_array_get(json_object_get(rep, "observations"), 0), "text");
@@ -393,7 +383,7 @@ static void review_flags_sensitive_text_in_both_languages(void **state)
     fputs("# category: shop\nwelcome to the shop\n", f);
     fclose(f);
     snprintf(opts, sizeof opts, "--lexicon '%s'", lex);
-    json_t *rep = analyze(clip, opts);
+    json_t *rep = fwt_analyze(clip, opts);
     json_t *review = json_object_get(rep, "review");
     assert_true(json_is_true(json_object_get(review, "required")));
     int cocaine = 0, gambling = 0, mine = 0;
@@ -423,7 +413,7 @@ static void review_flags_sensitive_text_in_both_languages(void **state)
     free(html);
 
     /* a confidence gate no observation passes: all kept, marked, and left out of fusion */
-    rep = analyze(clip, "--min-confidence 1 --preset none");
+    rep = fwt_analyze(clip, "--min-confidence 1 --preset none");
     json_t *o;
     json_array_foreach(json_object_get(rep, "observations"), i, o)
         assert_string_equal(str(o, "gated"), "low_confidence");
