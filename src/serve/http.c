@@ -125,6 +125,21 @@ char *fw_http_body(struct mg_connection *c, size_t max, size_t *n, int *too_big)
     return NULL;
 }
 
+int fw_http_read_json(struct mg_connection *c, size_t max, const char *what, json_t **doc,
+                      json_error_t *jerr)
+{
+    size_t n;
+    int too_big;
+    char *body = fw_http_body(c, max, &n, &too_big);
+    *doc = NULL;
+    if (!body)
+        return too_big ? fw_http_error(c, 413, "too_large", "%s is at most %zu bytes", what, max)
+                       : fw_http_error(c, 400, "bad_request", "the body cannot be read");
+    *doc = json_loadb(body, n, 0, jerr);
+    free(body);
+    return 0;
+}
+
 int fw_http_query(struct mg_connection *c, const char *name, char *out, size_t size)
 {
     const char *qs = mg_get_request_info(c)->query_string;

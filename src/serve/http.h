@@ -27,6 +27,11 @@ int fw_http_error_h(struct mg_connection *c, int status, const char *code,
  * NULL with *too_big set (1) as soon as that is known (from Content-Length, before
  * reading), or NULL with *too_big 0 when it could not be read. */
 char *fw_http_body(struct mg_connection *c, size_t max, size_t *n, int *too_big);
+/* The request body parsed as JSON (NULL, with jerr, when it is not JSON: the caller says
+ * so) into *doc: 0; or, when the body is over max bytes (413 "WHAT is at most max bytes")
+ * or cannot be read (400), that answer's status, already sent. */
+int fw_http_read_json(struct mg_connection *c, size_t max, const char *what, json_t **doc,
+                      json_error_t *jerr);
 /* The declared body length: Content-Length, or -1 (none, or chunked). */
 long long fw_http_length(struct mg_connection *c);
 /* A query-string parameter, URL-decoded, into out: 1 when present. */

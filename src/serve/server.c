@@ -120,15 +120,11 @@ static int on_session(fw_service *s, struct mg_connection *c, const char *m)
     }
     if (strcmp(m, "POST") != 0)
         return method_not_allowed(c, "GET, POST, DELETE");
-    size_t n;
-    int too_big;
-    char *body = fw_http_body(c, FW_SERVE_MAX_LOGIN, &n, &too_big);
-    if (!body)
-        return too_big ? fw_http_error(c, 413, "too_large", "a login is at most %d bytes",
-                                       FW_SERVE_MAX_LOGIN)
-                       : fw_http_error(c, 400, "bad_request", "the body cannot be read");
-    json_t *j = json_loadb(body, n, 0, NULL);
-    free(body);
+    json_t *j;
+    json_error_t jerr;
+    int answered = fw_http_read_json(c, FW_SERVE_MAX_LOGIN, "a login", &j, &jerr);
+    if (answered)
+        return answered;
     const char *token = json_string_value(json_object_get(j, "token"));
     /* only a token that is there and wrong is a 401: a broken body is the client's bug */
     int ok = token && fw_auth_token_ok(&s->auth, token, strlen(token));

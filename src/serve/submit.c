@@ -234,16 +234,11 @@ static int accept_job(fw_service *s, struct mg_connection *c, json_t *fields, co
 
 static int submit_json(fw_service *s, struct mg_connection *c)
 {
-    size_t n;
-    int too_big;
-    char *body = fw_http_body(c, FW_SERVE_MAX_JSON, &n, &too_big);
-    if (!body)
-        return too_big ? fw_http_error(c, 413, "too_large", "a JSON submission is at most %d bytes",
-                                       FW_SERVE_MAX_JSON)
-                       : fw_http_error(c, 400, "bad_request", "the body cannot be read");
+    json_t *doc;
     json_error_t jerr;
-    json_t *doc = json_loadb(body, n, 0, &jerr);
-    free(body);
+    int answered = fw_http_read_json(c, FW_SERVE_MAX_JSON, "a JSON submission", &doc, &jerr);
+    if (answered)
+        return answered;
     if (!json_is_object(doc)) {
         json_decref(doc);
         return fw_http_error(c, 400, "bad_json", "the body is not a JSON object (%s)", jerr.text);
