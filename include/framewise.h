@@ -102,6 +102,13 @@ typedef struct fw_params {
     const char *system_prompt; /* NULL: the built-in one */
     int concurrency;           /* requests in flight (0: the server's slots, else 4) */
     int window;                /* keyframes per request (1: one each) */
+    int whole_frames;          /* 1: every keyframe whole at the image budget; 0: a keyframe
+                                  whose change is local goes as its changed regions, a
+                                  whole one first at first_image_tokens, a window at
+                                  per-image budgets */
+    int first_image_tokens;    /* the first ask's budget of a whole keyframe; asked again at
+                                  the image budget when the answer hedges (0: off) */
+    int refresh;               /* at least every refresh-th keyframe goes whole */
     int retries;               /* retries of a failed request (429, 5xx, network, timeout) */
     double timeout_s;          /* per request */
     int max_tokens;            /* answer length limit per request */
@@ -197,9 +204,16 @@ typedef struct fw_observation {
     int image_tokens;    /* image tokens sent for this frame */
     int prompt_tokens;   /* the request's usage, shared out over its frames */
     int completion_tokens;
-    int attempts;      /* requests made for it (1 + retries) */
-    const char *error; /* NULL, or why this frame has no answer */
-    int cached;        /* 1: given back by fw_callbacks.lookup (no request was made) */
+    int attempts;         /* requests made for it (1 + retries) */
+    const char *error;    /* NULL, or why this frame has no answer */
+    int cached;           /* 1: given back by fw_callbacks.lookup (no request was made) */
+    const char *sent;     /* how the keyframe went to the model: "whole" (at the image budget),
+                             "low" (at first-image-tokens, answered there), "again" (low, then
+                             asked again at the image budget), "crop" (its changed regions,
+                             with the last whole keyframe's description), "none" (no request);
+                             NULL for the local backend and stored observations */
+    int n_regions;        /* sent "crop": the changed regions sent, as fractions of the */
+    double regions[3][4]; /* picture: left, top, width, height */
 } fw_observation;
 
 /* Counters of a run, complete after fw_job_run returns. */
@@ -214,6 +228,11 @@ typedef struct fw_stats {
     int64_t image_tokens; /* estimated image tokens sent (counted once per keyframe) */
     int64_t prompt_tokens, completion_tokens; /* as the server reported them */
     double decode_s, analyze_s, total_s;      /* analyze_s: first request to last answer */
+    int64_t text_tokens; /* the prompts' text: prompt tokens beyond the images sent */
+    int crops;           /* keyframes sent as their changed regions (fw_observation.sent) */
+    int low_asks;        /* keyframes asked first at the lower first-image-tokens budget */
+    int asked_again;     /* ...of which asked again at the image budget (the answer hedged) */
+    int avoided;         /* keyframes answered with no request */
 } fw_stats;
 
 typedef struct fw_scene {

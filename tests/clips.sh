@@ -16,6 +16,9 @@
 # iso_local  4 s 640x360 grey screen whose red panel turns green (same brightness) at 2 s
 # cards      36 s 480x352 motion graphics: 6 title cards (words sliding and fading in for
 #            0.8 s, then still) after 1.5 s animated transitions
+# errline    6 s 1920x1080 dashboard; a 20-px red error line appears bottom right at 3 s
+# session    16 s 1280x720 support console: a message typed in three steps (1-5 s), a
+#            "Message sent" toast (7-9 s), a delete dialog (11-14 s)
 set -euo pipefail
 
 FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
@@ -115,7 +118,45 @@ states_cards() {
   done
 }
 
-names="timer toast blink last iso_cut iso_local cards"
+make_errline() {
+  ff -f lavfi -i "color=c=0xf4f4f4:s=1920x1080:r=$2:d=6" -vf "\
+drawbox=x=0:y=0:w=1920:h=96:color=0x1f4e79:t=fill,\
+drawtext=fontfile=$FONT:text='Dashboard':fontsize=48:fontcolor=white:x=40:y=22,\
+drawtext=fontfile=$FONT:text='Orders today 1204':fontsize=40:fontcolor=0x333333:x=80:y=220,\
+drawtext=fontfile=$FONT:text='Open tickets 37':fontsize=40:fontcolor=0x333333:x=80:y=300,\
+drawtext=fontfile=$FONT:text='Error connection timed out code 504':fontsize=20:fontcolor=0xb00020:\
+x=1420:y=1030:enable='gte(t,3)'" "${X264[@]}" "$1"
+}
+states_errline() { echo "0 3 Dashboard"; echo "3 6 Error connection timed out code 504"; }
+
+SESSION_TYPED=("Hello" "Hello my order" "Hello my order has not arrived")
+make_session() {
+  local vf="drawbox=x=0:y=0:w=1280:h=64:color=0x2b2b2b:t=fill,\
+drawtext=fontfile=$FONT:text='Support console':fontsize=32:fontcolor=white:x=24:y=14,\
+drawtext=fontfile=$FONT:text='Customer Ann Lee':fontsize=26:fontcolor=0x333333:x=60:y=120,\
+drawtext=fontfile=$FONT:text='Message':fontsize=26:fontcolor=0x333333:x=60:y=200,\
+drawbox=x=60:y=240:w=900:h=56:color=0x999999:t=2"
+  local i
+  for i in 0 1 2; do
+    local end=$((i == 2 ? 16 : i + 2))
+    vf+=",drawtext=fontfile=$FONT:text='${SESSION_TYPED[$i]}':fontsize=26:fontcolor=black:x=72:y=254:enable='between(t,$((i + 1)),$end)'"
+  done
+  vf+=",drawbox=x=1000:y=640:w=240:h=44:color=0x323232:t=fill:enable='between(t,7,9)'"
+  vf+=",drawtext=fontfile=$FONT:text='Message sent':fontsize=22:fontcolor=white:x=1020:y=650:enable='between(t,7,9)'"
+  vf+=",drawbox=x=390:y=260:w=500:h=200:color=white:t=fill:enable='between(t,11,14)'"
+  vf+=",drawbox=x=390:y=260:w=500:h=200:color=0x444444:t=3:enable='between(t,11,14)'"
+  vf+=",drawtext=fontfile=$FONT:text='Delete this conversation':fontsize=26:fontcolor=black:x=420:y=300:enable='between(t,11,14)'"
+  vf+=",drawtext=fontfile=$FONT:text='Cancel':fontsize=24:fontcolor=0x1f4e79:x=560:y=400:enable='between(t,11,14)'"
+  vf+=",drawtext=fontfile=$FONT:text='Delete':fontsize=24:fontcolor=0xb00020:x=760:y=400:enable='between(t,11,14)'"
+  ff -f lavfi -i "color=c=0xf4f4f4:s=1280x720:r=$2:d=16" -vf "$vf" "${X264[@]}" "$1"
+}
+states_session() {
+  echo "0 1 Message"; echo "1 2 Hello"; echo "2 3 Hello my order"
+  echo "3 7 Hello my order has not arrived"; echo "7 9 Message sent"; echo "9 11 Message"
+  echo "11 14 Delete this conversation"; echo "14 16 Message"
+}
+
+names="timer toast blink last iso_cut iso_local cards errline session"
 case "${1:-}" in
   --list) echo "$names" ;;
   "" | -h | --help) sed -n '2,20p' "$0" ;;

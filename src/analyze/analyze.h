@@ -45,8 +45,9 @@ int fw_analyzer_submit_done(fw_analyzer *a, const fw_keyframe *kf, const fw_obse
                             fw_error *err);
 /* "openai", "local" or "openai+local". */
 const char *fw_analyzer_backend(const fw_analyzer *a);
-/* 1 when the local backend runs (it wants full-resolution pictures). */
-int fw_analyzer_reads_text(const fw_analyzer *a);
+/* 1 when a backend wants full-resolution pictures (the local one reads text in them, the
+ * openai one cuts the changed regions of a keyframe from them). */
+int fw_analyzer_wants_full(const fw_analyzer *a);
 /* No more keyframes: waits until every queued one has its observation delivered.
  * Returns 0 or the fatal error. */
 int fw_analyzer_finish(fw_analyzer *a, fw_error *err);

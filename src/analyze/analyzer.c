@@ -14,6 +14,21 @@
 const char *const fw_obs_flag_names[FW_OBS_NFLAGS] = {
     "uncertain", "hedged", "blurry", "unstructured", "window", "schema_fallback", "truncated"};
 
+static const char *const sent_names[] = {"whole", "low", "again", "crop", "none"};
+
+void fw_task_release(fw_task *t)
+{
+    free(t->jpeg);
+    free(t->full.jpeg);
+    free(t->hi.jpeg);
+    for (int i = 0; i < t->n_crops; i++)
+        free(t->crops[i].pic.jpeg);
+    free(t->context);
+    t->jpeg = t->full.jpeg = t->hi.jpeg = NULL;
+    t->n_crops = 0;
+    t->context = NULL;
+}
+
 #define MAX_LANES 2
 
 /* An answer waiting for the ones before it (and for every lane's part). */
@@ -22,6 +37,10 @@ typedef struct slot {
     int cached;    /* ans[0] came from fw_analyzer_submit_done */
     double time_s;
     int image_tokens;
+    int by_model; /* image_tokens, sent and regions are the model lane's */
+    fw_sent sent;
+    int n_regions;
+    fw_region regions[FW_MAX_REGIONS];
     fw_answer ans[MAX_LANES];
 } slot;
 
@@ -66,7 +85,7 @@ static void *lane_main(void *arg)
     pthread_mutex_lock(&a->mu);
     /* frames never taken (the analyzer stopped): drop them */
     for (; l->count > 0; l->count--) {
-        free(l->q[l->head].jpeg);
+        fw_task_release(&l->q[l->head]);
         l->head = (l->head + 1) % FW_ANALYZE_QUEUE;
     }
     pthread_cond_broadcast(&a->changed);
@@ -143,12 +162,26 @@ void fw_answer_confidence(fw_answer *ans, const fw_task *t, double c)
     ans->confidence = c < 0 ? 0 : c > 1 ? 1 : c;
 }
 
-int fw_analyzer_reads_text(const fw_analyzer *a)
+/* 1 when lane l wants the full-resolution picture: OCR reads it, crops are cut from it. */
+static int lane_wants_full(const fw_lane *l)
+{
+    return l->ops == &fw_backend_local || (l->ops->wants_full && l->ops->wants_full(l->state));
+}
+
+int fw_analyzer_wants_full(const fw_analyzer *a)
 {
     for (int i = 0; i < a->n_lanes; i++)
-        if (a->lanes[i].ops == &fw_backend_local)
+        if (lane_wants_full(&a->lanes[i]))
             return 1;
     return 0;
+}
+
+static int copy_of(const uint8_t *src, size_t size, uint8_t **out)
+{
+    *out = malloc(size ? size : 1);
+    if (*out)
+        memcpy(*out, src, size);
+    return *out ? 0 : -1;
 }
 
 static int fatal(fw_analyzer *a, fw_error *err)
@@ -170,8 +203,10 @@ int fw_analyzer_submit(fw_analyzer *a, const fw_keyframe *kf, const uint8_t *ful
                        fw_error *err)
 {
     fw_task t[MAX_LANES];
+    memset(t, 0, sizeof t);
     for (int i = 0; i < a->n_lanes; i++) {
-        /* the local backend reads text: it gets the full-resolution picture */
+        /* the local backend reads text: it gets the full-resolution picture; a model's
+         * lane that cuts crops gets it beside the picture it sends */
         int big = full && a->lanes[i].ops == &fw_backend_local;
         const uint8_t *jpeg = big ? full : kf->jpeg;
         size_t size = big ? full_size : kf->jpeg_size;
@@ -187,12 +222,16 @@ int fw_analyzer_submit(fw_analyzer *a, const fw_keyframe *kf, const uint8_t *ful
                          .flat = kf->scores.flat,
                          .black = kf->scores.black,
                          .reason = kf->reason};
-        if (!(t[i].jpeg = malloc(size ? size : 1))) {
-            while (i-- > 0)
-                free(t[i].jpeg);
+        int bad = copy_of(jpeg, size, &t[i].jpeg);
+        if (!bad && full && !big && lane_wants_full(&a->lanes[i])) {
+            bad = copy_of(full, full_size, &t[i].full.jpeg);
+            t[i].full.size = full_size;
+        }
+        if (bad) {
+            for (; i >= 0; i--)
+                fw_task_release(&t[i]);
             return fw_error_set(err, FW_ENOMEM, "analyzer: out of memory");
         }
-        memcpy(t[i].jpeg, jpeg, size);
     }
     pthread_mutex_lock(&a->mu);
     while (queues_full(a) && !a->stopping)
@@ -201,7 +240,7 @@ int fw_analyzer_submit(fw_analyzer *a, const fw_keyframe *kf, const uint8_t *ful
         int rc = a->failed ? fatal(a, err) : fw_error_set(err, FW_ECANCELED, "analyzer: stopped");
         pthread_mutex_unlock(&a->mu);
         for (int i = 0; i < a->n_lanes; i++)
-            free(t[i].jpeg);
+            fw_task_release(&t[i]);
         return rc;
     }
     for (int i = 0; i < a->n_lanes; i++) {
@@ -249,6 +288,11 @@ void fw_analyzer_stats(fw_analyzer *a, fw_stats *st)
     st->image_tokens += a->st.image_tokens;
     st->prompt_tokens += a->st.prompt_tokens;
     st->completion_tokens += a->st.completion_tokens;
+    st->text_tokens += a->st.text_tokens;
+    st->crops += a->st.crops;
+    st->low_asks += a->st.low_asks;
+    st->asked_again += a->st.asked_again;
+    st->avoided += a->st.avoided;
     if (a->t_last > a->t_first)
         st->analyze_s += a->t_last - a->t_first;
     pthread_mutex_unlock(&a->mu);
@@ -277,7 +321,7 @@ void fw_analyzer_close(fw_analyzer *a)
         if (l->state)
             l->ops->close(l->state);
         for (int j = 0; j < l->count; j++)
-            free(l->q[(l->head + j) % FW_ANALYZE_QUEUE].jpeg);
+            fw_task_release(&l->q[(l->head + j) % FW_ANALYZE_QUEUE]);
     }
     for (int i = 0; i < a->n_slots; i++)
         for (int j = 0; j < MAX_LANES; j++)
@@ -380,7 +424,15 @@ static void deliver(fw_analyzer *a)
                               .completion_tokens = ans->completion_tokens,
                               .attempts = ans->attempts,
                               .error = ans->error,
-                              .cached = s.cached};
+                              .cached = s.cached,
+                              .sent = s.by_model ? sent_names[s.sent] : NULL,
+                              .n_regions = s.n_regions};
+        for (int r = 0; r < s.n_regions; r++) {
+            obs.regions[r][0] = s.regions[r].x;
+            obs.regions[r][1] = s.regions[r].y;
+            obs.regions[r][2] = s.regions[r].w;
+            obs.regions[r][3] = s.regions[r].h;
+        }
         int stop = a->fn ? a->fn(a->user, &obs) : 0;
         for (int i = 0; i < MAX_LANES; i++)
             answer_free(&s.ans[i]);
@@ -389,6 +441,12 @@ static void deliver(fw_analyzer *a)
         a->st.cached += s.cached;
         if (obs.error)
             a->st.failed++;
+        if (s.by_model && !obs.error) {
+            a->st.crops += s.sent == FW_SENT_CROP;
+            a->st.low_asks += s.sent == FW_SENT_LOW || s.sent == FW_SENT_AGAIN;
+            a->st.asked_again += s.sent == FW_SENT_AGAIN;
+            a->st.avoided += s.sent == FW_SENT_NONE;
+        }
         if (stop && !a->failed) {
             a->failed = fw_error_set(&a->err, FW_ECANCELED,
                                      "stopped while reporting observation %d", index);
@@ -462,8 +520,11 @@ int fw_analyzer_submit_done(fw_analyzer *a, const fw_keyframe *kf, const fw_obse
 void fw_analyzer_post(fw_lane *l, fw_task *t, fw_answer *ans)
 {
     fw_analyzer *a = l->a;
-    free(t->jpeg);
-    t->jpeg = NULL;
+    fw_region regions[FW_MAX_REGIONS];
+    int n_regions = t->sent == FW_SENT_CROP ? t->n_crops : 0;
+    for (int r = 0; r < n_regions; r++)
+        regions[r] = t->crops[r].at;
+    fw_task_release(t);
     pthread_mutex_lock(&a->mu);
     a->t_last = fw_now_s();
     int i = t->keyframe;
@@ -479,12 +540,20 @@ void fw_analyzer_post(fw_lane *l, fw_task *t, fw_answer *ans)
         return;
     }
     slot *s = &a->slots[i];
-    /* what was sent: the first lane's, or a smaller one's (a model's lane may shrink it) */
-    if (!s->have || t->image_tokens < s->image_tokens)
-        s->image_tokens = t->image_tokens;
+    /* what was sent: the model lane's pictures (smaller, crops, two asks, none) */
+    int spent = t->image_tokens + t->spent_tokens;
+    if (l->ops == &fw_backend_openai) {
+        s->image_tokens = spent;
+        s->sent = t->sent;
+        s->by_model = 1;
+        s->n_regions = n_regions;
+        memcpy(s->regions, regions, (size_t)n_regions * sizeof *regions);
+    } else if (!s->by_model)
+        s->image_tokens = spent;
     s->have |= bit;
     s->time_s = t->time_s;
-    a->st.image_tokens += t->image_tokens - t->planned_tokens; /* sent smaller, or not at all */
+    if (l->index == 0) /* counted once a keyframe at submit: now what it really cost */
+        a->st.image_tokens += spent - t->planned_tokens;
     s->ans[l->index] = *ans;
     memset(ans, 0, sizeof *ans);
     deliver(a);
@@ -492,10 +561,11 @@ void fw_analyzer_post(fw_lane *l, fw_task *t, fw_answer *ans)
 }
 
 void fw_analyzer_count(fw_lane *l, int requests, int retries, int prompt_tokens,
-                       int completion_tokens)
+                       int completion_tokens, int text_tokens)
 {
     fw_analyzer *a = l->a;
     pthread_mutex_lock(&a->mu);
+    a->st.text_tokens += text_tokens;
     a->st.requests += requests;
     a->st.retries += retries;
     a->st.prompt_tokens += prompt_tokens;

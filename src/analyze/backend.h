@@ -13,8 +13,32 @@
 #include <stdint.h>
 
 #include "analyze/analyze.h"
+#include "analyze/change.h"
 
-/* One keyframe to analyse. The jpeg belongs to the task until it is posted. */
+/* A picture: a malloc'd JPEG and what it costs. */
+typedef struct fw_pic {
+    uint8_t *jpeg;
+    size_t size;
+    int width, height, tokens;
+} fw_pic;
+
+/* A changed region of a keyframe sent instead of the whole picture. */
+typedef struct fw_crop {
+    fw_pic pic;
+    fw_region at; /* where in the picture */
+} fw_crop;
+
+/* How a keyframe went to the model (fw_observation.sent). */
+typedef enum fw_sent {
+    FW_SENT_WHOLE, /* the picture at the image budget */
+    FW_SENT_LOW,   /* the picture at the first ask's lower budget, answered there */
+    FW_SENT_AGAIN, /* first low, asked again at the image budget (the answer hedged) */
+    FW_SENT_CROP,  /* its changed regions, with the last whole keyframe's description */
+    FW_SENT_NONE   /* no request */
+} fw_sent;
+
+/* One keyframe to analyse. Its pictures belong to the task until it is posted
+ * (fw_task_release frees them). */
 typedef struct fw_task {
     int keyframe;
     double time_s;
@@ -22,12 +46,23 @@ typedef struct fw_task {
     size_t size;
     int width, height, image_tokens; /* of the picture sent (fw_oa_fit may shrink it) */
     int planned_tokens;              /* image_tokens when it was submitted (the stats') */
-    double blur;                     /* Laplacian variance of the thumbnail (score stage) */
-    double motion;                   /* mean abs luma difference vs the last kept frame */
-    int flat;                        /* the frame is one flat colour */
-    int black;                       /* the frame is (nearly) black */
-    const char *reason;              /* why the selector kept it (a static string) */
+    int spent_tokens;                /* image tokens of an earlier ask (a low first ask) */
+    fw_pic full;                     /* the picture at full resolution (NULL jpeg: none) */
+    fw_pic hi;                       /* the budget's picture, kept during a low first ask */
+    fw_crop crops[FW_MAX_REGIONS];   /* sent instead of the picture when n_crops > 0 */
+    int n_crops;
+    int base;      /* crops: the keyframe whose description is the context */
+    char *context; /* crops: that description (malloc'd) */
+    fw_sent sent;
+    double blur;        /* Laplacian variance of the thumbnail (score stage) */
+    double motion;      /* mean abs luma difference vs the last kept frame */
+    int flat;           /* the frame is one flat colour */
+    int black;          /* the frame is (nearly) black */
+    const char *reason; /* why the selector kept it (a static string) */
 } fw_task;
+
+/* Frees the task's pictures and context (not the task). */
+void fw_task_release(fw_task *t);
 
 /* Observation flags (names in fw_obs_flag_names, in bit order). */
 enum {
@@ -69,6 +104,9 @@ typedef struct fw_backend_ops {
     void (*run)(void *state);
     /* Wakes run() when frames arrive or the analyzer stops (any thread). */
     void (*wake)(void *state);
+    /* Optional: 1 when the backend wants the full-resolution picture of each keyframe
+     * too (fw_task.full), beside the picture at the image budget. */
+    int (*wants_full)(void *state);
     /* The model that answers (for the observations). */
     const char *(*model)(void *state);
     /* Optional: sees each answer in keyframe order before it is delivered (one call at
@@ -91,9 +129,10 @@ int fw_analyzer_take(fw_lane *l, fw_task *out, int n);
 /* Posts the answer of a taken frame (any thread): frees the task's jpeg and takes
  * the answer's strings; delivers in keyframe order. */
 void fw_analyzer_post(fw_lane *l, fw_task *t, fw_answer *ans);
-/* Counts requests, retries and the tokens the server reported. */
+/* Counts requests, retries, the tokens the server reported and the text part of the
+ * prompt tokens (what it counted beyond the images). */
 void fw_analyzer_count(fw_lane *l, int requests, int retries, int prompt_tokens,
-                       int completion_tokens);
+                       int completion_tokens, int text_tokens);
 /* A fatal error: the analyzer stops, submit/finish return it. */
 void fw_analyzer_fail(fw_lane *l, const fw_error *err);
 /* 1 once the analyzer stops (fatal error, callback asked to stop, close). */

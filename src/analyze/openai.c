@@ -12,13 +12,14 @@
 #include <time.h>
 
 #include "analyze/openai_msg.h"
+#include "analyze/plan.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/http.h"
 
 #define MAX_WINDOW 16
-#define MAX_ANSWER (16 << 20)  /* bytes of one response body */
-#define PROBE_TIMEOUT_MS 5000L /* the start-up check of the server */
+#define MAX_ANSWER (16 << 20) /* bytes of one response body */
+#define MAX_HELD 16           /* crop requests waiting for their context */
 
 typedef struct request {
     struct request *next;   /* waiting list */
@@ -33,6 +34,7 @@ typedef struct request {
     double retry_after; /* seconds, from the last answer's Retry-After (-1: none) */
     char errbuf[CURL_ERROR_SIZE];
     int attempts;
+    int asked;      /* attempts of the earlier ask (a low or crop one that hedged) */
     unsigned flags; /* FW_OBS_* added to every answer (schema fallback) */
     double next_at, started;
     char last_500[256]; /* a second identical 500 is not transient */
@@ -53,6 +55,9 @@ typedef struct oa {
     CURLM *multi;
     request *waiting;
     request *active;
+    request *held; /* crops waiting for the answer their prompt builds on */
+    int n_held;
+    fw_plan *plan;
     int inflight;
     unsigned rng;
 } oa;
@@ -71,91 +76,9 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
     return size * nmemb;
 }
 
-/* ---- set-up: the URL, the start-up check ---- */
-
-/* A GET with a short timeout; fills status and the body. 0 or the curl error. */
-static CURLcode get(oa *s, const char *url, long timeout_ms, long *status, request *buf)
-{
-    CURL *e = curl_easy_init();
-    if (!e)
-        return CURLE_OUT_OF_MEMORY;
-    buf->resp_len = 0;
-    buf->errbuf[0] = '\0';
-    curl_easy_setopt(e, CURLOPT_URL, url);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, buf);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, buf->errbuf);
-    CURLcode cc = curl_easy_perform(e);
-    *status = 0;
-    curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
-    curl_easy_cleanup(e);
-    return cc;
-}
-
 static const char *curl_why(CURLcode cc, const char *errbuf)
 {
     return errbuf && errbuf[0] ? errbuf : curl_easy_strerror(cc);
-}
-
-static int probe(oa *s, fw_error *err)
-{
-    request buf = {0};
-    long status = 0;
-    char url[1200];
-    snprintf(url, sizeof url, "%s/models", s->base);
-    double t0 = fw_now_s();
-    CURLcode cc = get(s, url, PROBE_TIMEOUT_MS, &status, &buf);
-    int rc = 0;
-    if (cc != CURLE_OK) {
-        rc = fw_error_set(err, FW_ENET, "%s: cannot reach the model server: %s", s->p.url,
-                          curl_why(cc, buf.errbuf));
-    } else if (status == 401 || status == 403) {
-        char msg[256], type[64];
-        fw_http_error_text(buf.resp ? buf.resp : "", buf.resp_len, msg, sizeof msg, type,
-                           sizeof type);
-        rc = fw_error_set(err, FW_ENET,
-                          "%s: the server refused the API key: %ld %s (check the api-key "
-                          "setting or FRAMEWISE_API_KEY)",
-                          s->p.url, status, msg);
-    } else if (status == 200) {
-        json_t *root = json_loadb(buf.resp ? buf.resp : "", buf.resp_len, 0, NULL);
-        json_t *first = json_array_get(json_object_get(root, "data"), 0);
-        const char *id = json_string_value(json_object_get(first, "id"));
-        if (id && !s->p.model)
-            s->model = strdup(id);
-        s->n_ctx = (int)json_integer_value(json_object_get(first, "max_model_len")); /* vLLM */
-        json_decref(root);
-    }
-    if (!rc) {
-        /* llama-server tells its parallel slots; more requests than slots only queue */
-        char origin[1100];
-        snprintf(origin, sizeof origin, "%s", s->base);
-        size_t len = strlen(origin);
-        if (len > 3 && strcmp(origin + len - 3, "/v1") == 0)
-            origin[len - 3] = '\0';
-        snprintf(url, sizeof url, "%s/props", origin);
-        long left = PROBE_TIMEOUT_MS - (long)((fw_now_s() - t0) * 1000);
-        if (left > 200 && get(s, url, left, &status, &buf) == CURLE_OK && status == 200) {
-            json_t *root = json_loadb(buf.resp ? buf.resp : "", buf.resp_len, 0, NULL);
-            json_int_t slots = json_integer_value(json_object_get(root, "total_slots"));
-            if (slots > 0 && s->concurrency == 0)
-                s->concurrency = slots > 64 ? 64 : (int)slots;
-            json_int_t n_ctx = json_integer_value(
-                json_object_get(json_object_get(root, "default_generation_settings"), "n_ctx"));
-            if (n_ctx > 0) /* llama-server: a slot's share of -c */
-                s->n_ctx = n_ctx > (1 << 24) ? 1 << 24 : (int)n_ctx;
-            json_decref(root);
-        }
-        if (s->concurrency == 0)
-            s->concurrency = 4;
-    }
-    if (!s->model)
-        s->model = strdup(s->p.model ? s->p.model : "");
-    free(buf.resp);
-    return rc;
 }
 
 static void oa_close(void *state);
@@ -186,10 +109,11 @@ static int oa_open(void **state, const fw_params *p, fw_lane *a, fw_error *err)
         s->headers = curl_slist_append(s->headers, auth);
     }
     int rc = 0;
-    if (!s->headers || !(s->multi = curl_multi_init()))
+    if (!s->headers || !(s->multi = curl_multi_init()) || !(s->plan = fw_plan_new(p)))
         rc = fw_error_set(err, FW_ENOMEM, "analyzer: out of memory");
     if (!rc)
-        rc = probe(s, err);
+        rc = fw_oa_probe(s->p.url, s->base, s->headers, s->p.model, &s->model, &s->concurrency,
+                         &s->n_ctx, err);
     if (rc) {
         oa_close(s);
         return rc;
@@ -217,7 +141,7 @@ static void request_free(request *r, int free_tasks)
         return;
     if (free_tasks)
         for (int i = 0; i < r->n; i++)
-            free(r->tasks[i].jpeg);
+            fw_task_release(&r->tasks[i]);
     if (r->easy)
         curl_easy_cleanup(r->easy);
     free(r->body);
@@ -306,7 +230,8 @@ static void fail_frames(oa *s, request *r, double latency_ms, const char *fmt, .
         fw_answer ans = {.error = strdup(msg),
                          .flags = r->flags,
                          .latency_ms = latency_ms,
-                         .attempts = r->attempts};
+                         .attempts = r->asked + r->attempts};
+        fw_plan_answered(s->plan, &r->tasks[i], &ans);
         fw_analyzer_post(s->a, &r->tasks[i], &ans);
     }
     request_free(r, 0);
@@ -319,7 +244,7 @@ static void retry_or_fail(oa *s, request *r, double latency_ms, const char *why)
         fail_frames(s, r, latency_ms, "%s (after %d attempts)", why, r->attempts);
         return;
     }
-    fw_analyzer_count(s->a, 0, 1, 0, 0);
+    fw_analyzer_count(s->a, 0, 1, 0, 0, 0);
     wait_list_add(s, r, fw_now_s() + fw_http_retry_delay(r->attempts, r->retry_after, &s->rng));
 }
 
@@ -330,6 +255,7 @@ static void split(oa *s, request *r)
         request *one = request_new(&r->tasks[i], 1);
         if (!one) {
             fw_answer ans = {.error = strdup("out of memory"), .attempts = r->attempts};
+            fw_plan_answered(s->plan, &r->tasks[i], &ans);
             fw_analyzer_post(s->a, &r->tasks[i], &ans);
             continue;
         }
@@ -386,14 +312,36 @@ static void answered(oa *s, request *r, double latency_ms)
         retry_or_fail(s, r, latency_ms, why); /* a garbled 200: proxies, cut bodies */
         return;
     }
-    fw_analyzer_count(s->a, 0, 0, pt, ct);
+    int images = 0;
+    for (int i = 0; i < r->n; i++)
+        images += r->tasks[i].image_tokens;
+    fw_analyzer_count(s->a, 0, 0, pt, ct, pt > images ? pt - images : 0);
     s->text_extra = fw_oa_learn(&s->p, r->tasks, r->n, pt, s->text_extra);
+    if (r->n > 1 && (ans[0].flags & FW_OBS_TRUNCATED) && (ans[0].flags & FW_OBS_WINDOW)) {
+        for (int i = 0; i < r->n; i++) { /* no room to answer for every frame: one by one */
+            free(ans[i].text);
+            free(ans[i].fields);
+        }
+        split(s, r);
+        return;
+    }
+    if (r->n == 1 && fw_plan_again(s->plan, &r->tasks[0], &ans[0])) {
+        free(ans[0].text); /* hedged at a low budget or on crops: once more, whole */
+        free(ans[0].fields);
+        r->asked += r->attempts;
+        r->attempts = r->refitted = 0;
+        free(r->body);
+        r->body = NULL;
+        wait_list_add(s, r, 0);
+        return;
+    }
     for (int i = 0; i < r->n; i++) {
         ans[i].latency_ms = latency_ms;
-        ans[i].attempts = r->attempts;
+        ans[i].attempts = r->asked + r->attempts;
         ans[i].flags |= r->flags;
         if (!r->body_schema) /* only asked without the schema after a rejection */
             ans[i].flags |= FW_OBS_SCHEMA_FALLBACK;
+        fw_plan_answered(s->plan, &r->tasks[i], &ans[i]);
         fw_analyzer_post(s->a, &r->tasks[i], &ans[i]);
     }
     request_free(r, 0);
@@ -478,7 +426,7 @@ static void done(oa *s, request *r, CURLcode cc)
         }
     r->active = NULL;
     s->inflight--;
-    fw_analyzer_count(s->a, 1, 0, 0, 0);
+    fw_analyzer_count(s->a, 1, 0, 0, 0, 0);
     double latency_ms = (fw_now_s() - r->started) * 1000;
     long status = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -497,6 +445,62 @@ static void done(oa *s, request *r, CURLcode cc)
     }
 }
 
+/* A crop request whose context has come (or whose base failed: it goes whole). */
+static request *held_pop(oa *s)
+{
+    for (request **pr = &s->held; *pr; pr = &(*pr)->next)
+        if (fw_plan_ready(s->plan, &(*pr)->tasks[0])) {
+            request *r = *pr;
+            *pr = r->next;
+            r->next = NULL;
+            s->n_held--;
+            return r;
+        }
+    return NULL;
+}
+
+/* The next keyframes from the analyzer, planned (fw_plan_task) in keyframe order; a crop
+ * that must wait for its context is held. NULL when there is nothing to send now. */
+static request *take(oa *s, int *input_over)
+{
+    fw_task tasks[MAX_WINDOW];
+    while (!*input_over && s->n_held < MAX_HELD) {
+        int got = fw_analyzer_take(s->a, tasks, s->p.window);
+        if (got <= 0) {
+            *input_over = got < 0;
+            return NULL;
+        }
+        for (int i = 0; i < got; i++)
+            fw_plan_task(s->plan, &tasks[i]);
+        request *r = request_new(tasks, got);
+        if (!r) {
+            for (int i = 0; i < got; i++)
+                fw_task_release(&tasks[i]);
+            fw_error err;
+            fw_error_set(&err, FW_ENOMEM, "analyzer: out of memory");
+            fw_analyzer_fail(s->a, &err);
+            return NULL;
+        }
+        if (got > 1 || fw_plan_ready(s->plan, &r->tasks[0]))
+            return r;
+        r->next = s->held;
+        s->held = r;
+        s->n_held++;
+    }
+    return NULL;
+}
+
+static void drop_all(oa *s)
+{
+    for (request **list = &s->waiting; list; list = list == &s->waiting ? &s->held : NULL)
+        while (*list) {
+            request *r = *list;
+            *list = r->next;
+            request_free(r, 1);
+        }
+    s->n_held = 0;
+}
+
 static void oa_run(void *state)
 {
     oa *s = state;
@@ -506,18 +510,10 @@ static void oa_run(void *state)
         double now = fw_now_s(), due = 0;
         while (s->inflight < s->concurrency) {
             request *r = wait_list_pop(s, now, &due);
-            if (!r && !input_over) {
-                fw_task tasks[MAX_WINDOW];
-                int got = fw_analyzer_take(s->a, tasks, s->p.window);
-                if (got < 0)
-                    input_over = 1;
-                else if (got > 0 && !(r = request_new(tasks, got))) {
-                    for (int i = 0; i < got; i++)
-                        free(tasks[i].jpeg);
-                    fw_error_set(&err, FW_ENOMEM, "analyzer: out of memory");
-                    fw_analyzer_fail(s->a, &err);
-                }
-            }
+            if (!r)
+                r = held_pop(s);
+            if (!r)
+                r = take(s, &input_over);
             if (!r)
                 break;
             if (!r->body && !fitted(s, r))
@@ -528,7 +524,7 @@ static void oa_run(void *state)
                 break;
             }
         }
-        if (input_over && s->inflight == 0 && !s->waiting)
+        if (input_over && s->inflight == 0 && !s->waiting && !s->held)
             break;
         int running = 0;
         curl_multi_perform(s->multi, &running);
@@ -551,17 +547,18 @@ static void oa_run(void *state)
         curl_multi_poll(s->multi, NULL, 0, timeout_ms, NULL);
     }
     /* stopped: drop what is left without answers */
-    while (s->waiting) {
-        request *r = s->waiting;
-        s->waiting = r->next;
-        request_free(r, 1);
-    }
+    drop_all(s);
 }
 
 static void oa_wake(void *state)
 {
     oa *s = state;
     curl_multi_wakeup(s->multi);
+}
+
+static int oa_wants_full(void *state)
+{
+    return fw_plan_crops(((oa *)state)->plan);
 }
 
 static const char *oa_model(void *state)
@@ -583,11 +580,8 @@ static void oa_close(void *state)
         }
         curl_multi_cleanup(s->multi);
     }
-    while (s->waiting) {
-        request *r = s->waiting;
-        s->waiting = r->next;
-        request_free(r, 1);
-    }
+    drop_all(s);
+    fw_plan_free(s->plan);
     curl_slist_free_all(s->headers);
     free(s->model);
     free(s);
@@ -598,6 +592,7 @@ const fw_backend_ops fw_backend_openai = {
     .open = oa_open,
     .run = oa_run,
     .wake = oa_wake,
+    .wants_full = oa_wants_full,
     .model = oa_model,
     .close = oa_close,
 };

@@ -11,19 +11,48 @@
 #define ANSWER_TOKENS 192    /* the room wanted for a frame's JSON answer... */
 #define MIN_ANSWER_TOKENS 96 /* ...and given, at the least, so that an image fits */
 
-static int shrink(const fw_params *p, fw_task *t, int cap)
+static int shrink_pic(const fw_params *p, fw_pic *pic, int cap)
 {
     fw_image img;
     fw_error e;
-    if (fw_jpeg_refit(t->jpeg, t->size, p->jpeg_quality, cap * 1024, &img, &e))
+    if (fw_jpeg_refit(pic->jpeg, pic->size, p->jpeg_quality, cap * 1024, &img, &e))
         return -1;
-    free(t->jpeg);
-    t->jpeg = img.jpeg;
-    t->size = img.size;
-    t->width = img.width;
-    t->height = img.height;
-    t->image_tokens = fw_image_tokens(img.width, img.height);
+    free(pic->jpeg);
+    *pic =
+        (fw_pic){img.jpeg, img.size, img.width, img.height, fw_image_tokens(img.width, img.height)};
     return 0;
+}
+
+/* Each picture of t at most cap tokens; t->image_tokens their sum. */
+static int shrink(const fw_params *p, fw_task *t, int cap)
+{
+    if (t->n_crops == 0) {
+        fw_pic pic = {t->jpeg, t->size, t->width, t->height, t->image_tokens};
+        if (pic.tokens > cap && shrink_pic(p, &pic, cap))
+            return -1;
+        t->jpeg = pic.jpeg;
+        t->size = pic.size;
+        t->width = pic.width;
+        t->height = pic.height;
+        t->image_tokens = pic.tokens;
+        return 0;
+    }
+    t->image_tokens = 0;
+    for (int i = 0; i < t->n_crops; i++) {
+        fw_pic *pic = &t->crops[i].pic;
+        if (pic->tokens > cap && shrink_pic(p, pic, cap))
+            return -1;
+        t->image_tokens += pic->tokens;
+    }
+    return 0;
+}
+
+static int images_of(const fw_task *tasks, int n)
+{
+    int images = 0;
+    for (int i = 0; i < n; i++)
+        images += tasks[i].n_crops > 0 ? tasks[i].n_crops : 1;
+    return images;
 }
 
 int fw_oa_fit(const fw_params *p, int n_ctx, int text_extra, fw_task *tasks, int n, int *max_tokens,
@@ -32,24 +61,25 @@ int fw_oa_fit(const fw_params *p, int n_ctx, int text_extra, fw_task *tasks, int
     *max_tokens = p->max_tokens;
     if (n_ctx <= 0) /* the server did not say */
         return 0;
-    int text = fw_oa_text_tokens(p, n) + text_extra + 16 + n_ctx / 50; /* and a margin */
+    int text = fw_oa_text_tokens(p, tasks, n) + text_extra + 16 + n_ctx / 50; /* and a margin */
+    int images = images_of(tasks, n);
     int answer = (n_ctx - text) / 2; /* half of what is left, within its bounds */
     answer = answer < ANSWER_TOKENS ? ANSWER_TOKENS : answer;
     answer = answer > p->max_tokens ? p->max_tokens : answer;
-    int least = n_ctx - text - n * MIN_IMAGE_TOKENS; /* the answer gives way for small images */
+    int least = n_ctx - text - images * MIN_IMAGE_TOKENS; /* the answer gives way to images */
     if (answer > least)
         answer = least < MIN_ANSWER_TOKENS ? MIN_ANSWER_TOKENS : least;
-    int cap = (n_ctx - text - answer) / n;
+    int cap = (n_ctx - text - answer) / images;
     if (cap < MIN_IMAGE_TOKENS) {
         snprintf(why, why_n,
                  "the server's context (%d tokens a request) cannot hold the prompt (about %d "
                  "tokens), %s of %d tokens and an answer",
-                 n_ctx, text, n > 1 ? "images" : "an image", MIN_IMAGE_TOKENS);
+                 n_ctx, text, images > 1 ? "images" : "an image", MIN_IMAGE_TOKENS);
         return -1;
     }
     *max_tokens = answer;
     for (int i = 0; i < n; i++)
-        if (tasks[i].image_tokens > cap && shrink(p, &tasks[i], cap)) {
+        if (shrink(p, &tasks[i], cap)) {
             snprintf(why, why_n, "the keyframe's JPEG could not be made smaller");
             return -1;
         }
@@ -61,7 +91,7 @@ int fw_oa_learn(const fw_params *p, const fw_task *tasks, int n, int prompt_toke
     int images = 0;
     for (int i = 0; i < n; i++)
         images += tasks[i].image_tokens;
-    int extra = prompt_tokens - images - fw_oa_text_tokens(p, n);
+    int extra = prompt_tokens - images - fw_oa_text_tokens(p, tasks, n);
     return prompt_tokens > 0 && extra > text_extra ? extra : text_extra;
 }
 

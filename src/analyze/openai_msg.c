@@ -63,15 +63,15 @@ static json_t *response_format(int window)
                      window ? "frame_window" : "frame_observation", "strict", 1, "schema", schema);
 }
 
-static json_t *image_part(const fw_task *t)
+static json_t *image_part(const uint8_t *jpeg, size_t size)
 {
     static const char prefix[] = "data:image/jpeg;base64,";
-    size_t b64 = AV_BASE64_SIZE(t->size);
+    size_t b64 = AV_BASE64_SIZE(size);
     char *url = malloc(sizeof prefix - 1 + b64);
     if (!url)
         return NULL;
     memcpy(url, prefix, sizeof prefix - 1);
-    if (!av_base64_encode(url + sizeof prefix - 1, (int)b64, t->jpeg, (int)t->size)) {
+    if (!av_base64_encode(url + sizeof prefix - 1, (int)b64, jpeg, (int)size)) {
         free(url);
         return NULL;
     }
@@ -85,10 +85,39 @@ static json_t *text_part(const char *text)
     return json_pack("{s:s, s:s}", "type", "text", "text", text);
 }
 
-/* The question before the images. */
-static void intro_text(const fw_params *p, int n, char *intro, size_t size)
+/* Where a region is, in words a model follows ("left 62%, top 80%, 30% x 5%"). */
+static void region_text(const fw_crop *c, int i, char *buf, size_t n)
 {
-    if (n == 1)
+    snprintf(buf, n, "%sregion %d at left %d%%, top %d%%, %d%% wide, %d%% high", i ? "; " : "",
+             i + 1, (int)(c->at.x * 100 + 0.5), (int)(c->at.y * 100 + 0.5),
+             (int)(c->at.w * 100 + 0.5), (int)(c->at.h * 100 + 0.5));
+}
+
+/* A keyframe sent as its changed regions: the earlier keyframe's description, where the
+ * regions are, and the question about the whole frame. */
+static void crop_intro(const fw_params *p, const fw_task *t, char *intro, size_t size)
+{
+    char where[512] = "";
+    for (int i = 0; i < t->n_crops; i++) {
+        size_t l = strlen(where);
+        region_text(&t->crops[i], i, where + l, sizeof where - l);
+    }
+    snprintf(intro, size,
+             "This frame is an earlier frame of the video with only some regions changed. The "
+             "earlier frame: \"%s\"\nThe image%s below show%s the changed region%s at full "
+             "resolution (%s of the frame).\n%s Describe the whole frame as it is now; read the "
+             "changed regions' text exactly.\n\nAnswer with one JSON object: {%s}.\n",
+             t->context ? t->context : "", t->n_crops > 1 ? "s" : "", t->n_crops > 1 ? "" : "s",
+             t->n_crops > 1 ? "s" : "", where, p->prompt ? p->prompt : default_question,
+             fields_help);
+}
+
+/* The question before the images. */
+static void intro_text(const fw_params *p, const fw_task *tasks, int n, char *intro, size_t size)
+{
+    if (n == 1 && tasks && tasks[0].n_crops > 0)
+        crop_intro(p, &tasks[0], intro, size);
+    else if (n == 1)
         snprintf(intro, size, "%s\n\nAnswer with one JSON object: {%s}.\n",
                  p->prompt ? p->prompt : default_question, fields_help);
     else
@@ -100,23 +129,26 @@ static void intro_text(const fw_params *p, int n, char *intro, size_t size)
                  n, p->prompt ? p->prompt : default_window_question, fields_help);
 }
 
-int fw_oa_text_tokens(const fw_params *p, int n)
+int fw_oa_text_tokens(const fw_params *p, const fw_task *tasks, int n)
 {
-    char intro[4096];
-    intro_text(p, n, intro, sizeof intro);
+    char intro[8192];
+    intro_text(p, tasks, n, intro, sizeof intro);
     const char *texts[] = {intro, p->system_prompt ? p->system_prompt : default_system};
     size_t ascii = n > 1 ? (size_t)n * 40 : 0, other = 0; /* "Frame 2 at 00:12.4 <12.4 s..." */
     for (int i = 0; i < 2; i++)
         for (const unsigned char *c = (const unsigned char *)texts[i]; *c; c++)
             *c < 0x80 ? ascii++ : other++;
+    int images = n;
+    for (int i = 0; n == 1 && tasks && i < tasks[0].n_crops; i++)
+        images += i > 0;
     /* about 4 bytes a token in English, 3 in CJK; the template's tokens a message, an image */
-    return (int)((ascii + 3) / 4 + (other + 2) / 3) + 2 * 8 + n * 4;
+    return (int)((ascii + 3) / 4 + (other + 2) / 3) + 2 * 8 + images * 4;
 }
 
 static json_t *user_content(const fw_params *p, const fw_task *tasks, int n)
 {
-    char intro[4096];
-    intro_text(p, n, intro, sizeof intro);
+    char intro[8192];
+    intro_text(p, tasks, n, intro, sizeof intro);
     json_t *content = json_array();
     json_array_append_new(content, text_part(intro));
     for (int i = 0; i < n; i++) {
@@ -128,12 +160,17 @@ static json_t *user_content(const fw_params *p, const fw_task *tasks, int n)
                      i + 1, clock, lround(tasks[i].time_s * 10) / 10.0); /* as the clock */
             json_array_append_new(content, text_part(label));
         }
-        json_t *img = image_part(&tasks[i]);
-        if (!img) {
-            json_decref(content);
-            return NULL;
+        int crops = tasks[i].n_crops;
+        for (int c = 0; c < (crops ? crops : 1); c++) {
+            const fw_pic *pic = crops ? &tasks[i].crops[c].pic : NULL;
+            json_t *img =
+                pic ? image_part(pic->jpeg, pic->size) : image_part(tasks[i].jpeg, tasks[i].size);
+            if (!img) {
+                json_decref(content);
+                return NULL;
+            }
+            json_array_append_new(content, img);
         }
-        json_array_append_new(content, img);
     }
     return content;
 }
@@ -182,6 +219,11 @@ static const char *const hedges[] = {"cannot tell",
                                      "impossible to tell",
                                      "too blurry",
                                      "illegible",
+                                     "too small to read",
+                                     "cannot read",
+                                     "can't read",
+                                     "unreadable",
+                                     "not legible",
                                      "无法判断",
                                      "图像内容不清",
                                      "看不清",

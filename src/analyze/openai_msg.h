@@ -8,14 +8,24 @@
 
 #include "analyze/backend.h"
 
+struct curl_slist;
+
+/* The start-up check: GET {base}/models (and the origin's /props) within ~5 s with the
+ * headers. Learns the model (when given_model is NULL; *model is malloc'd either way),
+ * the slots (when *concurrency is 0; 4 if the server does not say) and a slot's context
+ * (*n_ctx; 0 unknown). 0, or FW_ENET naming user_url: unreachable, key refused. */
+int fw_oa_probe(const char *user_url, const char *base, struct curl_slist *headers,
+                const char *given_model, char **model, int *concurrency, int *n_ctx, fw_error *err);
+
 /* The request body (malloc'd JSON text, NULL when out of memory). schema: ask for the
- * JSON schema through response_format. */
+ * JSON schema through response_format. A task with crops (n is 1) sends them, with its
+ * context, instead of its picture. */
 char *fw_oa_request(const fw_params *p, const char *model, const fw_task *tasks, int n, int schema);
 
 /* The text tokens of a request of n frames, estimated: 4 bytes a token of ASCII, 3 of
  * the rest (CJK in UTF-8), with the chat template's few tokens a message and an image.
  * (The client learns how far off it is from what the server counts.) */
-int fw_oa_text_tokens(const fw_params *p, int n);
+int fw_oa_text_tokens(const fw_params *p, const fw_task *tasks, int n);
 
 /* Fits a request of n tasks into a slot of n_ctx tokens (0: unknown, nothing to do):
  * the prompt's text (estimated, plus text_extra that the server counted beyond the

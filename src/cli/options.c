@@ -117,6 +117,20 @@ void cli_log_init(int verbose)
     fw_set_log(log_line, NULL, trace_frames || trace_ocr ? FW_LOG_TRACE : log_max);
 }
 
+/* The value of a 0|1 setting, which may be given alone ("--whole-frames"): its
+ * "=value", else the next word when that is 0, 1, true or false, else 1. */
+static const char *flag_value(char **argv, int argc, int *ind)
+{
+    if (optarg)
+        return optarg;
+    const char *v = *ind < argc ? argv[*ind] : "";
+    if (!strcmp(v, "0") || !strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "false")) {
+        (*ind)++;
+        return v;
+    }
+    return "1";
+}
+
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -140,8 +154,12 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
     longopts[n++] = (struct option){"quiet", no_argument, NULL, 'q'};
     longopts[n++] = (struct option){"verbose", no_argument, NULL, 'v'};
     longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
-    for (int i = 0; cmd->settings[i] && n < 78; i++)
-        longopts[n++] = (struct option){cmd->settings[i], required_argument, NULL, OPT_SETTING + i};
+    for (int i = 0; cmd->settings[i] && n < 78; i++) {
+        const fw_setting *s = setting_at(cmd, i);
+        longopts[n++] = (struct option){
+            cmd->settings[i], s && fw_setting_is_flag(s) ? optional_argument : required_argument,
+            NULL, OPT_SETTING + i};
+    }
     longopts[n] = (struct option){0, 0, 0, 0};
 
     const char *shortopts = cmd->has_out_dir ? "o:qvh" : "qvh";
@@ -174,7 +192,9 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
             }
             if ((size_t)(c - OPT_SETTING) < sizeof o->given)
                 o->given[c - OPT_SETTING] = 1;
-            if (fw_setting_parse(setting_at(cmd, c - OPT_SETTING), &o->params, optarg, &err)) {
+            const fw_setting *s = setting_at(cmd, c - OPT_SETTING);
+            const char *v = s && fw_setting_is_flag(s) ? flag_value(argv, argc, &optind) : optarg;
+            if (fw_setting_parse(s, &o->params, v, &err)) {
                 cli_setting_error(cmd->name, err.message);
                 return EXIT_USAGE;
             }

@@ -66,6 +66,16 @@ const fw_setting fw_settings[] = {
      "requests in flight (0: the server's slots from /props, else 4)", 0},
     {"window", FW_SET_INT, F(window), 1, 1, 16, "K",
      "K consecutive keyframes per request, labelled with their times", 0},
+    {"whole-frames", FW_SET_INT, F(whole_frames), 0, 0, 1, "0|1",
+     "send every keyframe whole at the image budget (default: only the changed regions of a "
+     "local change, a first ask at --first-image-tokens)",
+     0},
+    {"first-image-tokens", FW_SET_INT, F(first_image_tokens), 160, 0, 16384, "T",
+     "first ask of a whole keyframe at T image tokens, again at the budget if the answer "
+     "hedges (0: off)",
+     0},
+    {"refresh", FW_SET_INT, F(refresh), 8, 1, 1000000, "N",
+     "at least every N-th keyframe goes to the model whole", 0},
     {"retries", FW_SET_INT, F(retries), 4, 0, 20, "N",
      "retries on 429, 5xx, timeouts and network errors (backoff with jitter, Retry-After)", 0},
     {"timeout", FW_SET_DOUBLE, F(timeout_s), 120, 0.1, 3600, "S", "timeout of one request", 0},

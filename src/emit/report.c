@@ -75,6 +75,16 @@ json_t *fw_report_observation(const fw_observation *ob)
         json_object_set_new(o, "error", json_string(ob->error));
     if (o && ob->cached)
         json_object_set_new(o, "cached", json_true());
+    if (o && ob->sent)
+        json_object_set_new(o, "sent", json_string(ob->sent));
+    if (o && ob->n_regions > 0) {
+        json_t *regions = json_array();
+        for (int i = 0; i < ob->n_regions && i < 3; i++)
+            json_array_append_new(regions, json_pack("{s:f, s:f, s:f, s:f}", "x", ob->regions[i][0],
+                                                     "y", ob->regions[i][1], "w", ob->regions[i][2],
+                                                     "h", ob->regions[i][3]));
+        json_object_set_new(o, "regions", regions);
+    }
     return o;
 }
 
@@ -88,9 +98,16 @@ json_t *fw_report_stats(const fw_stats *s, double duration_s)
         "completion_tokens", (json_int_t)s->completion_tokens, "seconds", "decode", s->decode_s,
         "analyze", s->analyze_s, "total", s->total_s);
     json_object_set_new(o, "cached", json_integer(s->cached));
-    if (duration_s > 0)
+    json_object_set_new(o, "text_tokens", json_integer(s->text_tokens));
+    json_object_set_new(o, "sent",
+                        json_pack("{s:i, s:i, s:i, s:i}", "crops", s->crops, "low", s->low_asks,
+                                  "asked_again", s->asked_again, "none", s->avoided));
+    if (duration_s > 0) {
         json_object_set_new(o, "image_tokens_per_minute",
                             json_real(s->image_tokens * 60.0 / duration_s));
+        json_object_set_new(o, "text_tokens_per_minute",
+                            json_real(s->text_tokens * 60.0 / duration_s));
+    }
     return o;
 }
 

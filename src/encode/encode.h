@@ -43,5 +43,13 @@ void fw_encoder_close(fw_encoder *enc);
  * decode. */
 int fw_jpeg_refit(const uint8_t *jpeg, size_t size, int quality, int max_pixels, fw_image *out,
                   fw_error *err);
+/* The region x, y, w, h (fractions of the picture: left, top, width, height; edges made
+ * even, clipped to the picture) as a JPEG under max_pixels (0: at its own size). 0,
+ * FW_ENOMEM, FW_EINVAL (under 16 pixels a side once clipped) or FW_EINTERNAL. */
+int fw_jpeg_crop(const uint8_t *jpeg, size_t size, int quality, double x, double y, double w,
+                 double h, int max_pixels, fw_image *out, fw_error *err);
+/* The JPEG scaled (area average) to w x h, as three planes of w x h bytes in out: luma,
+ * then the two chroma planes. 0, FW_ENOMEM, FW_EINTERNAL. */
+int fw_jpeg_map(const uint8_t *jpeg, size_t size, int w, int h, uint8_t *out, fw_error *err);
 
 #endif

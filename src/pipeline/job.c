@@ -358,7 +358,7 @@ int fw_job_run(fw_job *job, const fw_callbacks *cb_in, fw_error *err)
     if (cb->on_observation && (rc = open_analyzer(job, cb, err)))
         return rc;
     fw_writer_fn fn = cb->on_keyframe || job->analyzer ? job_on_keyframe : NULL;
-    int want_full = job->analyzer && fw_analyzer_reads_text(job->analyzer);
+    int want_full = job->analyzer && fw_analyzer_wants_full(job->analyzer);
     if ((rc = fw_writer_open(&job->writer, &job->p, vi->rotation, fn, job, want_full, vi->path,
                              err)))
         return rc;

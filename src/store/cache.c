@@ -32,7 +32,8 @@ static void hash_json(json_t *v, char hex[17])
     free(text);
 }
 
-/* A single frame's answer depends on the model, the question and the image budget. */
+/* A single frame's answer depends on the model, the question, the image budget and how
+ * frames are sent (a crop's answer also on the keyframe before: it is stored by look). */
 static void frame_key(const fw_params *p, char hex[17])
 {
     const char *backend = p->backend ? p->backend : p->url ? "openai" : "local";
@@ -40,10 +41,12 @@ static void frame_key(const fw_params *p, char hex[17])
     if (strcmp(backend, "openai") != 0)
         return;
     json_t *fk =
-        json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:i, s:f, s:i}", "framewise", FW_VERSION,
-                  "url", p->url, "model", p->model, "prompt", p->prompt, "system", p->system_prompt,
-                  "max_pixels", p->max_pixels, "window", p->window, "max_tokens", p->max_tokens,
-                  "temperature", p->temperature, "jpeg_quality", p->jpeg_quality);
+        json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:i, s:f, s:i, s:i, s:i, s:i}",
+                  "framewise", FW_VERSION, "url", p->url, "model", p->model, "prompt", p->prompt,
+                  "system", p->system_prompt, "max_pixels", p->max_pixels, "window", p->window,
+                  "max_tokens", p->max_tokens, "temperature", p->temperature, "jpeg_quality",
+                  p->jpeg_quality, "whole_frames", p->whole_frames, "first_image_tokens",
+                  p->first_image_tokens, "refresh", p->refresh);
     hash_json(fk, hex);
     json_decref(fk);
 }

@@ -226,7 +226,8 @@ static void window_too_big_for_the_server_is_split(void **state)
     /* llama-server: one frame fits the slot's context, three do not (the server does not
      * say its context: the 400 splits the window) */
     fwt_vlm_start(&s, "--ctx 420 --hide-ctx");
-    json_t *rep = analyze(&s, colour_clip("320x240"), "--window 3 --concurrency 1");
+    json_t *rep =
+        analyze(&s, colour_clip("320x240"), "--window 3 --concurrency 1 --whole-frames 1");
     check_colours(rep);
     json_t *st = fwt_vlm_stats(&s);
     assert_true(status_count(st, "400") >= 1);

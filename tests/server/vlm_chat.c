@@ -15,6 +15,7 @@ typedef struct chat {
     int n_img;
     size_t text_bytes;
     int schema; /* response_format json_schema */
+    int window; /* the question is about each of several frames (not one frame's parts) */
     int logprobs;
     char err[256];
     int status; /* of the validation error */
@@ -48,7 +49,7 @@ static int check_image(chat *ch, json_t *part)
     if (ch->n_img == MAX_IMAGES)
         return bad(ch, 400, "invalid_request_error", "too many images");
     b64 += 8;
-    if (vlm_image_decode(b64, strlen(b64), &ch->img[ch->n_img]))
+    if (vlm_image_decode(b64, strlen(b64), S.read_text, &ch->img[ch->n_img]))
         return bad(ch, 400, "invalid_request_error", "Failed to load image or audio file");
     json_string_set(json_object_get(iu, "url"), "<image>"); /* for last_request */
     char size[64];
@@ -88,6 +89,7 @@ static int check_messages(chat *ch, json_t *msgs)
                 if (!json_is_string(t))
                     return bad(ch, 400, "invalid_request_error", "text part without text");
                 ch->text_bytes += json_string_length(t);
+                ch->window |= strstr(json_string_value(t), "\"frames\"") != NULL;
             } else if (type && strcmp(type, "image_url") == 0) {
                 if (check_image(ch, part))
                     return -1;
@@ -127,6 +129,9 @@ static int check_options(chat *ch, json_t *req)
                 return bad(ch, 400, "invalid_request_error",
                            "Failed to initialize samplers: failed to parse grammar");
             ch->schema = 1;
+            json_t *props = json_object_get(
+                json_object_get(json_object_get(rf, "json_schema"), "schema"), "properties");
+            ch->window = json_object_get(props, "frames") != NULL;
         }
     }
     if (S.strict_model) {
@@ -148,7 +153,7 @@ static int check_options(chat *ch, json_t *req)
 
 static json_t *frame_answer(const vlm_image *im, int number)
 {
-    char desc[256];
+    char desc[512];
     int dark = strcmp(im->colour, "black") == 0;
     if (dark)
         snprintf(desc, sizeof desc, "A black %dx%d frame; I cannot tell what it shows.", im->width,
@@ -156,6 +161,14 @@ static json_t *frame_answer(const vlm_image *im, int number)
     else
         snprintf(desc, sizeof desc, "A %dx%d frame, mostly %s%s.", im->width, im->height,
                  im->colour, im->flat ? " (one flat colour)" : "");
+    if (S.read_text && (im->text[0] || im->unreadable)) { /* what it reads, as a model quotes */
+        size_t l = strlen(desc);
+        char first[96];
+        snprintf(first, sizeof first, "%.*s", (int)strcspn(im->text, "\n"), im->text);
+        snprintf(desc + l, sizeof desc - l, "%s%s%s%s", im->text[0] ? " It reads \"" : "", first,
+                 im->text[0] ? "\"." : "",
+                 im->unreadable ? " Some text is too small to read." : "");
+    }
     char obj[64];
     snprintf(obj, sizeof obj, "%s area", im->colour);
     const char *inject = S.inject_text ? S.inject_text : "";
@@ -163,10 +176,28 @@ static json_t *frame_answer(const vlm_image *im, int number)
     char *full = malloc(n);
     snprintf(full, n, "%s%s%s", desc, *inject ? " " : "", inject);
     json_t *o = json_pack("{s:s, s:s, s:s, s:[s], s:b}", "description", full, "actions", "", "text",
-                          inject, "objects", obj, "uncertain", dark);
+                          S.inject_text ? inject : im->text, "objects", obj, "uncertain", dark);
     free(full);
     if (number > 0)
         json_object_set_new(o, "frame", json_integer(number));
+    return o;
+}
+
+/* One frame shown as n images (regions of it): the first one's description, every
+ * part's text. */
+static json_t *parts_answer(const vlm_image *im, int n)
+{
+    json_t *o = frame_answer(&im[0], 0);
+    if (n == 1)
+        return o;
+    char text[4096] = "";
+    for (int i = 0; i < n; i++) {
+        const char *t = S.inject_text ? S.inject_text : im[i].text;
+        size_t l = strlen(text);
+        if (*t)
+            snprintf(text + l, sizeof text - l, "%s%s", l ? "\n" : "", t);
+    }
+    json_object_set_new(o, "text", json_string(text));
     return o;
 }
 
@@ -177,8 +208,8 @@ static char *answer_text(const chat *ch, json_t *messages)
     json_t *ans;
     if (ch->n_img == 0) {
         ans = summary_answer(messages);
-    } else if (ch->n_img == 1) {
-        ans = frame_answer(&ch->img[0], 0);
+    } else if (ch->n_img == 1 || !ch->window) {
+        ans = parts_answer(ch->img, ch->n_img); /* one frame, maybe shown in parts */
     } else {
         json_t *frames = json_array();
         char changes[512] = "";

@@ -1,5 +1,7 @@
 #include "vlm_image.h"
 
+#include "vlm_read.h"
+
 #include <libavcodec/avcodec.h>
 #include <libavutil/base64.h>
 #include <libavutil/imgutils.h>
@@ -83,7 +85,25 @@ static void describe(const AVFrame *f, vlm_image *out)
     }
 }
 
-int vlm_image_decode(const char *b64, size_t len, vlm_image *out)
+static void read_text(const AVFrame *f, vlm_image *out)
+{
+    uint8_t *grey = malloc((size_t)f->width * f->height);
+    struct SwsContext *sws =
+        grey ? sws_getContext(f->width, f->height, f->format, f->width, f->height, AV_PIX_FMT_GRAY8,
+                              SWS_POINT, NULL, NULL, NULL)
+             : NULL;
+    if (sws) {
+        uint8_t *dst[4] = {grey};
+        int stride[4] = {f->width};
+        sws_scale(sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dst, stride);
+        vlm_read(grey, f->width, f->height, f->width, out->text, sizeof out->text,
+                 &out->unreadable);
+    }
+    sws_freeContext(sws);
+    free(grey);
+}
+
+int vlm_image_decode(const char *b64, size_t len, int read, vlm_image *out)
 {
     memset(out, 0, sizeof *out);
     size_t cap = len / 4 * 3 + 3;
@@ -99,6 +119,8 @@ int vlm_image_decode(const char *b64, size_t len, vlm_image *out)
             out->width = frame->width;
             out->height = frame->height;
             describe(frame, out);
+            if (read)
+                read_text(frame, out);
             rc = 0;
         }
         av_frame_free(&frame);

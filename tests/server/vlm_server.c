@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vlm_read.h"
 #include "vlm_server.h"
 
 vlm_server S;
@@ -35,6 +36,9 @@ static const char USAGE[] =
     "  at max_tokens (finish_reason length); /props and /v1/models tell N unless --hide-ctx.\n"
     "  --inject-text TEXT: TEXT is appended to every frame description and is its \"text\"\n"
     "  (to test escaping of hostile model output).\n"
+    "  --read-text: each image's text is read (Tesseract, at the size received): the lines\n"
+    "  read with confidence are the answer's \"text\" and are quoted in its description;\n"
+    "  words too small to read make it say \"some text is too small to read\".\n"
     "POST /v1/embeddings: 501 unless --embeddings (like llama-server); 256-dim vectors from\n"
     "  words and character trigrams. --ubatch N (default 512): an input of more than N\n"
     "  tokens (bytes/4) is a 500 \"input is too large to process\".\n"
@@ -373,6 +377,8 @@ int main(int argc, char **argv)
             S.ctx = atoi(v);
         else if (strcmp(a, "--hide-ctx") == 0)
             S.hide_ctx = 1;
+        else if (strcmp(a, "--read-text") == 0)
+            S.read_text = 1;
         else if (ARG("--max-images"))
             S.max_images = atoi(v);
         else if (ARG("--ubatch"))
@@ -454,5 +460,6 @@ int main(int argc, char **argv)
     while (!S.stop)
         sleep_ms(50);
     mg_stop(ctx);
+    vlm_read_end();
     return 0;
 }

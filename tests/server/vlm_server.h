@@ -24,6 +24,7 @@ typedef struct vlm_server {
     const char *model, *api_key;
     const char *inject_text; /* --inject-text: appended to every frame answer */
     int latency_ms, jitter_ms, ctx, max_images, no_schema, prose, strict_model, hang;
+    int read_text;          /* --read-text: Tesseract reads the text of every image */
     int hide_ctx;           /* --hide-ctx: /props and /v1/models do not tell the context */
     int max_prompt;         /* the most prompt tokens of an answered request */
     int context_errors;     /* 400 exceed_context_size_error answers */

@@ -1,5 +1,6 @@
 /* analyze/openai messages and the image budget: request shape, lenient answers,
- * window splitting, confidence, error bodies; fit and token counts. */
+ * window splitting, confidence, error bodies; fit and token counts; changed regions and
+ * the crop request. */
 #include <jansson.h>
 #include <libavutil/base64.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "analyze/change.h"
 #include "analyze/openai_msg.h"
 #include "core/http.h"
 #include "encode/encode.h"
@@ -63,7 +65,7 @@ static void requests_are_fitted_into_the_slot(void **state)
     assert_int_equal(max_tokens, p.max_tokens); /* the server did not say: as asked */
     assert_int_equal(fw_oa_fit(&p, 32768, 0, &t, 1, &max_tokens, why, sizeof why), 0);
     assert_int_equal(max_tokens, p.max_tokens); /* a big slot: all of it */
-    int text = fw_oa_text_tokens(&p, 1);
+    int text = fw_oa_text_tokens(&p, &t, 1);
     assert_true(text > 80 && text < 200); /* English instructions, ~4 bytes a token */
     assert_int_equal(fw_oa_fit(&p, 768, 0, &t, 1, &max_tokens, why, sizeof why), 0);
     assert_true(max_tokens >= 192 && max_tokens < p.max_tokens); /* half of what is left */
@@ -243,6 +245,115 @@ static void error_bodies_of_each_server(void **state)
     assert_string_equal(msg, "");
 }
 
+/* A 192x108 map (three planes) of one grey. */
+#define MW FW_MAP_W
+#define MH 108
+static uint8_t map_a[MW * MH * 3], map_b[MW * MH * 3];
+
+static void maps_grey(void)
+{
+    memset(map_a, 128, sizeof map_a);
+    memset(map_b, 128, sizeof map_b);
+}
+
+/* Paints luma v (chroma u, v2) into map m over pixels [x0, x1) x [y0, y1). */
+static void paint(uint8_t *m, int x0, int y0, int x1, int y1, int v, int u, int v2)
+{
+    for (int y = y0; y < y1; y++)
+        for (int x = x0; x < x1; x++) {
+            m[y * MW + x] = (uint8_t)v;
+            m[MW * MH + y * MW + x] = (uint8_t)u;
+            m[2 * MW * MH + y * MW + x] = (uint8_t)v2;
+        }
+}
+
+static void changed_regions_are_found(void **state)
+{
+    (void)state;
+    fw_region r[FW_MAX_REGIONS];
+    double area;
+    assert_int_equal(fw_map_height(1920, 1080), 108);
+    maps_grey();
+    assert_int_equal(fw_change_regions(map_a, map_b, MW, MH, r, 3, &area), 0);
+    assert_true(area == 0);
+    /* small noise is not a change */
+    for (int i = 0; i < MW * MH; i += 7)
+        map_b[i] = (uint8_t)(128 + (i % 3) * 10);
+    assert_int_equal(fw_change_regions(map_a, map_b, MW, MH, r, 3, &area), 0);
+    /* a toast bottom right: one region around it, a block of margin */
+    maps_grey();
+    paint(map_b, 160, 96, 176, 104, 30, 128, 128);
+    assert_int_equal(fw_change_regions(map_a, map_b, MW, MH, r, 3, &area), 1);
+    assert_true(r[0].x <= 160.0 / MW && r[0].x + r[0].w >= 176.0 / MW);
+    assert_true(r[0].y <= 96.0 / MH && r[0].y + r[0].h >= 104.0 / MH);
+    assert_true(r[0].x >= 150.0 / MW && area < 0.02);
+    /* the same brightness, another colour (red to green): a change too */
+    maps_grey();
+    paint(map_a, 40, 40, 60, 56, 67, 90, 240);
+    paint(map_b, 40, 40, 60, 56, 67, 110, 70);
+    assert_int_equal(fw_change_regions(map_a, map_b, MW, MH, r, 3, &area), 1);
+    /* two far apart: two regions; five: at most three */
+    maps_grey();
+    paint(map_b, 8, 8, 16, 16, 250, 128, 128);
+    paint(map_b, 170, 90, 180, 100, 250, 128, 128);
+    assert_int_equal(fw_change_regions(map_a, map_b, MW, MH, r, 3, &area), 2);
+    paint(map_b, 90, 8, 98, 16, 250, 128, 128);
+    paint(map_b, 8, 90, 16, 100, 250, 128, 128);
+    paint(map_b, 90, 50, 98, 58, 250, 128, 128);
+    assert_int_equal(fw_change_regions(map_a, map_b, MW, MH, r, 3, &area), 3);
+    /* everything: the area says so */
+    maps_grey();
+    memset(map_b, 20, (size_t)MW * MH);
+    assert_int_equal(fw_change_regions(map_a, map_b, MW, MH, r, 3, &area), 1);
+    assert_true(area > 0.9);
+}
+
+static void a_changed_word_comes_with_its_line(void **state)
+{
+    (void)state;
+    fw_region r[FW_MAX_REGIONS];
+    double area;
+    maps_grey();
+    /* a line of words (ink: dark strokes, a space every 12 pixels) on both */
+    for (int x = 20; x < 140; x += 3)
+        if (x % 24 < 20) {
+            paint(map_a, x, 40, x + 1, 46, 20, 128, 128);
+            paint(map_b, x, 40, x + 1, 46, 20, 128, 128);
+        }
+    /* the last word changes */
+    paint(map_b, 140, 40, 160, 46, 20, 128, 128);
+    assert_int_equal(fw_change_regions(map_a, map_b, MW, MH, r, 3, &area), 1);
+    assert_true(r[0].x <= 24.0 / MW);                 /* grown to the line's start */
+    assert_true(r[0].x + r[0].w >= 160.0 / MW);       /* and its end */
+    assert_true(r[0].y >= 32.0 / MH && r[0].h < 0.2); /* not to other rows */
+}
+
+static void a_crop_request_carries_its_context(void **state)
+{
+    (void)state;
+    fw_params p = fw_params_default();
+    fw_task t = task_at(3.1);
+    t.n_crops = 1;
+    t.crops[0].pic = (fw_pic){(uint8_t *)fake_jpeg, sizeof fake_jpeg, 480, 96, 45};
+    t.crops[0].at = (fw_region){0.74, 0.94, 0.25, 0.05};
+    t.context = "A dashboard with orders and tickets.";
+    char *body = fw_oa_request(&p, "qwen", &t, 1, 1);
+    assert_non_null(body);
+    json_t *root = json_loads(body, 0, NULL);
+    json_t *content =
+        json_object_get(json_array_get(json_object_get(root, "messages"), 1), "content");
+    assert_int_equal(json_array_size(content), 2); /* the question, the crop */
+    const char *q = json_string_value(json_object_get(json_array_get(content, 0), "text"));
+    assert_non_null(strstr(q, "\"A dashboard with orders and tickets.\""));
+    assert_non_null(strstr(q, "region 1 at left 74%, top 94%, 25% wide, 5% high"));
+    assert_non_null(strstr(q, "Describe the whole frame as it is now"));
+    /* the estimate counts the context */
+    fw_task plain = task_at(3.1);
+    assert_true(fw_oa_text_tokens(&p, &t, 1) > fw_oa_text_tokens(&p, &plain, 1) + 20);
+    json_decref(root);
+    free(body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +363,9 @@ int main(void)
         cmocka_unit_test(answers_are_read_leniently),
         cmocka_unit_test(window_answers_are_split_per_frame),
         cmocka_unit_test(error_bodies_of_each_server),
+        cmocka_unit_test(changed_regions_are_found),
+        cmocka_unit_test(a_changed_word_comes_with_its_line),
+        cmocka_unit_test(a_crop_request_carries_its_context),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

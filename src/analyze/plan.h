@@ -1,0 +1,38 @@
+/* Internal to analyze/: how each keyframe goes to the model, so that it costs few image
+ * tokens and nothing readable is lost (issue 14):
+ * - a keyframe whose change since the last whole one is local (a dialog, a toast, a
+ *   line of text: at most FW_CROP_AREA of the picture) goes as its changed regions, at up
+ *   to full resolution, with that keyframe's description as context;
+ * - a whole keyframe (the first, a cut, a global change, every refresh-th) goes first at
+ *   first_image_tokens, and again at the image budget when the answer hedges;
+ * - a window of K keyframes gets per-image budgets: K cost about two whole frames.
+ * whole_frames turns all of it off. Calls come from the model lane's one thread; tasks
+ * are planned in keyframe order. */
+#ifndef FW_ANALYZE_PLAN_H
+#define FW_ANALYZE_PLAN_H
+
+#include "analyze/backend.h"
+
+#define FW_CROP_AREA 0.3
+
+typedef struct fw_plan fw_plan;
+
+/* NULL when out of memory. */
+fw_plan *fw_plan_new(const fw_params *p);
+void fw_plan_free(fw_plan *pl);
+/* 1 when crops are cut (the lane wants full-resolution pictures). */
+int fw_plan_crops(const fw_plan *pl);
+/* Decides how t goes (t->sent), in keyframe order: cuts its crops or its low picture.
+ * Anything that fails on the way (a JPEG that does not decode) sends it whole. */
+void fw_plan_task(fw_plan *pl, fw_task *t);
+/* A crop task's context: 1 when it can go (t->context set, or its base failed and t now
+ * goes whole), 0 while the base keyframe has no answer yet. */
+int fw_plan_ready(fw_plan *pl, fw_task *t);
+/* After an answer of a single-keyframe request: 1 when t must be asked again (a low or
+ * crop ask that hedged; t now holds the picture at the image budget). */
+int fw_plan_again(fw_plan *pl, fw_task *t, const fw_answer *a);
+/* The answer a task gets (before it is posted): a whole keyframe's description becomes
+ * the context of the crops after it. */
+void fw_plan_answered(fw_plan *pl, const fw_task *t, const fw_answer *a);
+
+#endif
