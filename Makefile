@@ -42,6 +42,7 @@ bench:
 	@bash bench/keyframes.sh
 	@bash bench/coverage.sh
 	@bash bench/analyze.sh
+	@bash bench/tokens.sh
 	@bash bench/ocr.sh
 	@bash bench/story.sh
 	@bash bench/store.sh

@@ -24,9 +24,10 @@ void fw_task_release(fw_task *t)
     for (int i = 0; i < t->n_crops; i++)
         free(t->crops[i].pic.jpeg);
     free(t->context);
+    free(t->ocr);
     t->jpeg = t->full.jpeg = t->hi.jpeg = NULL;
     t->n_crops = 0;
-    t->context = NULL;
+    t->context = t->ocr = NULL;
 }
 
 #define MAX_LANES 2
@@ -558,6 +559,25 @@ void fw_analyzer_post(fw_lane *l, fw_task *t, fw_answer *ans)
     memset(ans, 0, sizeof *ans);
     deliver(a);
     pthread_mutex_unlock(&a->mu);
+    for (int k = 0; k < a->n_lanes; k++) /* one may wait for this answer (fw_analyzer_peer) */
+        if (&a->lanes[k] != l)
+            a->lanes[k].ops->wake(a->lanes[k].state);
+}
+
+int fw_analyzer_peer(fw_lane *l, int keyframe, char **fields)
+{
+    fw_analyzer *a = l->a;
+    if (a->n_lanes < 2)
+        return -1;
+    int other = l->index == 0 ? 1 : 0, rc = 0;
+    *fields = NULL;
+    pthread_mutex_lock(&a->mu);
+    if (keyframe >= a->next && keyframe < a->n_slots && (a->slots[keyframe].have & (1u << other))) {
+        const fw_answer *ans = &a->slots[keyframe].ans[other];
+        rc = ans->error ? -1 : (*fields = strdup(ans->fields ? ans->fields : "{}")) ? 1 : -1;
+    }
+    pthread_mutex_unlock(&a->mu);
+    return rc;
 }
 
 void fw_analyzer_count(fw_lane *l, int requests, int retries, int prompt_tokens,

@@ -53,6 +53,7 @@ typedef struct fw_task {
     int n_crops;
     int base;      /* crops: the keyframe whose description is the context */
     char *context; /* crops: that description (malloc'd) */
+    char *ocr;     /* openai+local: the OCR's fields of this keyframe (malloc'd), NULL */
     fw_sent sent;
     double blur;        /* Laplacian variance of the thumbnail (score stage) */
     double motion;      /* mean abs luma difference vs the last kept frame */
@@ -133,6 +134,11 @@ void fw_analyzer_post(fw_lane *l, fw_task *t, fw_answer *ans);
  * prompt tokens (what it counted beyond the images). */
 void fw_analyzer_count(fw_lane *l, int requests, int retries, int prompt_tokens,
                        int completion_tokens, int text_tokens);
+/* The other lane's answer for keyframe (openai+local: the OCR beside the model): 1 with
+ * a malloc'd copy of its fields in *fields once it has answered (without an error), 0
+ * while it has not, -1 when there is no other lane or it failed. (A lane's wake() is
+ * called when another lane posts.) */
+int fw_analyzer_peer(fw_lane *l, int keyframe, char **fields);
 /* A fatal error: the analyzer stops, submit/finish return it. */
 void fw_analyzer_fail(fw_lane *l, const fw_error *err);
 /* 1 once the analyzer stops (fatal error, callback asked to stop, close). */

@@ -160,6 +160,7 @@ static void compose(const fw_task *t, const fw_ocr_result *r, const worker *w, i
     json_object_set_new(fields, "description", json_string(desc ? desc : phrase));
     json_object_set_new(fields, "text", json_string(joined ? joined : ""));
     json_object_set_new(fields, "lines", lines);
+    json_object_set_new(fields, "picture", json_pack("[i,i]", w->frame->width, w->frame->height));
     json_object_set_new(fields, "ocr_ms", json_integer((json_int_t)ms));
     /* no text-like rows: Tesseract never saw the frame; or it saw only the rows */
     json_object_set_new(fields, "ocr_skipped", json_boolean(r->skipped));

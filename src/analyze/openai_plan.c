@@ -1,14 +1,19 @@
 /* How each keyframe goes to the model: whole, low first, or its changed regions. */
+#include <ctype.h>
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze/plan.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "encode/encode.h"
 
 #define BASES 8 /* whole keyframes whose answers crops may wait for */
 #define MIN_WINDOW_IMAGE 64
 #define MAX_CONTEXT 1200 /* bytes of the description a crop's prompt carries */
+#define OCR_SURE 80      /* a line's confidence (0..100) that counts as read by the OCR */
 
 typedef struct base {
     int keyframe; /* -1: free */
@@ -124,6 +129,9 @@ static int try_crops(fw_plan *pl, fw_task *t, int have_map)
     fw_region r[FW_MAX_REGIONS];
     double area;
     int n = fw_change_regions(pl->map, pl->cur, pl->map_w, pl->map_h, r, FW_MAX_REGIONS, &area);
+    if (fw_log_on(FW_LOG_TRACE))
+        fw_log(FW_LOG_TRACE, "plan: keyframe %d vs %d: %d region(s), %.1f %% of the picture",
+               t->keyframe, pl->base_kf, n, area * 100);
     if (n == 0 || area > FW_CROP_AREA || cut(pl, t, r, n))
         return -1;
     t->sent = FW_SENT_CROP;
@@ -189,6 +197,54 @@ static char *context_of(const char *text)
     return c;
 }
 
+/* s lowercased, letters and digits only, words one space apart, into out. */
+static void norm(const char *s, char *out, size_t n)
+{
+    size_t o = 0;
+    int space = 0;
+    for (; *s && o + 2 < n; s++) {
+        if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80) {
+            if (space && o)
+                out[o++] = ' ';
+            out[o++] = (char)tolower((unsigned char)*s);
+            space = 0;
+        } else
+            space = 1;
+    }
+    out[o] = '\0';
+}
+
+/* 1 when the OCR (its fields) read a line with confidence that answer a does not hold in
+ * its text or description: the picture was too coarse for the model. */
+static int misses_ocr_text(const char *ocr, const fw_answer *a)
+{
+    json_t *f = ocr ? json_loads(ocr, 0, NULL) : NULL, *said = NULL;
+    if (!f)
+        return 0;
+    said = json_loads(a->fields ? a->fields : "{}", 0, NULL);
+    char have[4096], raw[4096], want[512];
+    const char *text = json_string_value(json_object_get(said, "text"));
+    snprintf(raw, sizeof raw, "%s %s", text ? text : "", a->text ? a->text : "");
+    norm(raw, have, sizeof have);
+    int missing = 0;
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(f, "lines"), i, l)
+    {
+        const char *s = json_string_value(json_object_get(l, "text"));
+        if (!s || json_number_value(json_object_get(l, "conf")) < OCR_SURE)
+            continue;
+        norm(s, want, sizeof want);
+        if (strlen(want) >= 3 && !strstr(have, want)) {
+            missing = 1;
+            break;
+        }
+    }
+    json_decref(said);
+    json_decref(f);
+    return missing;
+}
+
 static base *find_base(fw_plan *pl, int keyframe)
 {
     for (int i = 0; i < BASES; i++)
@@ -214,7 +270,8 @@ int fw_plan_ready(fw_plan *pl, fw_task *t)
 int fw_plan_again(fw_plan *pl, fw_task *t, const fw_answer *a)
 {
     (void)pl;
-    if (a->error || !(a->flags & (FW_OBS_HEDGED | FW_OBS_UNCERTAIN)))
+    if (a->error || (!(a->flags & (FW_OBS_HEDGED | FW_OBS_UNCERTAIN)) &&
+                     !(t->sent == FW_SENT_LOW && misses_ocr_text(t->ocr, a))))
         return 0;
     if (t->sent == FW_SENT_LOW && t->hi.jpeg) {
         t->spent_tokens += t->image_tokens;
@@ -245,4 +302,106 @@ void fw_plan_answered(fw_plan *pl, const fw_task *t, const fw_answer *a)
     b->state = a->error ? -1 : 1;
     if (!a->error && !(b->text = strdup(a->text ? a->text : "")))
         b->state = -1;
+}
+
+/* ---- text from OCR (openai+local) ---- */
+
+#define OCR_SURE 80   /* a line's confidence (0..100) that counts as read */
+#define OCR_COVER 0.5 /* the part of each region that its read lines must cover */
+#define OCR_AREA 0.1  /* larger changes are pictures, whatever text they hold */
+#define MAX_OCR_TEXT 1024
+
+/* The area of a and b's intersection (fractions of the picture). */
+static double overlap(const fw_region *a, double x, double y, double w, double h)
+{
+    double x0 = a->x > x ? a->x : x, y0 = a->y > y ? a->y : y;
+    double x1 = a->x + a->w < x + w ? a->x + a->w : x + w;
+    double y1 = a->y + a->h < y + h ? a->y + a->h : y + h;
+    return x1 > x0 && y1 > y0 ? (x1 - x0) * (y1 - y0) : 0;
+}
+
+/* How much of region r the confident lines cover (each grown by the regions' own margin
+ * of one map block), and their text appended to text. */
+static double covered(const fw_region *r, json_t *lines, double pw, double ph, char *text, size_t n)
+{
+    const double mx = 4.0 / FW_MAP_W, my = mx * pw / ph; /* one block, as a fraction */
+    double cover = 0;
+    size_t i;
+    json_t *l;
+    json_array_foreach(lines, i, l)
+    {
+        json_t *box = json_object_get(l, "box");
+        const char *s = json_string_value(json_object_get(l, "text"));
+        if (!s || json_array_size(box) != 4 ||
+            json_number_value(json_object_get(l, "conf")) < OCR_SURE)
+            continue;
+        double x = json_number_value(json_array_get(box, 0)) / pw - mx;
+        double y = json_number_value(json_array_get(box, 1)) / ph - my;
+        double w = json_number_value(json_array_get(box, 2)) / pw + 2 * mx;
+        double h = json_number_value(json_array_get(box, 3)) / ph + 2 * my;
+        cover += overlap(r, x, y, w, h);
+        /* its text, when the line itself is mostly in the region */
+        double own = (w - 2 * mx) * (h - 2 * my);
+        size_t len = strlen(text);
+        if (own > 0 && overlap(r, x + mx, y + my, w - 2 * mx, h - 2 * my) >= own / 2 &&
+            len + strlen(s) + 8 < n)
+            snprintf(text + len, n - len, "%s%s", len ? "\n" : "", s);
+    }
+    return r->w * r->h > 0 ? cover / (r->w * r->h) : 0;
+}
+
+/* The observation made from the text: the context, and what the screen says now
+ * ("... On screen now: \"a\", \"b\"."). */
+static int ocr_answer(const fw_task *t, const char *text, fw_answer *ans)
+{
+    size_t n = strlen(t->context) + 4 * strlen(text) + 64, len;
+    char *desc = malloc(n);
+    if (!desc)
+        return -1;
+    len = (size_t)snprintf(desc, n, "%s%sOn screen now: \"", t->context, *t->context ? " " : "");
+    for (const char *c = text; *c && len + 8 < n; c++)
+        len += (size_t)(*c == '\n' ? snprintf(desc + len, n - len, "\", \"")
+                                   : snprintf(desc + len, n - len, "%c", *c));
+    snprintf(desc + len, n - len, "\".");
+    json_t *f = json_pack("{s:s, s:s, s:s, s:[], s:b, s:s}", "description", desc, "actions", "",
+                          "text", text, "objects", "uncertain", 0, "source", "ocr");
+    ans->fields = f ? json_dumps(f, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(f);
+    ans->text = desc;
+    return ans->fields ? 0 : -1;
+}
+
+int fw_plan_from_ocr(fw_plan *pl, fw_task *t, const char *ocr_fields, fw_answer *ans)
+{
+    (void)pl;
+    if (t->sent != FW_SENT_CROP || !t->context || !ocr_fields)
+        return 0;
+    json_t *f = json_loads(ocr_fields, 0, NULL);
+    json_t *pic = json_object_get(f, "picture");
+    double pw = json_number_value(json_array_get(pic, 0)),
+           ph = json_number_value(json_array_get(pic, 1));
+    char text[MAX_OCR_TEXT] = "";
+    double area = 0;
+    int text_only = pw > 0 && ph > 0;
+    for (int i = 0; text_only && i < t->n_crops; i++) {
+        area += t->crops[i].at.w * t->crops[i].at.h;
+        text_only = covered(&t->crops[i].at, json_object_get(f, "lines"), pw, ph, text,
+                            sizeof text) >= OCR_COVER;
+    }
+    json_decref(f);
+    if (!text_only || area > OCR_AREA || !text[0])
+        return 0;
+    memset(ans, 0, sizeof *ans);
+    if (ocr_answer(t, text, ans)) {
+        free(ans->text);
+        free(ans->fields);
+        memset(ans, 0, sizeof *ans);
+        return 0;
+    }
+    ans->confidence = 0.9; /* read with confidence; what is around it, from the context */
+    ans->attempts = 0;
+    drop_crops(t);
+    t->image_tokens = 0;
+    t->sent = FW_SENT_NONE;
+    return 1;
 }

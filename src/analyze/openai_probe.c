@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/openai.h"
 #include "analyze/openai_msg.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -52,11 +53,6 @@ static CURLcode get(probe_ctx *s, const char *url, long timeout_ms, long *status
     return cc;
 }
 
-static const char *curl_why(CURLcode cc, const char *errbuf)
-{
-    return errbuf && errbuf[0] ? errbuf : curl_easy_strerror(cc);
-}
-
 int fw_oa_probe(const char *user_url, const char *base, struct curl_slist *headers,
                 const char *given_model, char **model, int *concurrency, int *n_ctx, fw_error *err)
 {
@@ -70,7 +66,7 @@ int fw_oa_probe(const char *user_url, const char *base, struct curl_slist *heade
     int rc = 0;
     if (cc != CURLE_OK) {
         rc = fw_error_set(err, FW_ENET, "%s: cannot reach the model server: %s", user_url,
-                          curl_why(cc, buf.errbuf));
+                          fw_oa_curl_why(cc, buf.errbuf));
     } else if (status == 401 || status == 403) {
         char msg[256], type[64];
         fw_http_error_text(buf.resp ? buf.resp : "", buf.resp_len, msg, sizeof msg, type,

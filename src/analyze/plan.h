@@ -5,7 +5,9 @@
  *   to full resolution, with that keyframe's description as context;
  * - a whole keyframe (the first, a cut, a global change, every refresh-th) goes first at
  *   first_image_tokens, and again at the image budget when the answer hedges;
- * - a window of K keyframes gets per-image budgets: K cost about two whole frames.
+ * - a window of K keyframes gets per-image budgets: K cost about two whole frames;
+ * - with openai+local, a change that is only text the OCR read (a digit, a status line, a
+ *   toast) is answered from the OCR and the last whole keyframe's description.
  * whole_frames turns all of it off. Calls come from the model lane's one thread; tasks
  * are planned in keyframe order. */
 #ifndef FW_ANALYZE_PLAN_H
@@ -28,8 +30,14 @@ void fw_plan_task(fw_plan *pl, fw_task *t);
 /* A crop task's context: 1 when it can go (t->context set, or its base failed and t now
  * goes whole), 0 while the base keyframe has no answer yet. */
 int fw_plan_ready(fw_plan *pl, fw_task *t);
-/* After an answer of a single-keyframe request: 1 when t must be asked again (a low or
- * crop ask that hedged; t now holds the picture at the image budget). */
+/* openai+local: a crop task whose regions are mostly text that the OCR (the local
+ * backend's fields for the same keyframe) read with confidence is answered from that text
+ * and the context, with no request: 1 with *ans filled (t->sent FW_SENT_NONE, its fields'
+ * "source" "ocr"); 0 when the model must see it (a picture changed beyond text). */
+int fw_plan_from_ocr(fw_plan *pl, fw_task *t, const char *ocr_fields, fw_answer *ans);
+/* After an answer of a single-keyframe request: 1 when t must be asked again (t now holds
+ * the picture at the image budget): a low or crop ask that hedged, or (openai+local) a
+ * low one whose answer lacks a line the OCR read with confidence. */
 int fw_plan_again(fw_plan *pl, fw_task *t, const fw_answer *a);
 /* The answer a task gets (before it is posted): a whole keyframe's description becomes
  * the context of the crops after it. */

@@ -139,6 +139,16 @@ static void print_stats(json_t *root)
                keyframes ? (double)tokens / keyframes : 0.0,
                json_integer_value(json_object_get(s, "prompt_tokens")),
                json_integer_value(json_object_get(s, "completion_tokens")));
+    json_t *sent = json_object_get(s, "sent");
+    json_int_t crops = json_integer_value(json_object_get(sent, "crops")),
+               low = json_integer_value(json_object_get(sent, "low")),
+               again = json_integer_value(json_object_get(sent, "asked_again")),
+               none = json_integer_value(json_object_get(sent, "none"));
+    if (crops || low || none)
+        printf("sent: %" JSON_INTEGER_FORMAT " as changed regions, %" JSON_INTEGER_FORMAT
+               " low first (%" JSON_INTEGER_FORMAT " asked again), %" JSON_INTEGER_FORMAT
+               " read from the OCR with no request\n",
+               crops, low, again, none);
     printf("decode %.2f s, analyze %.2f s, total %.2f s\n", num(sec, "decode"), num(sec, "analyze"),
            num(sec, "total"));
 }

@@ -90,7 +90,7 @@ int fw_jpeg_map(const uint8_t *jpeg, size_t size, int w, int h, uint8_t *out, fw
     int rc = decode(jpeg, size, frame, err);
     struct SwsContext *sws = NULL;
     if (!rc && !(sws = sws_getContext(frame->width, frame->height, frame->format, w, h,
-                                      AV_PIX_FMT_YUV444P, SWS_AREA, NULL, NULL, NULL)))
+                                      AV_PIX_FMT_YUVJ444P, SWS_AREA, NULL, NULL, NULL)))
         rc = fw_error_set(err, FW_EINTERNAL, "map: cannot scale the keyframe");
     if (!rc) {
         size_t plane = (size_t)w * h;

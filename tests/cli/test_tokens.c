@@ -232,6 +232,88 @@ static void a_window_costs_about_two_whole_frames(void **state)
     json_decref(whole);
 }
 
+/* openai+local: the typed message is text the OCR read, so those keyframes are answered
+ * from it with no request ("source": "ocr"); the dialog (a new window) and a cut still go
+ * to the model; every line of the whole-frame run is still read. */
+static void text_changes_are_read_by_the_ocr_without_a_request(void **state)
+{
+    (void)state;
+    fwt_vlm s;
+    fwt_vlm_start(&s, "--read-text");
+    const char *clip = fwt_clip("session", 10);
+    json_t *eco = analyze(&s, clip, "--backend openai+local");
+    json_t *whole = analyze(&s, clip, "--backend openai+local --whole-frames");
+    json_t *cut = analyze(&s, fwt_clip("iso_cut", 25), "--backend openai+local");
+    fwt_vlm_stop(&s);
+    int typed = 0, dialog = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach(observations(eco), i, o)
+    {
+        json_t *f = json_object_get(o, "fields");
+        const char *source = json_string_value(json_object_get(f, "source"));
+        double t = json_real_value(json_object_get(o, "time"));
+        if (t > 1 && t < 7) { /* typing */
+            assert_string_equal(sent_of(o), "none");
+            assert_string_equal(source, "ocr");
+            assert_int_equal(json_integer_value(json_object_get(o, "image_tokens")), 0);
+            assert_non_null(strstr(json_string_value(json_object_get(o, "text")), "On screen now"));
+            typed++;
+        }
+        if (t > 11 && t < 14) { /* the dialog: a picture change */
+            assert_string_not_equal(sent_of(o), "none");
+            assert_null(source);
+            dialog++;
+        }
+    }
+    assert_int_equal(typed, 3);
+    assert_int_equal(dialog, 1);
+    assert_int_equal(sent_count(eco, "none"), 3);
+    assert_int_equal(stat(eco, "requests") + 3, json_array_size(observations(eco)));
+    json_array_foreach(observations(cut), i, o) assert_string_not_equal(sent_of(o), "none");
+    static char corpus[16384];
+    corpus_of(eco, corpus, sizeof corpus);
+    json_array_foreach(observations(whole), i, o)
+    {
+        char *text = strdup(text_of(o));
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+            char want[512] = "";
+            norm_append(line, want, sizeof want);
+            if (!strstr(corpus, want))
+                fail_msg("keyframe %zu: '%s' is not in the economical run: '%s'", i, line, corpus);
+        }
+        free(text);
+    }
+    json_decref(eco);
+    json_decref(whole);
+    json_decref(cut);
+}
+
+/* openai+local: a low first ask whose answer lacks a line the OCR read with confidence is
+ * asked again at the budget; one that has every line is not. */
+static void a_low_answer_missing_the_ocr_text_is_asked_again(void **state)
+{
+    (void)state;
+    const char *clip = fwt_clip("errline", 10);
+    fwt_vlm blind, reader;
+    fwt_vlm_start(&blind, "%s", ""); /* reads no text at all */
+    fwt_vlm_start(&reader, "--read-text");
+    json_t *b = analyze(&blind, clip, "--backend openai+local");
+    json_t *r = analyze(&reader, clip, "--backend openai+local");
+    fwt_vlm_stop(&blind);
+    fwt_vlm_stop(&reader);
+    json_t *first = json_array_get(observations(b), 0);
+    assert_non_null(strstr(json_string_value(json_object_get(
+                               json_object_get(json_object_get(first, "fields"), "ocr"), "text")),
+                           "Orders today 1204")); /* the OCR read it */
+    assert_string_equal(sent_of(first), "again");
+    first = json_array_get(observations(r), 0);
+    assert_non_null(strstr(text_of(first), "Orders today 1204")); /* read at 160 tokens */
+    assert_string_equal(sent_of(first), "low");
+    json_decref(b);
+    json_decref(r);
+}
+
 int main(int argc, char **argv)
 {
     fwt_select_test(argc, argv);
@@ -241,6 +323,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(a_hedged_low_answer_is_asked_again_at_the_budget, fwt_teardown),
         cmocka_unit_test_teardown(cuts_go_whole_and_local_changes_as_crops, fwt_teardown),
         cmocka_unit_test_teardown(a_window_costs_about_two_whole_frames, fwt_teardown),
+        cmocka_unit_test_teardown(text_changes_are_read_by_the_ocr_without_a_request, fwt_teardown),
+        cmocka_unit_test_teardown(a_low_answer_missing_the_ocr_text_is_asked_again, fwt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

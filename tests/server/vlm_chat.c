@@ -151,10 +151,16 @@ static int check_options(chat *ch, json_t *req)
     return 0;
 }
 
+/* A black frame it cannot tell, unless it reads text on it (a terminal). */
+static int cannot_tell(const vlm_image *im)
+{
+    return strcmp(im->colour, "black") == 0 && !(S.read_text && im->text[0]);
+}
+
 static json_t *frame_answer(const vlm_image *im, int number)
 {
     char desc[512];
-    int dark = strcmp(im->colour, "black") == 0;
+    int dark = cannot_tell(im);
     if (dark)
         snprintf(desc, sizeof desc, "A black %dx%d frame; I cannot tell what it shows.", im->width,
                  im->height);
@@ -286,7 +292,7 @@ static int answer(struct mg_connection *c, json_t *req, chat *ch)
 {
     int unsure = 0;
     for (int i = 0; i < ch->n_img; i++)
-        unsure |= strcmp(ch->img[i].colour, "black") == 0;
+        unsure |= cannot_tell(&ch->img[i]);
     hold_slot();
     char *text = answer_text(ch, json_object_get(req, "messages"));
     int image_tokens = 0;

@@ -1,5 +1,6 @@
 /* The test model server reads text (--read-text): Tesseract on the grey picture it
- * received, at the resolution it received, as blocks and as scattered labels. Lines read with
+ * received, at the resolution it received, as blocks and as scattered labels, dark on
+ * light and light on dark. Lines read with
  * confidence are what a model would quote; words found but not read with confidence are text too
  * small to read, as a model says when the picture is too coarse. Engines are pooled across threads.
  */
@@ -13,7 +14,9 @@
 #include <tesseract/capi.h>
 
 #define POOL 8
-#define SURE 70 /* a line's confidence (0..100) that counts as read */
+#define SURE 70          /* a line's confidence (0..100) that counts as read */
+#define GUESS 35         /* below it, what Tesseract found is not taken for words */
+#define DEADLINE_MS 3000 /* a pass that takes longer reads what it has by then */
 
 static struct {
     pthread_mutex_t mu;
@@ -106,12 +109,30 @@ static int has_line(const char *text, const char *line)
     return 0;
 }
 
+/* 1 when a line not read with confidence still looks like words (mostly letters and
+ * digits), not the shapes Tesseract finds in a photo. */
+static int wordlike(const char *line)
+{
+    int alnum = 0, other = 0;
+    for (const char *c = line; *c; c++)
+        if (isalnum((unsigned char)*c))
+            alnum++;
+        else if (!isspace((unsigned char)*c))
+            other++;
+    return alnum >= 4 && alnum >= 3 * other;
+}
+
 /* One pass of Tesseract in page segmentation mode psm: its confident lines added to text
  * (those it has not got already). */
 static void pass(TessBaseAPI *api, int psm, char *text, size_t n, int *unreadable)
 {
     TessBaseAPISetPageSegMode(api, (TessPageSegMode)psm);
-    if (TessBaseAPIRecognize(api, NULL) != 0)
+    ETEXT_DESC *monitor = TessMonitorCreate(); /* a busy picture must not hold a slot */
+    if (monitor)
+        TessMonitorSetDeadlineMSecs(monitor, DEADLINE_MS);
+    int rc = TessBaseAPIRecognize(api, monitor);
+    TessMonitorDelete(monitor);
+    if (rc != 0)
         return;
     TessResultIterator *it = TessBaseAPIGetIterator(api);
     if (!it)
@@ -123,7 +144,7 @@ static void pass(TessBaseAPI *api, int psm, char *text, size_t n, int *unreadabl
         if (line && alnums(line) >= 2) {
             size_t l = strlen(text);
             if (conf < SURE)
-                *unreadable = 1;
+                *unreadable |= wordlike(line) && conf >= GUESS;
             else if (!has_line(text, line) && l + strlen(line) + 2 < n)
                 snprintf(text + l, n - l, "%s%s", l ? "\n" : "", line);
         }
@@ -142,6 +163,16 @@ int vlm_read(const uint8_t *grey, int w, int h, int stride, char *text, size_t n
     TessBaseAPISetImage(api, grey, w, h, 1, stride);
     pass(api, PSM_AUTO, text, n, unreadable);        /* blocks of text */
     pass(api, PSM_SPARSE_TEXT, text, n, unreadable); /* and scattered labels (buttons) */
+    uint8_t *neg = malloc((size_t)w * h);            /* light text on dark (title bars, toasts) */
+    if (neg) {
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                neg[(size_t)y * w + x] = (uint8_t)(255 - grey[(size_t)y * stride + x]);
+        TessBaseAPISetImage(api, neg, w, h, 1, w);
+        int ignored = 0; /* the negative of dark text is no evidence of small text */
+        pass(api, PSM_SPARSE_TEXT, text, n, &ignored);
+        free(neg);
+    }
     TessBaseAPIClear(api);
     engine_give(api);
     return 0;

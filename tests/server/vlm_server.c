@@ -377,9 +377,12 @@ int main(int argc, char **argv)
             S.ctx = atoi(v);
         else if (strcmp(a, "--hide-ctx") == 0)
             S.hide_ctx = 1;
-        else if (strcmp(a, "--read-text") == 0)
+        else if (strcmp(a, "--read-text") == 0) {
             S.read_text = 1;
-        else if (ARG("--max-images"))
+            /* one thread per Tesseract: the slots read in parallel already (OpenMP's own
+             * threads on top of them would only fight for the cores) */
+            setenv("OMP_THREAD_LIMIT", "1", 0);
+        } else if (ARG("--max-images"))
             S.max_images = atoi(v);
         else if (ARG("--ubatch"))
             S.ubatch = atoi(v);

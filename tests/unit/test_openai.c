@@ -3,6 +3,7 @@
  * the crop request. */
 #include <jansson.h>
 #include <libavutil/base64.h>
+#include <libavutil/frame.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 
 #include "analyze/change.h"
 #include "analyze/openai_msg.h"
+#include "analyze/plan.h"
 #include "core/http.h"
 #include "encode/encode.h"
 
@@ -354,6 +356,106 @@ static void a_crop_request_carries_its_context(void **state)
     free(body);
 }
 
+/* A 1280x720 grey picture as a JPEG at the 0.45 MP budget, with a dark box at (x, y, w, h)
+ * when w > 0, and a task of it. */
+static fw_task picture_task(int keyframe, const char *reason, int x, int y, int w, int h, int luma)
+{
+    AVFrame *f = av_frame_alloc();
+    f->format = AV_PIX_FMT_YUV420P;
+    f->width = 1280;
+    f->height = 720;
+    assert_int_equal(av_frame_get_buffer(f, 0), 0);
+    for (int p = 0; p < 3; p++) {
+        int pw = p ? 640 : 1280, ph = p ? 360 : 720;
+        for (int r = 0; r < ph; r++)
+            memset(f->data[p] + r * f->linesize[p], p ? 128 : luma, (size_t)pw);
+    }
+    for (int r = y; r < y + h; r++)
+        memset(f->data[0] + r * f->linesize[0] + x, 20, (size_t)w);
+    fw_encoder *enc;
+    fw_error err;
+    fw_image img;
+    assert_int_equal(fw_encoder_open(&enc, 90, 448 * 1024, &err), 0);
+    assert_int_equal(fw_encode_jpeg(enc, f, 0, &img, &err), 0);
+    fw_encoder_close(enc);
+    av_frame_free(&f);
+    fw_task t = {.keyframe = keyframe,
+                 .jpeg = img.jpeg,
+                 .size = img.size,
+                 .width = img.width,
+                 .height = img.height,
+                 .image_tokens = fw_image_tokens(img.width, img.height),
+                 .blur = 500,
+                 .reason = reason};
+    t.planned_tokens = t.image_tokens;
+    return t;
+}
+
+static void keyframes_are_planned_whole_low_or_as_crops(void **state)
+{
+    (void)state;
+    fw_params p = fw_params_default();
+    p.refresh = 3;
+    fw_plan *pl = fw_plan_new(&p);
+    assert_true(fw_plan_crops(pl));
+    fw_task t0 = picture_task(0, "first", 0, 0, 0, 0, 128);
+    fw_plan_task(pl, &t0); /* the first: whole, low first */
+    assert_int_equal(t0.sent, FW_SENT_LOW);
+    assert_int_equal(t0.image_tokens, 153);
+    assert_int_equal(t0.hi.tokens, 420);
+    fw_task t1 = picture_task(1, "change", 1000, 600, 200, 40, 128);
+    fw_plan_task(pl, &t1); /* a toast: its crop, waiting for the first one's answer */
+    assert_int_equal(t1.sent, FW_SENT_CROP);
+    assert_int_equal(t1.n_crops, 1);
+    assert_int_equal(t1.base, 0);
+    assert_true(t1.crops[0].at.x < 1000.0 / 1280 && t1.crops[0].at.x > 900.0 / 1280);
+    assert_true(t1.image_tokens < 80);
+    assert_int_equal(fw_plan_ready(pl, &t1), 0);
+    fw_answer a0 = {.text = "A grey screen."};
+    assert_int_equal(fw_plan_again(pl, &t0, &a0), 0); /* not hedged: stays low */
+    fw_plan_answered(pl, &t0, &a0);
+    assert_int_equal(fw_plan_ready(pl, &t1), 1);
+    assert_string_equal(t1.context, "A grey screen.");
+    /* a hedged crop goes again whole */
+    fw_answer hedged = {.text = "I cannot tell.", .flags = FW_OBS_HEDGED};
+    assert_int_equal(fw_plan_again(pl, &t1, &hedged), 1);
+    assert_int_equal(t1.sent, FW_SENT_AGAIN);
+    assert_int_equal(t1.n_crops, 0);
+    assert_int_equal(t1.image_tokens, 420);
+    /* the refresh-th keyframe goes whole though its change is local */
+    fw_task t2 = picture_task(2, "change", 1000, 600, 200, 40, 128);
+    fw_plan_task(pl, &t2);
+    assert_int_equal(t2.sent, FW_SENT_CROP);
+    fw_task t3 = picture_task(3, "change", 100, 100, 200, 40, 128);
+    fw_plan_task(pl, &t3);
+    assert_int_equal(t3.sent, FW_SENT_LOW);
+    /* a cut, and a change of the whole picture, go whole */
+    fw_task t4 = picture_task(4, "cut", 100, 100, 210, 40, 128);
+    fw_plan_task(pl, &t4);
+    assert_int_equal(t4.sent, FW_SENT_LOW);
+    fw_task t5 = picture_task(5, "change", 0, 0, 0, 0, 200);
+    fw_plan_task(pl, &t5);
+    assert_int_equal(t5.sent, FW_SENT_LOW);
+    /* a low ask that hedges is asked again at the budget, both counted */
+    assert_int_equal(fw_plan_again(pl, &t5, &hedged), 1);
+    assert_int_equal(t5.sent, FW_SENT_AGAIN);
+    assert_int_equal(t5.spent_tokens + t5.image_tokens, 153 + 420);
+    fw_task *all[] = {&t0, &t1, &t2, &t3, &t4, &t5};
+    for (int i = 0; i < 6; i++)
+        fw_task_release(all[i]);
+    fw_plan_free(pl);
+    /* --whole-frames: as it was */
+    p.whole_frames = 1;
+    pl = fw_plan_new(&p);
+    assert_false(fw_plan_crops(pl));
+    fw_task w = picture_task(0, "first", 0, 0, 0, 0, 128);
+    fw_plan_task(pl, &w);
+    assert_int_equal(w.sent, FW_SENT_WHOLE);
+    assert_int_equal(w.image_tokens, 420);
+    fw_task_release(&w);
+    fw_plan_free(pl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +468,7 @@ int main(void)
         cmocka_unit_test(changed_regions_are_found),
         cmocka_unit_test(a_changed_word_comes_with_its_line),
         cmocka_unit_test(a_crop_request_carries_its_context),
+        cmocka_unit_test(keyframes_are_planned_whole_low_or_as_crops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
