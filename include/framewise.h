@@ -210,7 +210,9 @@ typedef struct fw_observation {
     const char *sent;     /* how the keyframe went to the model: "whole" (at the image budget),
                              "low" (at first-image-tokens, answered there), "again" (low, then
                              asked again at the image budget), "crop" (its changed regions,
-                             with the last whole keyframe's description), "none" (no request);
+                             with the last whole keyframe's description), "none" (no request:
+                             a text change the OCR read), "same" (no request: nothing changed
+                             since the last whole keyframe, whose answer it gets);
                              NULL for the local backend and stored observations */
     int n_regions;        /* sent "crop": the changed regions sent, as fractions of the */
     double regions[3][4]; /* picture: left, top, width, height */
@@ -232,7 +234,8 @@ typedef struct fw_stats {
     int crops;           /* keyframes sent as their changed regions (fw_observation.sent) */
     int low_asks;        /* keyframes asked first at the lower first-image-tokens budget */
     int asked_again;     /* ...of which asked again at the image budget (the answer hedged) */
-    int avoided;         /* keyframes answered with no request */
+    int avoided;         /* keyframes answered from the OCR with no request */
+    int unchanged;       /* keyframes answered with the last whole one's answer, no request */
 } fw_stats;
 
 typedef struct fw_scene {

@@ -14,7 +14,7 @@
 const char *const fw_obs_flag_names[FW_OBS_NFLAGS] = {
     "uncertain", "hedged", "blurry", "unstructured", "window", "schema_fallback", "truncated"};
 
-static const char *const sent_names[] = {"whole", "low", "again", "crop", "none"};
+static const char *const sent_names[] = {"whole", "low", "again", "crop", "none", "same"};
 
 void fw_task_release(fw_task *t)
 {
@@ -294,6 +294,7 @@ void fw_analyzer_stats(fw_analyzer *a, fw_stats *st)
     st->low_asks += a->st.low_asks;
     st->asked_again += a->st.asked_again;
     st->avoided += a->st.avoided;
+    st->unchanged += a->st.unchanged;
     if (a->t_last > a->t_first)
         st->analyze_s += a->t_last - a->t_first;
     pthread_mutex_unlock(&a->mu);
@@ -447,6 +448,7 @@ static void deliver(fw_analyzer *a)
             a->st.low_asks += s.sent == FW_SENT_LOW || s.sent == FW_SENT_AGAIN;
             a->st.asked_again += s.sent == FW_SENT_AGAIN;
             a->st.avoided += s.sent == FW_SENT_NONE;
+            a->st.unchanged += s.sent == FW_SENT_SAME;
         }
         if (stop && !a->failed) {
             a->failed = fw_error_set(&a->err, FW_ECANCELED,

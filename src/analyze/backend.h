@@ -34,7 +34,8 @@ typedef enum fw_sent {
     FW_SENT_LOW,   /* the picture at the first ask's lower budget, answered there */
     FW_SENT_AGAIN, /* first low, asked again at the image budget (the answer hedged) */
     FW_SENT_CROP,  /* its changed regions, with the last whole keyframe's description */
-    FW_SENT_NONE   /* no request */
+    FW_SENT_NONE,  /* no request: a text change the OCR read (openai+local) */
+    FW_SENT_SAME   /* no request: the picture is the last whole keyframe's (its answer) */
 } fw_sent;
 
 /* One keyframe to analyse. Its pictures belong to the task until it is posted

@@ -176,6 +176,11 @@ static int sendable(oa *s, request *r)
     fw_task *t = &r->tasks[0];
     if (r->n > 1 || !fw_plan_ready(s->plan, t))
         return r->n > 1;
+    fw_answer same;
+    if (t->sent == FW_SENT_SAME && !fw_plan_same(s->plan, t, &same)) {
+        fw_analyzer_post(s->a, t, &same); /* nothing changed: no request */
+        return -1;
+    }
     if (t->sent != FW_SENT_CROP && t->sent != FW_SENT_LOW)
         return 1;
     int peer = t->ocr ? 1 : fw_analyzer_peer(s->a, t->keyframe, &t->ocr);

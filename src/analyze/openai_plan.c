@@ -18,7 +18,9 @@
 typedef struct base {
     int keyframe; /* -1: free */
     int state;    /* 0 waiting for its answer, 1 answered, -1 failed */
-    char *text;
+    char *text, *fields;
+    double confidence;
+    unsigned flags;
 } base;
 
 struct fw_plan {
@@ -50,8 +52,10 @@ void fw_plan_free(fw_plan *pl)
 {
     if (!pl)
         return;
-    for (int i = 0; i < BASES; i++)
+    for (int i = 0; i < BASES; i++) {
         free(pl->bases[i].text);
+        free(pl->bases[i].fields);
+    }
     free(pl);
 }
 
@@ -121,7 +125,15 @@ static int is_whole_reason(const char *reason)
            !strcmp(reason, "scene");
 }
 
-/* t goes as crops of the last whole keyframe: 0, or -1 (it goes whole). */
+/* A keyframe kept for the time, not for a change. */
+static int time_reason(const char *reason)
+{
+    return reason && (!strcmp(reason, "gap") || !strcmp(reason, "interval") ||
+                      !strcmp(reason, "last") || !strcmp(reason, "iframe"));
+}
+
+/* t goes as crops of the last whole keyframe (or as it, unchanged): 0, or -1 (it goes
+ * whole). */
 static int try_crops(fw_plan *pl, fw_task *t, int have_map)
 {
     if (!have_map || pl->base_kf < 0 || pl->since + 1 >= pl->refresh || is_whole_reason(t->reason))
@@ -132,6 +144,12 @@ static int try_crops(fw_plan *pl, fw_task *t, int have_map)
     if (fw_log_on(FW_LOG_TRACE))
         fw_log(FW_LOG_TRACE, "plan: keyframe %d vs %d: %d region(s), %.1f %% of the picture",
                t->keyframe, pl->base_kf, n, area * 100);
+    if (n == 0 && time_reason(t->reason)) { /* the same picture: the same answer */
+        t->sent = FW_SENT_SAME;
+        t->base = pl->base_kf;
+        pl->since++;
+        return 0;
+    }
     if (n == 0 || area > FW_CROP_AREA || cut(pl, t, r, n))
         return -1;
     t->sent = FW_SENT_CROP;
@@ -145,7 +163,8 @@ static void add_base(fw_plan *pl, int keyframe)
     base *b = &pl->bases[pl->next_base];
     pl->next_base = (pl->next_base + 1) % BASES;
     free(b->text);
-    *b = (base){keyframe, 0, NULL};
+    free(b->fields);
+    *b = (base){keyframe, 0, NULL, NULL, 0, 0};
 }
 
 void fw_plan_task(fw_plan *pl, fw_task *t)
@@ -255,11 +274,16 @@ static base *find_base(fw_plan *pl, int keyframe)
 
 int fw_plan_ready(fw_plan *pl, fw_task *t)
 {
-    if (t->sent != FW_SENT_CROP || t->context)
+    if ((t->sent != FW_SENT_CROP && t->sent != FW_SENT_SAME) || t->context)
         return 1;
     base *b = find_base(pl, t->base);
     if (b && b->state == 0)
         return 0;
+    if (t->sent == FW_SENT_SAME) { /* its base's answer, or (none) the picture whole */
+        if (!b || b->state < 0)
+            t->sent = FW_SENT_WHOLE;
+        return 1;
+    }
     if (b && b->state > 0 && (t->context = context_of(b->text ? b->text : "")))
         return 1;
     drop_crops(t); /* no description to build on: the picture, whole */
@@ -300,8 +324,37 @@ void fw_plan_answered(fw_plan *pl, const fw_task *t, const fw_answer *a)
     if (!b || b->state != 0)
         return;
     b->state = a->error ? -1 : 1;
-    if (!a->error && !(b->text = strdup(a->text ? a->text : "")))
+    b->confidence = a->confidence;
+    b->flags = a->flags;
+    if (!a->error && (!(b->text = strdup(a->text ? a->text : "")) ||
+                      !(b->fields = strdup(a->fields ? a->fields : "{}"))))
         b->state = -1;
+}
+
+int fw_plan_same(fw_plan *pl, fw_task *t, fw_answer *ans)
+{
+    base *b = find_base(pl, t->base);
+    memset(ans, 0, sizeof *ans);
+    json_t *f = b && b->state > 0 ? json_loads(b->fields, 0, NULL) : NULL;
+    if (!json_is_object(f)) {
+        json_decref(f);
+        f = json_object();
+    }
+    json_object_set_new(f, "source", json_string("unchanged"));
+    ans->fields = json_dumps(f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(f);
+    ans->text = b && b->state > 0 ? strdup(b->text) : NULL;
+    if (!ans->fields || !ans->text) {
+        free(ans->fields);
+        free(ans->text);
+        memset(ans, 0, sizeof *ans);
+        t->sent = FW_SENT_WHOLE;
+        return -1;
+    }
+    ans->confidence = b->confidence; /* the same picture: as sure, as blurred */
+    ans->flags = b->flags;
+    t->image_tokens = 0;
+    return 0;
 }
 
 /* ---- text from OCR (openai+local) ---- */

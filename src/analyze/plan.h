@@ -5,6 +5,8 @@
  *   to full resolution, with that keyframe's description as context;
  * - a whole keyframe (the first, a cut, a global change, every refresh-th) goes first at
  *   first_image_tokens, and again at the image budget when the answer hedges;
+ * - a keyframe kept for time alone (gap, interval, last) whose picture did not change
+ *   since the last whole one gets that one's answer, with no request;
  * - a window of K keyframes gets per-image budgets: K cost about two whole frames;
  * - with openai+local, a change that is only text the OCR read (a digit, a status line, a
  *   toast) is answered from the OCR and the last whole keyframe's description.
@@ -35,6 +37,9 @@ int fw_plan_ready(fw_plan *pl, fw_task *t);
  * and the context, with no request: 1 with *ans filled (t->sent FW_SENT_NONE, its fields'
  * "source" "ocr"); 0 when the model must see it (a picture changed beyond text). */
 int fw_plan_from_ocr(fw_plan *pl, fw_task *t, const char *ocr_fields, fw_answer *ans);
+/* A FW_SENT_SAME task (fw_plan_ready said it can go): the last whole keyframe's answer,
+ * with "source": "unchanged" in its fields. 0, or -1 when out of memory (t goes whole). */
+int fw_plan_same(fw_plan *pl, fw_task *t, fw_answer *ans);
 /* After an answer of a single-keyframe request: 1 when t must be asked again (t now holds
  * the picture at the image budget): a low or crop ask that hedged, or (openai+local) a
  * low one whose answer lacks a line the OCR read with confidence. */

@@ -143,12 +143,13 @@ static void print_stats(json_t *root)
     json_int_t crops = json_integer_value(json_object_get(sent, "crops")),
                low = json_integer_value(json_object_get(sent, "low")),
                again = json_integer_value(json_object_get(sent, "asked_again")),
-               none = json_integer_value(json_object_get(sent, "none"));
-    if (crops || low || none)
+               none = json_integer_value(json_object_get(sent, "none")),
+               same = json_integer_value(json_object_get(sent, "same"));
+    if (crops || low || none || same)
         printf("sent: %" JSON_INTEGER_FORMAT " as changed regions, %" JSON_INTEGER_FORMAT
-               " low first (%" JSON_INTEGER_FORMAT " asked again), %" JSON_INTEGER_FORMAT
-               " read from the OCR with no request\n",
-               crops, low, again, none);
+               " low first (%" JSON_INTEGER_FORMAT " asked again); not sent: %" JSON_INTEGER_FORMAT
+               " unchanged, %" JSON_INTEGER_FORMAT " read by the OCR\n",
+               crops, low, again, same, none);
     printf("decode %.2f s, analyze %.2f s, total %.2f s\n", num(sec, "decode"), num(sec, "analyze"),
            num(sec, "total"));
 }

@@ -100,8 +100,9 @@ json_t *fw_report_stats(const fw_stats *s, double duration_s)
     json_object_set_new(o, "cached", json_integer(s->cached));
     json_object_set_new(o, "text_tokens", json_integer(s->text_tokens));
     json_object_set_new(o, "sent",
-                        json_pack("{s:i, s:i, s:i, s:i}", "crops", s->crops, "low", s->low_asks,
-                                  "asked_again", s->asked_again, "none", s->avoided));
+                        json_pack("{s:i, s:i, s:i, s:i, s:i}", "crops", s->crops, "low",
+                                  s->low_asks, "asked_again", s->asked_again, "none", s->avoided,
+                                  "same", s->unchanged));
     if (duration_s > 0) {
         json_object_set_new(o, "image_tokens_per_minute",
                             json_real(s->image_tokens * 60.0 / duration_s));

@@ -314,6 +314,39 @@ static void a_low_answer_missing_the_ocr_text_is_asked_again(void **state)
     json_decref(r);
 }
 
+/* A still screen kept every few seconds (--max-gap): the keyframes after the first are the
+ * same picture and get its answer with no request. */
+static void an_unchanged_keyframe_gets_the_last_answer_with_no_request(void **state)
+{
+    (void)state;
+    const char *clip =
+        fwt_video("still-12s.mp4", "-f lavfi -i color=c=0x2050c0:s=640x360:r=10:d=12 "
+                                   "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+    fwt_vlm s;
+    fwt_vlm_start(&s, "%s", "");
+    json_t *rep = analyze(&s, clip, "--max-gap 4");
+    json_t *st = fwt_vlm_stats(&s);
+    fwt_vlm_stop(&s);
+    size_t n = json_array_size(observations(rep)), i;
+    assert_true(n >= 3);
+    const char *first =
+        json_string_value(json_object_get(json_array_get(observations(rep), 0), "text"));
+    json_t *o;
+    json_array_foreach(observations(rep), i, o) if (i > 0)
+    {
+        assert_string_equal(sent_of(o), "same");
+        assert_string_equal(json_string_value(json_object_get(o, "text")), first);
+        assert_string_equal(
+            json_string_value(json_object_get(json_object_get(o, "fields"), "source")),
+            "unchanged");
+        assert_int_equal(json_integer_value(json_object_get(o, "image_tokens")), 0);
+    }
+    assert_int_equal(json_integer_value(json_object_get(st, "chat_requests")), 1);
+    assert_int_equal(sent_count(rep, "same"), (json_int_t)n - 1);
+    json_decref(st);
+    json_decref(rep);
+}
+
 int main(int argc, char **argv)
 {
     fwt_select_test(argc, argv);
@@ -325,6 +358,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(a_window_costs_about_two_whole_frames, fwt_teardown),
         cmocka_unit_test_teardown(text_changes_are_read_by_the_ocr_without_a_request, fwt_teardown),
         cmocka_unit_test_teardown(a_low_answer_missing_the_ocr_text_is_asked_again, fwt_teardown),
+        cmocka_unit_test_teardown(an_unchanged_keyframe_gets_the_last_answer_with_no_request,
+                                  fwt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
