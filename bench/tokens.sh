@@ -80,7 +80,7 @@ out=$(mktemp)
   echo
   echo "Machine: $(nproc) cores. Command: \`bash bench/tokens.sh\` ($(date -u +%Y-%m-%d))."
   echo
-  echo "| clip | size | s | image tokens/min: seed / whole / default / +ocr | default / seed | +ocr / seed | default / whole | text tokens/min (default) | requests: seed / whole / default / +ocr | default: crops, low, again | lines: seed / whole | whole's lines read: default, +ocr | seed's lines read: default |"
+  echo "| clip | size | s | image tokens/min: seed / whole / default / +ocr | default / seed | +ocr / seed | default / whole | text tokens/min (default) | requests: seed / whole / default / +ocr | default: crops, low, again, same | lines: seed / whole | whole's lines read: default, +ocr | seed's lines read: default |"
   echo "|---|---|---:|---|---:|---:|---:|---:|---|---|---|---|---|"
 } >"$out"
 
@@ -89,7 +89,8 @@ for clip in "${clips[@]}"; do
   run whole "$clip" --whole-frames
   run default "$clip"
   run ocr "$clip" --backend openai+local
-  /usr/bin/python3 bench/tokens_row.py "$(basename "$clip")" "$RUNS"/{seed,whole,default,ocr}.json >>"$out"
+  /usr/bin/python3 bench/tokens_row.py "$(basename "$clip")" "$RUNS"/{seed,whole,default,ocr}.json \
+    "$RUNS/missed.md" >>"$out"
   tail -1 "$out" >&2
 done
 
@@ -101,6 +102,11 @@ done
   echo "word in order, in the other run's answers. The double hedges (\"Some text is too small to"
   echo "read\", or a black frame with no text) as the default's second asks depend on: a real"
   echo "model hedges at its own rate."
+  echo
+  echo "Lines of the whole run that a default run did not read (normalised; often the double's"
+  echo "misreads of a frame at one size, which the other size read right):"
+  echo
+  if [ -s "$RUNS/missed.md" ]; then cat "$RUNS/missed.md"; else echo "- none"; fi
 } >>"$out"
 
 mkdir -p "$(dirname "$RESULTS")"

@@ -67,8 +67,8 @@ const fw_setting fw_settings[] = {
     {"window", FW_SET_INT, F(window), 1, 1, 16, "K",
      "K consecutive keyframes per request, labelled with their times", 0},
     {"whole-frames", FW_SET_INT, F(whole_frames), 0, 0, 1, "0|1",
-     "send every keyframe whole at the image budget (default: only the changed regions of a "
-     "local change, a first ask at --first-image-tokens)",
+     "1: every keyframe whole at the image budget (0: a local change as its regions, a first "
+     "ask at --first-image-tokens, an unchanged frame not at all)",
      0},
     {"first-image-tokens", FW_SET_INT, F(first_image_tokens), 160, 0, 16384, "T",
      "first ask of a whole keyframe at T image tokens, again at the budget if the answer "
