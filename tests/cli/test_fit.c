@@ -84,7 +84,7 @@ static void an_overflow_is_learnt_and_the_frame_sent_again_smaller(void **state)
     (void)state;
     fwt_vlm s;
     fwt_vlm_start(&s, "--ctx 512 --slots 1 --hide-ctx"); /* one at a time: one overflow */
-    json_t *rep = analyze(&s, "--whole-frames 1"); /* (a low first ask would fit) */
+    json_t *rep = analyze(&s, "--whole-frames 1");       /* (a low first ask would fit) */
     json_t *st = fwt_vlm_stats(&s);
     fwt_vlm_stop(&s);
     expect_all_answered_small(rep, 512 - 192);
