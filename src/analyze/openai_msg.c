@@ -18,11 +18,10 @@ static const char default_system[] =
 static const char default_question[] = "Describe this frame from a video.";
 static const char default_window_question[] = "Describe these frames from a video.";
 
-static const char fields_help[] =
-    "\"description\": what the frame shows, in one or two sentences; \"actions\": what is "
-    "happening or being done (\"\" if nothing); \"text\": the legible on-screen text, verbatim "
-    "(\"\" if none); \"objects\": the main things visible, as a list of short names; "
-    "\"uncertain\": true if you cannot tell what the frame shows";
+static const char fields_help[] = /* short: it is sent with every frame */
+    "\"description\": what it shows, in one or two sentences; \"actions\": what is being done "
+    "(\"\" if nothing); \"text\": legible on-screen text, verbatim (\"\" if none); "
+    "\"objects\": main things seen, short names; \"uncertain\": true if you cannot tell";
 
 void fw_oa_clock(double t, char *buf, size_t n)
 {
@@ -102,14 +101,14 @@ static void crop_intro(const fw_params *p, const fw_task *t, char *intro, size_t
         size_t l = strlen(where);
         region_text(&t->crops[i], i, where + l, sizeof where - l);
     }
+    int many = t->n_crops > 1;
     snprintf(intro, size,
-             "This frame is an earlier frame of the video with only some regions changed. The "
-             "earlier frame: \"%s\"\nThe image%s below show%s the changed region%s at full "
-             "resolution (%s of the frame).\n%s Describe the whole frame as it is now; read the "
-             "changed regions' text exactly.\n\nAnswer with one JSON object: {%s}.\n",
-             t->context ? t->context : "", t->n_crops > 1 ? "s" : "", t->n_crops > 1 ? "" : "s",
-             t->n_crops > 1 ? "s" : "", where, p->prompt ? p->prompt : default_question,
-             fields_help);
+             "Only some regions of this video frame changed since an earlier frame, which "
+             "showed: \"%s\"\nThe image%s: the changed region%s at full resolution (%s).\n%s%s"
+             "Describe the whole frame now, quoting changed text exactly.\n\nAnswer with one "
+             "JSON object: {%s}.\n",
+             t->context ? t->context : "", many ? "s" : "", many ? "s" : "", where,
+             p->prompt ? p->prompt : "", p->prompt ? " " : "", fields_help);
 }
 
 /* The question before the images. */

@@ -348,7 +348,7 @@ static void a_crop_request_carries_its_context(void **state)
     const char *q = json_string_value(json_object_get(json_array_get(content, 0), "text"));
     assert_non_null(strstr(q, "\"A dashboard with orders and tickets.\""));
     assert_non_null(strstr(q, "region 1 at left 74%, top 94%, 25% wide, 5% high"));
-    assert_non_null(strstr(q, "Describe the whole frame as it is now"));
+    assert_non_null(strstr(q, "Describe the whole frame now"));
     /* the estimate counts the context */
     fw_task plain = task_at(3.1);
     assert_true(fw_oa_text_tokens(&p, &t, 1) > fw_oa_text_tokens(&p, &plain, 1) + 20);
