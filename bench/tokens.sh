@@ -38,7 +38,9 @@ VLM=$ROOT/$BUILD/tests/fwtest_vlm
 for b in "$FW" "$VLM"; do [ -x "$b" ] || die "missing $b (make build)"; done
 
 RUNS=$(mktemp -d "${TMPDIR:-/tmp}/fw-bench-tokens.XXXXXX")
-"$VLM" --port-file "$RUNS/port" --read-text --slots 4 >"$RUNS/vlm.log" 2>&1 &
+# a reading pass of the double stops after 3 s (Tesseract can take minutes on a busy 1080p
+# frame): run on a quiet machine, or the deadline reads less
+"$VLM" --port-file "$RUNS/port" --read-text --read-deadline 3000 --slots 4 >"$RUNS/vlm.log" 2>&1 &
 VLM_PID=$!
 trap 'kill $VLM_PID 2>/dev/null; rm -rf "$RUNS"' EXIT
 for _ in $(seq 100); do [ -s "$RUNS/port" ] && break; sleep 0.05; done

@@ -14,9 +14,10 @@
 #include <tesseract/capi.h>
 
 #define POOL 8
-#define SURE 70          /* a line's confidence (0..100) that counts as read */
-#define GUESS 35         /* below it, what Tesseract found is not taken for words */
-#define DEADLINE_MS 3000 /* a pass that takes longer reads what it has by then */
+#define SURE 70  /* a line's confidence (0..100) that counts as read */
+#define GUESS 35 /* below it, what Tesseract found is not taken for words */
+
+int vlm_read_deadline_ms = 20000;
 
 static struct {
     pthread_mutex_t mu;
@@ -129,7 +130,7 @@ static void pass(TessBaseAPI *api, int psm, char *text, size_t n, int *unreadabl
     TessBaseAPISetPageSegMode(api, (TessPageSegMode)psm);
     ETEXT_DESC *monitor = TessMonitorCreate(); /* a busy picture must not hold a slot */
     if (monitor)
-        TessMonitorSetDeadlineMSecs(monitor, DEADLINE_MS);
+        TessMonitorSetDeadlineMSecs(monitor, vlm_read_deadline_ms);
     int rc = TessBaseAPIRecognize(api, monitor);
     TessMonitorDelete(monitor);
     if (rc != 0)

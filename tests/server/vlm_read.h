@@ -8,6 +8,8 @@
 /* Lines read with confidence into text (newline-separated, "" when none); *unreadable 1
  * when words were found that could not be read. 0, or -1 when Tesseract cannot start. */
 int vlm_read(const uint8_t *grey, int w, int h, int stride, char *text, size_t n, int *unreadable);
+/* A pass of Tesseract that takes longer reads what it has by then (--read-deadline). */
+extern int vlm_read_deadline_ms;
 /* Frees the pooled engines (at exit). */
 void vlm_read_end(void);
 

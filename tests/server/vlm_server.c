@@ -39,6 +39,7 @@ static const char USAGE[] =
     "  --read-text: each image's text is read (Tesseract, at the size received): the lines\n"
     "  read with confidence are the answer's \"text\" and are quoted in its description;\n"
     "  words too small to read make it say \"some text is too small to read\".\n"
+    "  --read-deadline MS (default 20000): a reading pass stops after MS (busy pictures).\n"
     "POST /v1/embeddings: 501 unless --embeddings (like llama-server); 256-dim vectors from\n"
     "  words and character trigrams. --ubatch N (default 512): an input of more than N\n"
     "  tokens (bytes/4) is a 500 \"input is too large to process\".\n"
@@ -377,6 +378,8 @@ int main(int argc, char **argv)
             S.ctx = atoi(v);
         else if (strcmp(a, "--hide-ctx") == 0)
             S.hide_ctx = 1;
+        else if (ARG("--read-deadline"))
+            vlm_read_deadline_ms = atoi(v);
         else if (strcmp(a, "--read-text") == 0) {
             S.read_text = 1;
             /* one thread per Tesseract: the slots read in parallel already (OpenMP's own
