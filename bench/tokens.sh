@@ -103,7 +103,8 @@ done
   echo "lines (3+ letters) in a run's answers; \"read\": the share of those lines found, word for"
   echo "word in order, in the other run's answers. The double hedges (\"Some text is too small to"
   echo "read\", or a black frame with no text) as the default's second asks depend on: a real"
-  echo "model hedges at its own rate."
+  echo "model hedges at its own rate. The double stops a reading pass after 3 s, which cuts"
+  echo "the seed's full-resolution reads of busy or large frames: its line counts vary by run."
   echo
   echo "Lines of the whole run that a default run did not read (normalised; often the double's"
   echo "misreads of a frame at one size, which the other size read right):"
