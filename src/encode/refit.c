@@ -26,6 +26,17 @@ static int decode(const uint8_t *jpeg, size_t size, AVFrame *frame, fw_error *er
     return rc;
 }
 
+/* frame as a JPEG under max_pixels, by the keyframes' encoder. */
+static int encode(const AVFrame *frame, int quality, int max_pixels, fw_image *out, fw_error *err)
+{
+    fw_encoder *enc = NULL;
+    int rc = fw_encoder_open(&enc, quality, max_pixels, err);
+    if (!rc)
+        rc = fw_encode_jpeg(enc, frame, 0, out, err);
+    fw_encoder_close(enc);
+    return rc;
+}
+
 int fw_jpeg_refit(const uint8_t *jpeg, size_t size, int quality, int max_pixels, fw_image *out,
                   fw_error *err)
 {
@@ -33,12 +44,8 @@ int fw_jpeg_refit(const uint8_t *jpeg, size_t size, int quality, int max_pixels,
     if (!frame)
         return fw_error_set(err, FW_ENOMEM, "refit: out of memory");
     int rc = decode(jpeg, size, frame, err);
-    fw_encoder *enc = NULL;
     if (!rc)
-        rc = fw_encoder_open(&enc, quality, max_pixels, err);
-    if (!rc)
-        rc = fw_encode_jpeg(enc, frame, 0, out, err);
-    fw_encoder_close(enc);
+        rc = encode(frame, quality, max_pixels, out, err);
     av_frame_free(&frame);
     return rc;
 }
@@ -72,12 +79,8 @@ int fw_jpeg_crop(const uint8_t *jpeg, size_t size, int quality, double fx, doubl
         if (av_frame_apply_cropping(frame, AV_FRAME_CROP_UNALIGNED) < 0)
             rc = fw_error_set(err, FW_EINTERNAL, "crop: libavutil refused the region");
     }
-    fw_encoder *enc = NULL;
     if (!rc)
-        rc = fw_encoder_open(&enc, quality, max_pixels, err);
-    if (!rc)
-        rc = fw_encode_jpeg(enc, frame, 0, out, err);
-    fw_encoder_close(enc);
+        rc = encode(frame, quality, max_pixels, out, err);
     av_frame_free(&frame);
     return rc;
 }
