@@ -1,5 +1,4 @@
 /* How each keyframe goes to the model: whole, low first, or its changed regions. */
-#include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,8 @@
 #include "analyze/plan.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/textnorm.h"
+#include "core/utf8.h"
 #include "encode/encode.h"
 
 #define BASES 8 /* whole keyframes whose answers crops may wait for */
@@ -216,21 +217,26 @@ static char *context_of(const char *text)
     return c;
 }
 
-/* s lowercased, letters and digits only, words one space apart, into out. */
+/* s folded (fw_text_fold: case, full-width forms), its words (letters, digits, CJK) one
+ * space apart, into out. */
 static void norm(const char *s, char *out, size_t n)
 {
+    char *folded = fw_text_fold(s);
     size_t o = 0;
     int space = 0;
-    for (; *s && o + 2 < n; s++) {
-        if (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80) {
-            if (space && o)
-                out[o++] = ' ';
-            out[o++] = (char)tolower((unsigned char)*s);
-            space = 0;
-        } else
+    for (const char *c = folded ? folded : ""; *c && o + 6 < n;) {
+        uint32_t cp = fw_utf8_next(&c);
+        if (!fw_cp_is_word(cp) && !fw_cp_is_cjk(cp)) {
             space = 1;
+            continue;
+        }
+        if (space && o)
+            out[o++] = ' ';
+        o += (size_t)fw_utf8_put(cp, out + o);
+        space = 0;
     }
     out[o] = '\0';
+    free(folded);
 }
 
 /* 1 when the OCR (its fields) read a line with confidence that answer a does not hold in
