@@ -78,6 +78,30 @@ static void corpus_of(json_t *rep, char *out, size_t n)
     json_array_foreach(observations(rep), i, o) norm_append(text_of(o), out, n);
 }
 
+/* Every text line of whole's answers is in eco's (fails naming the first that is not);
+ * returns how many lines whole had. */
+static int expect_lines_read(json_t *whole, json_t *eco)
+{
+    static char corpus[16384];
+    corpus_of(eco, corpus, sizeof corpus);
+    int lines = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach(observations(whole), i, o)
+    {
+        char *text = strdup(text_of(o));
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+            char want[512] = "";
+            norm_append(line, want, sizeof want);
+            if (!strstr(corpus, want))
+                fail_msg("keyframe %zu: '%s' is not in the economical run: '%s'", i, line, corpus);
+            lines++;
+        }
+        free(text);
+    }
+    return lines;
+}
+
 static int reads(json_t *rep, const char *needle)
 {
     size_t i;
@@ -126,24 +150,8 @@ static void every_line_of_the_whole_frames_is_read_for_less(void **state)
     json_t *whole = analyze(&s, clip, "--whole-frames");
     fwt_vlm_stop(&s);
     assert_int_equal(json_array_size(observations(eco)), json_array_size(observations(whole)));
-    static char corpus[16384];
-    corpus_of(eco, corpus, sizeof corpus);
-    int lines = 0;
-    size_t i;
-    json_t *o;
-    json_array_foreach(observations(whole), i, o)
-    {
-        char *text = strdup(text_of(o));
-        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-            char want[512] = "";
-            norm_append(line, want, sizeof want);
-            if (!strstr(corpus, want))
-                fail_msg("keyframe %zu: '%s' is not in the economical run: '%s'", i, line, corpus);
-            lines++;
-        }
-        free(text);
-    }
-    assert_true(lines >= 8); /* the typed message, the dialog, its buttons were read */
+    assert_true(expect_lines_read(whole, eco) >=
+                8); /* the typed message, the dialog, its buttons were read */
     assert_true(sent_count(eco, "crops") >= 3);
     assert_int_equal(sent_count(whole, "crops"), 0);
     assert_true(stat(eco, "image_tokens") * 3 < stat(whole, "image_tokens"));
@@ -271,19 +279,7 @@ static void text_changes_are_read_by_the_ocr_without_a_request(void **state)
     assert_int_equal(sent_count(eco, "none"), 3);
     assert_int_equal(stat(eco, "requests") + 3, json_array_size(observations(eco)));
     json_array_foreach(observations(cut), i, o) assert_string_not_equal(sent_of(o), "none");
-    static char corpus[16384];
-    corpus_of(eco, corpus, sizeof corpus);
-    json_array_foreach(observations(whole), i, o)
-    {
-        char *text = strdup(text_of(o));
-        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-            char want[512] = "";
-            norm_append(line, want, sizeof want);
-            if (!strstr(corpus, want))
-                fail_msg("keyframe %zu: '%s' is not in the economical run: '%s'", i, line, corpus);
-        }
-        free(text);
-    }
+    expect_lines_read(whole, eco);
     json_decref(eco);
     json_decref(whole);
     json_decref(cut);
