@@ -33,12 +33,9 @@ CPU=$ROOT/$BUILD/fwbench_cpu
 for b in "$FW" "$VLM" "$CPU"; do [ -x "$b" ] || die "missing $b (make build)"; done
 
 RUNS=$(mktemp -d "${TMPDIR:-/tmp}/fw-bench-analyze.XXXXXX")
-"$VLM" --port-file "$RUNS/port" --latency "$LATENCY_MS" --slots "$SLOTS" >"$RUNS/vlm.log" 2>&1 &
-VLM_PID=$!
+source bench/vlm.sh
 trap 'kill $VLM_PID 2>/dev/null; rm -rf "$RUNS"' EXIT
-for _ in $(seq 100); do [ -s "$RUNS/port" ] && break; sleep 0.05; done
-[ -s "$RUNS/port" ] || die "the model-server double did not start"
-URL=http://127.0.0.1:$(cat "$RUNS/port")/v1
+bench_vlm --latency "$LATENCY_MS" --slots "$SLOTS"
 
 clips=()
 [ -f "$SYNTH" ] && clips+=("$SYNTH")

@@ -14,16 +14,9 @@ LATENCIES=${LATENCIES:-300 2000}
 ROUNDS=${ROUNDS:-5}
 OUT=bench/results/store.md
 RUNS=$(mktemp -d "${TMPDIR:-/tmp}/fw-bench-store.XXXXXX")
-VLM_PID=
+source bench/vlm.sh
 trap 'kill $VLM_PID 2>/dev/null; rm -rf "$RUNS"' EXIT
-start_server() {
-  [ -n "$VLM_PID" ] && kill "$VLM_PID" 2>/dev/null && wait "$VLM_PID" 2>/dev/null || true
-  rm -f "$RUNS/port"
-  "$VLM" --port-file "$RUNS/port" --latency "$1" --slots 4 >"$RUNS/vlm.log" 2>&1 &
-  VLM_PID=$!
-  for _ in $(seq 100); do [ -s "$RUNS/port" ] && break; sleep 0.05; done
-  URL=http://127.0.0.1:$(cat "$RUNS/port")/v1
-}
+start_server() { bench_vlm --latency "$1" --slots 4; }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 now() { date +%s.%N; }

@@ -40,12 +40,9 @@ for b in "$FW" "$VLM"; do [ -x "$b" ] || die "missing $b (make build)"; done
 RUNS=$(mktemp -d "${TMPDIR:-/tmp}/fw-bench-tokens.XXXXXX")
 # a reading pass of the double stops after 3 s (Tesseract can take minutes on a busy 1080p
 # frame): run on a quiet machine, or the deadline reads less
-"$VLM" --port-file "$RUNS/port" --read-text --read-deadline 3000 --slots 4 >"$RUNS/vlm.log" 2>&1 &
-VLM_PID=$!
+source bench/vlm.sh
 trap 'kill $VLM_PID 2>/dev/null; rm -rf "$RUNS"' EXIT
-for _ in $(seq 100); do [ -s "$RUNS/port" ] && break; sleep 0.05; done
-[ -s "$RUNS/port" ] || die "the model-server double did not start"
-URL=http://127.0.0.1:$(cat "$RUNS/port")/v1
+bench_vlm --read-text --read-deadline 3000 --slots 4
 
 clips=()
 [ -f "$SYNTH" ] || echo "tokens.sh: no $SYNTH (bench/keyframes.sh makes it): left out" >&2
