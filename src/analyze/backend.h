@@ -63,6 +63,21 @@ typedef struct fw_task {
     const char *reason; /* why the selector kept it (a static string) */
 } fw_task;
 
+/* The picture a task sends (jpeg, size, width, height, image_tokens) as a fw_pic, and
+ * back. */
+static inline fw_pic fw_task_pic(const fw_task *t)
+{
+    return (fw_pic){t->jpeg, t->size, t->width, t->height, t->image_tokens};
+}
+static inline void fw_task_set_pic(fw_task *t, fw_pic p)
+{
+    t->jpeg = p.jpeg;
+    t->size = p.size;
+    t->width = p.width;
+    t->height = p.height;
+    t->image_tokens = p.tokens;
+}
+
 /* Frees the task's pictures and context (not the task). */
 void fw_task_release(fw_task *t);
 

@@ -11,15 +11,25 @@
 #define ANSWER_TOKENS 192    /* the room wanted for a frame's JSON answer... */
 #define MIN_ANSWER_TOKENS 96 /* ...and given, at the least, so that an image fits */
 
-static int shrink_pic(const fw_params *p, fw_pic *pic, int cap)
+int fw_pic_shrink(const fw_pic *pic, int quality, int tokens, fw_pic *out)
 {
     fw_image img;
     fw_error e;
-    if (fw_jpeg_refit(pic->jpeg, pic->size, p->jpeg_quality, cap * 1024, &img, &e))
+    if (fw_jpeg_refit(pic->jpeg, pic->size, quality, tokens * 1024, &img, &e))
+        return -1;
+    *out =
+        (fw_pic){img.jpeg, img.size, img.width, img.height, fw_image_tokens(img.width, img.height)};
+    return 0;
+}
+
+/* *pic replaced by its encoding under cap tokens. 0 or -1. */
+static int shrink_pic(const fw_params *p, fw_pic *pic, int cap)
+{
+    fw_pic small;
+    if (fw_pic_shrink(pic, p->jpeg_quality, cap, &small))
         return -1;
     free(pic->jpeg);
-    *pic =
-        (fw_pic){img.jpeg, img.size, img.width, img.height, fw_image_tokens(img.width, img.height)};
+    *pic = small;
     return 0;
 }
 
@@ -27,14 +37,10 @@ static int shrink_pic(const fw_params *p, fw_pic *pic, int cap)
 static int shrink(const fw_params *p, fw_task *t, int cap)
 {
     if (t->n_crops == 0) {
-        fw_pic pic = {t->jpeg, t->size, t->width, t->height, t->image_tokens};
+        fw_pic pic = fw_task_pic(t);
         if (pic.tokens > cap && shrink_pic(p, &pic, cap))
             return -1;
-        t->jpeg = pic.jpeg;
-        t->size = pic.size;
-        t->width = pic.width;
-        t->height = pic.height;
-        t->image_tokens = pic.tokens;
+        fw_task_set_pic(t, pic);
         return 0;
     }
     t->image_tokens = 0;

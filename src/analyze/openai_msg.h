@@ -36,6 +36,10 @@ int fw_oa_text_tokens(const fw_params *p, const fw_task *tasks, int n);
 int fw_oa_fit(const fw_params *p, int n_ctx, int text_extra, fw_task *tasks, int n, int *max_tokens,
               char *why, size_t why_n);
 
+/* pic encoded again (from its JPEG) under a budget of tokens image tokens, at quality,
+ * into *out (a new JPEG; pic is left as it is). 0, or -1 when it does not decode. */
+int fw_pic_shrink(const fw_pic *pic, int quality, int tokens, fw_pic *out);
+
 /* The text_extra a request of n tasks shows: what the server counted for its prompt
  * (prompt_tokens, 0: unknown) beyond the images sent and the text's estimate; the larger
  * of that and text_extra. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyze/openai_msg.h"
 #include "analyze/plan.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -68,19 +69,14 @@ int fw_plan_crops(const fw_plan *pl)
 /* t's picture replaced by a smaller encoding of itself (kept in t->hi when keep). */
 static int shrink(fw_plan *pl, fw_task *t, int tokens, int keep)
 {
-    fw_image img;
-    fw_error e;
-    if (fw_jpeg_refit(t->jpeg, t->size, pl->quality, tokens * 1024, &img, &e))
+    fw_pic pic = fw_task_pic(t), small;
+    if (fw_pic_shrink(&pic, pl->quality, tokens, &small))
         return -1;
     if (keep)
-        t->hi = (fw_pic){t->jpeg, t->size, t->width, t->height, t->image_tokens};
+        t->hi = pic;
     else
-        free(t->jpeg);
-    t->jpeg = img.jpeg;
-    t->size = img.size;
-    t->width = img.width;
-    t->height = img.height;
-    t->image_tokens = fw_image_tokens(img.width, img.height);
+        free(pic.jpeg);
+    fw_task_set_pic(t, small);
     return 0;
 }
 
@@ -306,11 +302,7 @@ int fw_plan_again(fw_plan *pl, fw_task *t, const fw_answer *a)
     if (t->sent == FW_SENT_LOW && t->hi.jpeg) {
         t->spent_tokens += t->image_tokens;
         free(t->jpeg);
-        t->jpeg = t->hi.jpeg;
-        t->size = t->hi.size;
-        t->width = t->hi.width;
-        t->height = t->hi.height;
-        t->image_tokens = t->hi.tokens;
+        fw_task_set_pic(t, t->hi);
         t->hi.jpeg = NULL;
         t->sent = FW_SENT_AGAIN;
         return 1;
