@@ -126,6 +126,14 @@ typedef struct fw_params {
     const char *llm_model;      /* NULL: model when llm_url is unset, else the server's first */
     const char *summary_prompt; /* what the summary is for (NULL: a general instruction) */
     int summary_window;         /* tokens of observations per summary request (map-reduce) */
+    /* waiting: nothing outside may hold a job for ever */
+    double read_timeout_s;   /* an input (a pipe, a FIFO, a network stream) that gives no byte
+                                for this long fails with a clear error (0: wait for ever) */
+    double stall_timeout_s;  /* a model server's answer that has begun and then gives less
+                                than 1 KB for this long is abandoned and retried (0: off) */
+    double max_retry_wait_s; /* a Retry-After is waited at most this long; a retry whose
+                                wait passes the frame's deadline ((retries + 1) * timeout_s
+                                after its first send) is not made */
 } fw_params;
 
 FW_API fw_params fw_params_default(void);

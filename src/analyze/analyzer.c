@@ -10,6 +10,7 @@
 #include "analyze/backend.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/safetext.h"
 
 const char *const fw_obs_flag_names[FW_OBS_NFLAGS] = {
     "uncertain", "hedged", "blurry", "unstructured", "window", "schema_fallback", "truncated"};
@@ -387,6 +388,21 @@ static void merge(fw_answer *first, fw_answer *second)
 
 /* Delivers the answers that are next in order; called with the lock held, it
  * releases it around the hooks and the callback. One thread delivers at a time. */
+
+/* What a model or the OCR said, without the bytes that would act on a terminal or a page
+ * (ESC, controls, bidi overrides: core/safetext.h), before anyone sees it. */
+static void safe_answer(fw_answer *ans)
+{
+    fw_safe_text(ans->text);
+    fw_safe_text(ans->error);
+    int changed = 0;
+    char *fields = ans->fields ? fw_safe_json_text(ans->fields, &changed) : NULL;
+    if (changed) {
+        free(ans->fields);
+        ans->fields = fields;
+    } else
+        free(fields);
+}
 static void deliver(fw_analyzer *a)
 {
     if (a->delivering)
@@ -406,6 +422,7 @@ static void deliver(fw_analyzer *a)
         if (a->n_lanes == 2 && !s.cached)
             merge(&s.ans[0], &s.ans[1]);
         fw_answer *ans = &s.ans[0];
+        safe_answer(ans);
         const char *flags[FW_OBS_NFLAGS];
         int n_flags = 0;
         for (int b = 0; b < FW_OBS_NFLAGS; b++)

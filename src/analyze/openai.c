@@ -17,14 +17,20 @@
 static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 {
     request *r = user;
-    return fw_http_append(&r->resp, &r->resp_len, &r->resp_cap, data, size * nmemb, MAX_ANSWER);
+    fw_http_watch_got(&r->watch, size * nmemb);
+    size_t n = fw_http_append(&r->resp, &r->resp_len, &r->resp_cap, data, size * nmemb,
+                              FW_HTTP_MAX_ANSWER);
+    r->watch.too_large |= n != size * nmemb;
+    return n;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
 {
+    request *r = user;
+    fw_http_watch_got(&r->watch, size * nmemb);
     double secs = fw_http_retry_after(data, size * nmemb);
     if (secs >= 0)
-        ((request *)user)->retry_after = secs;
+        r->retry_after = secs;
     return size * nmemb;
 }
 
@@ -158,8 +164,12 @@ static int start(oa *s, request *r, fw_error *err)
     curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
     curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+    r->watch.stall_s = s->p.stall_timeout_s;
+    fw_http_watch_start(&r->watch, e);
     r->attempts++;
     r->started = fw_now_s();
+    if (!r->first_at)
+        r->first_at = r->started;
     if (curl_multi_add_handle(s->multi, e) != CURLM_OK)
         return fw_error_set(err, FW_EINTERNAL, "analyzer: libcurl refused a request");
     r->active = s->active;

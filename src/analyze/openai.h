@@ -8,10 +8,10 @@
 
 #include "analyze/backend.h"
 #include "analyze/plan.h"
+#include "core/http.h"
 
 #define MAX_WINDOW 16
-#define MAX_ANSWER (16 << 20) /* bytes of one response body */
-#define MAX_HELD 16           /* crop requests waiting for their context */
+#define MAX_HELD 16 /* crop requests waiting for their context */
 
 typedef struct request {
     struct request *next;   /* waiting list */
@@ -29,9 +29,11 @@ typedef struct request {
     int asked;      /* attempts of the earlier ask (a low or crop one that hedged) */
     unsigned flags; /* FW_OBS_* added to every answer (schema fallback) */
     double next_at, started;
-    char last_500[256]; /* a second identical 500 is not transient */
-    int max_tokens;     /* the answer's room in the slot (fw_oa_fit) */
-    int refitted;       /* shrunk once after the server said it overflowed */
+    double first_at;     /* the first send: the frame's deadline is (retries + 1) timeouts on */
+    fw_http_watch watch; /* stall and size of the answer in flight */
+    char last_500[256];  /* a second identical 500 is not transient */
+    int max_tokens;      /* the answer's room in the slot (fw_oa_fit) */
+    int refitted;        /* shrunk once after the server said it overflowed */
 } request;
 
 typedef struct oa {

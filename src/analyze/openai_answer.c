@@ -39,11 +39,23 @@ static void fail_frames(oa *s, request *r, double latency_ms, const char *fmt, .
 static void retry_or_fail(oa *s, request *r, double latency_ms, const char *why)
 {
     if (r->attempts > s->p.retries) {
-        fail_frames(s, r, latency_ms, "%s (after %d attempts)", why, r->attempts);
+        fail_frames(s, r, latency_ms, "%s (after %d attempt%s)", why, r->attempts,
+                    r->attempts == 1 ? "" : "s");
+        return;
+    }
+    double wait = fw_http_retry_delay(r->attempts, r->retry_after, s->p.max_retry_wait_s, &s->rng);
+    double deadline = r->first_at + (s->p.retries + 1) * s->p.timeout_s;
+    if (fw_now_s() + wait > deadline) {
+        fail_frames(
+            s, r, latency_ms,
+            "%s (after %d attempt%s: waiting %.0f s more%s would pass the frame's deadline, "
+            "%g s after its first send)",
+            why, r->attempts, r->attempts == 1 ? "" : "s", wait,
+            r->retry_after >= 0 ? " as the server asked" : "", deadline - r->first_at);
         return;
     }
     fw_analyzer_count(s->a, 0, 1, 0, 0, 0);
-    fw_oa_wait(s, r, fw_now_s() + fw_http_retry_delay(r->attempts, r->retry_after, &s->rng));
+    fw_oa_wait(s, r, fw_now_s() + wait);
 }
 
 /* Splits a window the server cannot take into one request per frame. */
@@ -228,7 +240,13 @@ void fw_oa_done(oa *s, request *r, CURLcode cc)
     double latency_ms = (fw_now_s() - r->started) * 1000;
     long status = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (cc == CURLE_OPERATION_TIMEDOUT) {
+    char watched[160];
+    if (r->watch.too_large) {
+        fail_frames(s, r, latency_ms, "%s (not retried)",
+                    fw_http_watch_why(&r->watch, watched, sizeof watched));
+    } else if (r->watch.stalled) {
+        retry_or_fail(s, r, latency_ms, fw_http_watch_why(&r->watch, watched, sizeof watched));
+    } else if (cc == CURLE_OPERATION_TIMEDOUT) {
         char why[128];
         snprintf(why, sizeof why, "no answer within %g s (the timeout setting)", s->p.timeout_s);
         retry_or_fail(s, r, latency_ms, why);

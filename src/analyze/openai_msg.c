@@ -349,8 +349,16 @@ int fw_oa_parse(const char *body, size_t len, const fw_task *tasks, int n, fw_an
         json_decref(root);
         return -1;
     }
-    if (!content)
-        content = "";
+    if (!content || !content[strspn(content, " \t\r\n")]) { /* null, missing or blank */
+        json_t *c = json_object_get(msg, "content");
+        snprintf(why, why_n, "the answer has no content (message.content is %s)",
+                 !c                  ? "missing"
+                 : json_is_null(c)   ? "null"
+                 : json_is_string(c) ? "empty"
+                                     : "not text");
+        json_decref(root);
+        return -1;
+    }
     json_t *usage = json_object_get(root, "usage");
     *prompt_tokens = (int)json_integer_value(json_object_get(usage, "prompt_tokens"));
     *completion_tokens = (int)json_integer_value(json_object_get(usage, "completion_tokens"));

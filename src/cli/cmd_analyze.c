@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/safetext.h"
 #include "core/settings.h"
+#include "core/sidefile.h"
 
 /* analyze takes every setting of the table, in its order (filled by cmd_analyze). */
 static const char *settings[96];
@@ -99,24 +101,6 @@ static void on_event(void *user, const fw_event *ev)
     json_decref(root);
 }
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = malloc(65538);
-    size_t n = buf ? fread(buf, 1, 65537, f) : 0;
-    int bad = !buf || ferror(f) || n > 65536;
-    fclose(f);
-    if (bad) {
-        free(buf);
-        errno = buf ? EFBIG : ENOMEM;
-        return NULL;
-    }
-    buf[n] = '\0';
-    return buf;
-}
-
 /* Fills what the environment gives: the server, the API key, the prompt file. */
 static int resolve(cli_opts *o, char **prompt)
 {
@@ -131,8 +115,9 @@ static int resolve(cli_opts *o, char **prompt)
             cli_error("analyze: --prompt and --prompt-file exclude each other");
             return EXIT_USAGE;
         }
-        if (!(*prompt = read_text(o->prompt_file))) {
-            cli_error("%s: cannot read the prompt file: %s", o->prompt_file, strerror(errno));
+        fw_error e;
+        if (fw_side_read(o->prompt_file, "prompt file", FW_SIDE_MAX_PROMPT, prompt, NULL, &e)) {
+            cli_error("%s", e.message);
             return EXIT_USAGE;
         }
         p->prompt = *prompt;
@@ -205,8 +190,16 @@ static void print_report(const fw_analysis *a, const state *st)
     json_t *report = text && !st->o->json && !st->o->quiet ? json_loads(text, 0, NULL) : NULL;
     if (text && st->o->json)
         printf("%s\n", text);
-    else if (report)
-        cli_print_analysis(report, json_object_get(st->last, "written"), st->o->input);
+    else if (report) { /* on a terminal: nothing in it may act (core/safetext.h) */
+        json_t *written = json_deep_copy(json_object_get(st->last, "written"));
+        char *input = strdup(st->o->input);
+        fw_safe_json(report);
+        fw_safe_json(written);
+        fw_safe_text(input);
+        cli_print_analysis(report, written, input ? input : "");
+        json_decref(written);
+        free(input);
+    }
     json_decref(report);
 }
 

@@ -8,10 +8,12 @@
 #include "cli/cli.h"
 #include "emit/emit.h"
 
-static const char *const settings[] = {
-    "policy",    "fps",           "motion-threshold", "area-threshold",   "max-gap", "min-gap",
-    "min-scene", "cut-threshold", "settle",           "dup-bits",         "budget",  "max-rate",
-    "threads",   "jpeg-quality",  "max-pixels",       "max-image-tokens", NULL};
+static const char *const settings[] = {"policy",           "fps",           "motion-threshold",
+                                       "area-threshold",   "max-gap",       "min-gap",
+                                       "min-scene",        "cut-threshold", "settle",
+                                       "dup-bits",         "budget",        "max-rate",
+                                       "threads",          "jpeg-quality",  "max-pixels",
+                                       "max-image-tokens", "read-timeout",  NULL};
 
 static const cli_command command = {
     .name = "keyframes",

@@ -5,7 +5,8 @@
 #include "cli/cli.h"
 #include "emit/emit.h"
 
-static const char *const settings[] = {"cut-threshold", "min-scene", "threads", NULL};
+static const char *const settings[] = {"cut-threshold", "min-scene", "threads", "read-timeout",
+                                       NULL};
 
 static const cli_command command = {
     .name = "scenes",

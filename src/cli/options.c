@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "core/safetext.h"
 #include "core/settings.h"
 
 enum { OPT_JSON = 1000, OPT_CSV, OPT_PROMPT_FILE, OPT_EXTRA = 1500, OPT_SETTING = 2000 };
@@ -14,10 +15,14 @@ void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("framewise: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    char line[2048];
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
+    fw_safe_text(line); /* a file name or a server's message may hold ESC or bidi overrides */
+    for (char *c = line; *c; c++)
+        if (*c == '\n' || *c == '\r' || *c == '\t')
+            *c = ' '; /* one line */
+    fprintf(stderr, "framewise: %s\n", line);
 }
 
 int cli_exit_code(int code)
@@ -103,7 +108,10 @@ static void log_line(void *user, int level, const char *line)
     if (level == FW_LOG_TRACE ? !(strncmp(line, "ocr: ", 5) == 0 ? trace_ocr : trace_frames)
                               : level > log_max)
         return;
-    fprintf(stderr, "%s\n", line);
+    char safe[1024];
+    snprintf(safe, sizeof safe, "%s", line);
+    fw_safe_text(safe);
+    fprintf(stderr, "%s\n", safe);
 }
 
 void cli_log_init(int verbose)
@@ -162,7 +170,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
     }
     longopts[n] = (struct option){0, 0, 0, 0};
 
-    const char *shortopts = cmd->has_out_dir ? "o:qvh" : "qvh";
+    const char *shortopts = cmd->has_out_dir ? ":o:qvh" : ":qvh"; /* ':' tells a missing value */
     optind = 1;
     opterr = 0;
     int c;
@@ -172,19 +180,31 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
         case OPT_JSON: o->json = 1; break;
         case OPT_CSV: o->csv = 1; break;
         case OPT_PROMPT_FILE: o->prompt_file = optarg; break;
-        case 'o': o->out_dir = optarg; break;
+        case 'o':
+            if (!*optarg) {
+                cli_error("%s: -o needs a folder name, not an empty one", cmd->name);
+                return EXIT_USAGE;
+            }
+            o->out_dir = optarg;
+            break;
         case 'q': o->quiet = 1; break;
         case 'v': o->verbose++; break;
         case 'h': cli_help(cmd, stdout); return EXIT_OK;
         case '?':
-        case ':':
-            if (optopt)
-                cli_error("%s: unknown option or missing value: -%c (see --help)", cmd->name,
-                          optopt);
+        case ':': {
+            /* optopt is a short option's letter, or a long option's code: name what was typed */
+            char shown[64];
+            if (c == '?' && optopt > 0 && optopt < 128) /* an unknown short option */
+                snprintf(shown, sizeof shown, "-%c", optopt);
             else
-                cli_error("%s: unknown option or missing value: %s (see --help)", cmd->name,
-                          argv[optind - 1]);
+                snprintf(shown, sizeof shown, "%.*s", (int)strcspn(argv[optind - 1], "="),
+                         argv[optind - 1]);
+            if (c == ':')
+                cli_error("%s: %s needs a value (see --help)", cmd->name, shown);
+            else
+                cli_error("%s: unknown option %s (see --help)", cmd->name, shown);
             return EXIT_USAGE;
+        }
         default:
             if (c >= OPT_EXTRA && c < OPT_EXTRA + CLI_MAX_EXTRAS) {
                 o->extra[c - OPT_EXTRA] = optarg ? optarg : "";

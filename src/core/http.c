@@ -11,7 +11,6 @@
 
 #include "core/error.h"
 
-#define MAX_BODY (16 << 20)
 #define BACKOFF_BASE_S 0.5
 #define BACKOFF_MAX_S 30.0
 #define RETRY_AFTER_MAX_S 120.0
@@ -21,6 +20,7 @@ typedef struct buf {
     size_t len, cap;
     double retry_after;           /* -1: none */
     char errbuf[CURL_ERROR_SIZE]; /* curl's, for the handle's life */
+    fw_http_watch watch;
 } buf;
 
 size_t fw_http_append(char **p, size_t *len, size_t *cap, const char *data, size_t n, size_t max)
@@ -44,7 +44,70 @@ size_t fw_http_append(char **p, size_t *len, size_t *cap, const char *data, size
 static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
 {
     buf *b = user;
-    return fw_http_append(&b->p, &b->len, &b->cap, data, size * nmemb, MAX_BODY);
+    fw_http_watch_got(&b->watch, size * nmemb);
+    size_t n = fw_http_append(&b->p, &b->len, &b->cap, data, size * nmemb, FW_HTTP_MAX_ANSWER);
+    b->watch.too_large |= n != size * nmemb;
+    return n;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* libcurl's progress callback: non-zero abandons the transfer. */
+static int watch_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                          curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    fw_http_watch *w = user;
+    if (w->cancel && atomic_load(w->cancel))
+        return 1;
+    if (w->stall_s <= 0 || !w->mark_at)
+        return 0;
+    double t = now_s();
+    if (w->bytes - w->mark_bytes >= FW_HTTP_STALL_BYTES) {
+        w->mark_at = t; /* a full span came: count the next one */
+        w->mark_bytes = w->bytes;
+    } else if (t - w->mark_at > w->stall_s) {
+        w->stalled = 1;
+        return 1;
+    }
+    return 0;
+}
+
+void fw_http_watch_start(fw_http_watch *w, void *curl_easy)
+{
+    CURL *e = curl_easy;
+    w->mark_at = 0;
+    w->bytes = w->mark_bytes = 0;
+    w->stalled = w->too_large = 0;
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, watch_progress);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, w);
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+}
+
+void fw_http_watch_got(fw_http_watch *w, size_t n)
+{
+    if (!w->mark_at)
+        w->mark_at = now_s(); /* the answer began */
+    w->bytes += n;
+}
+
+const char *fw_http_watch_why(const fw_http_watch *w, char *buf, size_t n)
+{
+    if (w->too_large)
+        snprintf(buf, n, "answer larger than %u MB", FW_HTTP_MAX_ANSWER >> 20);
+    else if (w->stalled)
+        snprintf(buf, n,
+                 "the answer stalled: less than %d bytes of it within %g s (the stall-timeout "
+                 "setting)",
+                 FW_HTTP_STALL_BYTES, w->stall_s);
+    else
+        return NULL;
+    return buf;
 }
 
 double fw_http_retry_after(const char *line, size_t n)
@@ -69,6 +132,7 @@ double fw_http_retry_after(const char *line, size_t n)
 static size_t on_header(char *data, size_t size, size_t nmemb, void *user)
 {
     buf *b = user;
+    fw_http_watch_got(&b->watch, size * nmemb);
     double secs = fw_http_retry_after(data, size * nmemb);
     if (secs >= 0)
         b->retry_after = secs;
@@ -130,12 +194,14 @@ json_t *fw_json_first_object(const char *text)
     return NULL;
 }
 
-double fw_http_retry_delay(int attempts, double retry_after, unsigned *rng)
+double fw_http_retry_delay(int attempts, double retry_after, double max_wait_s, unsigned *rng)
 {
+    double cap = max_wait_s > 0 ? max_wait_s : RETRY_AFTER_MAX_S;
     if (retry_after >= 0)
-        return retry_after < RETRY_AFTER_MAX_S ? retry_after : RETRY_AFTER_MAX_S;
+        return retry_after < cap ? retry_after : cap;
     double delay = BACKOFF_BASE_S * pow(2, attempts - 1);
     delay = delay > BACKOFF_MAX_S ? BACKOFF_MAX_S : delay;
+    delay = delay > cap ? cap : delay;
     return delay * (0.5 + 0.5 * (rand_r(rng) / (double)RAND_MAX));
 }
 
@@ -152,14 +218,6 @@ static int cancelled(const fw_http_params *p)
     return p->cancel && atomic_load(p->cancel);
 }
 
-/* libcurl's progress callback: non-zero abandons the transfer. */
-static int on_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    return cancelled(user);
-}
-
 /* Waits seconds, or less when the call is cancelled. */
 static void backoff(const fw_http_params *p, double seconds)
 {
@@ -174,15 +232,17 @@ static CURLcode attempt(CURL *e, buf *b, fw_http_result *res)
     b->retry_after = -1;
     b->errbuf[0] = '\0';
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, b->errbuf);
+    fw_http_watch_start(&b->watch, e);
     CURLcode cc = curl_easy_perform(e);
     res->attempts++;
     res->status = 0;
     res->type[0] = res->message[0] = '\0';
-    if (cc != CURLE_OK) {
+    const char *why = fw_http_watch_why(&b->watch, res->message, sizeof res->message);
+    if (cc != CURLE_OK && !why)
         snprintf(res->message, sizeof res->message, "%s",
                  b->errbuf[0] ? b->errbuf : curl_easy_strerror(cc));
+    if (cc != CURLE_OK)
         return cc;
-    }
     curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &res->status);
     if (res->status != 200)
         fw_http_error_text(b->p ? b->p : "", b->len, res->message, sizeof res->message, res->type,
@@ -241,12 +301,10 @@ int fw_http_post_json(const fw_http_params *p, const char *url, json_t *body, js
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &b);
-    if (p->cancel) {
-        curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(e, CURLOPT_XFERINFODATA, p);
-        curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
-    }
+    b.watch.stall_s = p->stall_s;
+    b.watch.cancel = p->cancel;
     char last_500[256] = "";
+    double deadline = now_s() + (p->retries + 1) * p->timeout_s;
     unsigned rng = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)&b;
     int rc = 0;
     for (;;) {
@@ -265,15 +323,22 @@ int fw_http_post_json(const fw_http_params *p, const char *url, json_t *body, js
             res->status = 0; /* a garbled 200 (a proxy, a cut body): worth a retry */
             snprintf(res->message, sizeof res->message, "the answer is not a JSON object");
         }
-        if (!transient(res, last_500) || res->attempts > p->retries) {
+        double wait = fw_http_retry_delay(res->attempts, b.retry_after, p->max_retry_wait_s, &rng);
+        const char *tail = NULL;
+        if (!transient(res, last_500) || b.watch.too_large)
+            tail = res->attempts > 1 ? " (after retries)" : "";
+        else if (res->attempts > p->retries)
+            tail = " (after retries)";
+        else if (now_s() + wait > deadline)
+            tail = " (a retry would pass the call's deadline: retries + 1 timeouts)";
+        if (tail) {
             rc = fw_error_set(err, FW_ENET, "%s: %s%.0ld%s%s%s", url, res->status ? "HTTP " : "",
-                              res->status, res->status ? ": " : "", res->message,
-                              res->attempts > 1 ? " (after retries)" : "");
+                              res->status, res->status ? ": " : "", res->message, tail);
             break;
         }
         if (res->status == 500)
             snprintf(last_500, sizeof last_500, "%s", res->message);
-        backoff(p, fw_http_retry_delay(res->attempts, b.retry_after, &rng));
+        backoff(p, wait);
     }
     free(b.p);
     free(text);

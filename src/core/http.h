@@ -1,7 +1,9 @@
 /* A small synchronous client for OpenAI-compatible JSON endpoints (embeddings, text-only
- * chat), with the retry rules of the openai backend: 429, 5xx, timeouts and network
- * errors are retried with exponential backoff and jitter, Retry-After is honoured (up to
- * 120 s), and the same 500 twice is not transient. Plus the pieces both clients share:
+ * chat), with the rules of the openai backend: 429, 5xx, timeouts, stalls and network
+ * errors are retried with exponential backoff and jitter, Retry-After is honoured up to
+ * max_retry_wait_s, the same 500 twice is not transient, an answer larger than
+ * FW_HTTP_MAX_ANSWER is an error that is not retried, and a call ends by its deadline,
+ * (retries + 1) * timeout_s after it began. Plus the pieces both clients share:
  * the API base of a server URL, the message of an error body, lenient JSON.
  * Thread-safe (one curl easy handle per call). */
 #ifndef FW_CORE_HTTP_H
@@ -13,13 +15,41 @@
 
 #include "framewise.h"
 
+/* Bytes of one answer at most; a larger one fails its request ("answer larger than 16 MB"). */
+#define FW_HTTP_MAX_ANSWER (16u << 20)
+/* Once an answer has begun, less than this many bytes in stall_s seconds is a stall. */
+#define FW_HTTP_STALL_BYTES 1024
+
 typedef struct fw_http_params {
     const char *api_key;      /* "Authorization: Bearer"; NULL: none */
     double timeout_s;         /* per attempt */
     int retries;              /* retries after the first attempt */
     const atomic_int *cancel; /* once non-zero, the request in flight and any retry stop
                                  (FW_ECANCELED); NULL: none */
+    double stall_s;           /* see fw_http_watch (0: off) */
+    double max_retry_wait_s;  /* Retry-After is waited up to this (0: the 120 s default) */
 } fw_http_params;
+
+/* Watches one transfer through curl's progress callback: ends it (stalled = 1) when,
+ * once the answer has begun, fewer than FW_HTTP_STALL_BYTES arrived within stall_s
+ * seconds: a server that hangs mid-answer or drips it a byte at a time; and when cancel
+ * is set. The write and header callbacks report what they got (fw_http_watch_got). */
+typedef struct fw_http_watch {
+    double stall_s;           /* 0: no stall rule */
+    const atomic_int *cancel; /* NULL: none */
+    double mark_at;           /* when the span being counted began (0: nothing came yet) */
+    size_t bytes;             /* of the answer so far, headers included */
+    size_t mark_bytes;        /* bytes at mark_at */
+    int stalled;
+    int too_large; /* the body passed FW_HTTP_MAX_ANSWER (set by the caller's write callback) */
+} fw_http_watch;
+
+/* Resets w for a new attempt and installs it on e (progress callback, NOPROGRESS off). */
+void fw_http_watch_start(fw_http_watch *w, void *curl_easy);
+void fw_http_watch_got(fw_http_watch *w, size_t n);
+/* One line on why a watched transfer ended early ("no 1 KB of the answer within 15 s
+ * (the stall-timeout setting)", "answer larger than 16 MB"), or NULL. */
+const char *fw_http_watch_why(const fw_http_watch *w, char *buf, size_t n);
 
 /* What the last attempt of a call gave. */
 typedef struct fw_http_result {
@@ -55,9 +85,10 @@ json_t *fw_json_first_object(const char *text);
 size_t fw_http_append(char **p, size_t *len, size_t *cap, const char *data, size_t n, size_t max);
 
 /* How long to wait before retry number attempts (1, 2, ...): the server's Retry-After
- * (retry_after >= 0) up to 120 s, else exponential backoff with jitter, 0.5 s * 2^(n-1)
- * up to 30 s, times 0.5..1 (rng: the caller's rand_r state). */
-double fw_http_retry_delay(int attempts, double retry_after, unsigned *rng);
+ * (retry_after >= 0) up to max_wait_s (0: 120 s), else exponential backoff with jitter,
+ * 0.5 s * 2^(n-1) up to 30 s (or max_wait_s when smaller), times 0.5..1 (rng: the
+ * caller's rand_r state). */
+double fw_http_retry_delay(int attempts, double retry_after, double max_wait_s, unsigned *rng);
 
 /* The seconds of a "Retry-After:" header line (a number or an HTTP date), else -1. */
 double fw_http_retry_after(const char *line, size_t n);

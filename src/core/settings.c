@@ -38,6 +38,10 @@ const fw_setting fw_settings[] = {
      "least informative first (states that held are always kept; 0: no bound)",
      0},
     {"threads", FW_SET_INT, F(threads), 0, 0, 64, "N", "decoder threads (0: one per core)", 0},
+    {"read-timeout", FW_SET_DOUBLE, F(read_timeout_s), 30, 0, 86400, "S",
+     "an input (pipe, FIFO, network stream) that gives no data for S seconds fails (0: wait for "
+     "ever)",
+     0},
     {"jpeg-quality", FW_SET_INT, F(jpeg_quality), 90, 1, 100, "Q",
      "JPEG quality of written keyframes (1..100)", 0},
     {"max-pixels", FW_SET_INT, F(max_pixels), 0, 0, 1e8, "P",
@@ -79,6 +83,12 @@ const fw_setting fw_settings[] = {
     {"retries", FW_SET_INT, F(retries), 4, 0, 20, "N",
      "retries on 429, 5xx, timeouts and network errors (backoff with jitter, Retry-After)", 0},
     {"timeout", FW_SET_DOUBLE, F(timeout_s), 120, 0.1, 3600, "S", "timeout of one request", 0},
+    {"stall-timeout", FW_SET_DOUBLE, F(stall_timeout_s), 15, 0, 3600, "S",
+     "an answer that has begun and then gives less than 1 KB in S seconds is retried (0: off)", 0},
+    {"max-retry-wait", FW_SET_DOUBLE, F(max_retry_wait_s), 60, 0.1, 3600, "S",
+     "wait at most S seconds for a retry (a server's Retry-After included); a retry past the "
+     "frame's deadline, (retries + 1) timeouts after its first send, is not made",
+     0},
     {"max-tokens", FW_SET_INT, F(max_tokens), 512, 16, 65536, "N", "answer length limit", 0},
     {"temperature", FW_SET_DOUBLE, F(temperature), 0.2, 0, 2, "T", "sampling temperature", 0},
     {"logprobs", FW_SET_INT, F(logprobs), 1, 0, 1, "0|1",

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/safetext.h"
 #include "emit/emit_util.h"
 
 #define MAX_COLS 42     /* the usual broadcast/Netflix line length */
@@ -200,7 +201,10 @@ static int put_text(FILE *out, const char *text)
     for (const char *s = text; *s;) {
         uint32_t cp;
         int len = fw_utf8_decode(s, &cp);
-        u[n++] = (unit){s, len, cp == ' ' ? 1 : fw_emit_width(cp), cp == ' '};
+        int space =
+            cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r'; /* a blank line ends a cue */
+        if (!fw_cp_unsafe(cp) || space)
+            u[n++] = (unit){space ? " " : s, space ? 1 : len, space ? 1 : fw_emit_width(cp), space};
         s += len;
     }
     size_t i = 0;

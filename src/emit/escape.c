@@ -1,4 +1,5 @@
 /* emit: shared helpers (emit_util.h): lenient field access, times, UTF-8, escaping. */
+#include "core/safetext.h"
 #include "emit/emit_util.h"
 
 #include <ctype.h>
@@ -128,9 +129,22 @@ int fw_emit_width(uint32_t cp)
     return 1;
 }
 
+/* The length of an unsafe code point at s (core/safetext.h), or 0: writers skip it. */
+static int unsafe_at(const char *s)
+{
+    uint32_t cp;
+    int len = fw_utf8_decode(s, &cp);
+    return fw_cp_unsafe(cp) && *s != '\t' && *s != '\n' && *s != '\r' ? len : 0;
+}
+
 void fw_emit_html_text(FILE *out, const char *s)
 {
     for (; *s; s++) {
+        int skip = unsafe_at(s);
+        if (skip) {
+            s += skip - 1;
+            continue;
+        }
         switch (*s) {
         case '&': fputs("&amp;", out); break;
         case '<': fputs("&lt;", out); break;
@@ -158,6 +172,11 @@ void fw_emit_md_text(FILE *out, const char *s)
         s = d;
     }
     for (; *s; s++) {
+        int skip = unsafe_at(s);
+        if (skip) {
+            s += skip - 1;
+            continue;
+        }
         switch (*s) {
         case '&': fputs("&amp;", out); break;
         case '<': fputs("&lt;", out); break;

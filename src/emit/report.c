@@ -162,7 +162,9 @@ json_t *fw_report_new(const fw_report_in *in)
         json_object_update(root, in->story);
     if (in->error)
         json_object_set_new(root, "error", json_string(in->error));
-    if (in->cancelled)
+    if (in->cancelled) { /* stopped before the end (a signal, a cancel): what was done */
         json_object_set_new(root, "cancelled", json_true());
+        json_object_set_new(root, "interrupted", json_true());
+    }
     return root;
 }

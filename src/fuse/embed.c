@@ -120,7 +120,12 @@ int fw_embedder_open(fw_embedder **out, const fw_embed_params *p, fw_error *err)
         if (!p->model) { /* the server's first model */
             char url[1100];
             snprintf(url, sizeof url, "%s/models", e->base);
-            fw_http_params hp = {p->api_key, p->timeout_s < 10 ? p->timeout_s : 10, 1, NULL};
+            fw_http_params hp = {p->api_key,
+                                 p->timeout_s < 10 ? p->timeout_s : 10,
+                                 1,
+                                 NULL,
+                                 p->stall_timeout_s,
+                                 p->max_retry_wait_s};
             fw_http_result r;
             json_t *root;
             int rc = fw_http_post_json(&hp, url, NULL, &root, &r, err);
@@ -215,7 +220,8 @@ static int request(fw_embedder *e, const char *const *texts, int n, size_t max_b
         json_object_set_new(body, "model", json_string(e->name));
     char url[1100];
     snprintf(url, sizeof url, "%s/embeddings", e->base);
-    fw_http_params hp = {e->p.api_key, e->p.timeout_s, e->p.retries, NULL};
+    fw_http_params hp = {e->p.api_key, e->p.timeout_s,       e->p.retries,
+                         NULL,         e->p.stall_timeout_s, e->p.max_retry_wait_s};
     fw_http_result r;
     json_t *root = NULL;
     int rc = fw_http_post_json(&hp, url, body, &root, &r, err);

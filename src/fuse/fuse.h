@@ -35,6 +35,8 @@ typedef struct fw_embed_params {
     const char *api_key; /* NULL: none */
     double timeout_s;
     int retries;
+    double stall_timeout_s;  /* fw_http_params' stall_s */
+    double max_retry_wait_s; /* fw_http_params' */
 } fw_embed_params;
 
 typedef struct fw_embedder fw_embedder;
@@ -110,6 +112,8 @@ typedef struct fw_summary_params {
     double timeout_s;
     int retries;
     const atomic_int *cancel; /* once non-zero, requests stop (FW_ECANCELED); NULL: none */
+    double stall_timeout_s;   /* fw_http_params' stall_s */
+    double max_retry_wait_s;  /* fw_http_params' */
 } fw_summary_params;
 
 /* The LLM summary of the usable moments: {method:"llm", model, text, key_moments

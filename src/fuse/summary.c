@@ -152,7 +152,8 @@ static int ask(run *r, const item *it, int n, int part, json_t **out, fw_error *
         json_object_set_new(body, "model", json_string(r->p->model));
     if (r->schema)
         json_object_set_new(body, "response_format", response_format());
-    fw_http_params hp = {r->p->api_key, r->p->timeout_s, r->p->retries, r->p->cancel};
+    fw_http_params hp = {r->p->api_key, r->p->timeout_s,       r->p->retries,
+                         r->p->cancel,  r->p->stall_timeout_s, r->p->max_retry_wait_s};
     fw_http_result res;
     json_t *root = NULL;
     int rc = fw_http_post_json(&hp, r->chat, body, &root, &res, err);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/sidefile.h"
 #include "core/textnorm.h"
 #include "core/utf8.h"
 
@@ -112,14 +113,20 @@ static int valid_utf8(const char *s)
 
 int fw_lexicon_load(fw_lexicon **lx, const char *path, fw_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return fw_error_set(err, FW_EOPEN, "%s: cannot read the lexicon: %s", path,
-                            strerror(errno));
+    char *text;
+    size_t len;
+    int rc = fw_side_read(path, "lexicon", FW_SIDE_MAX_LEXICON, &text, &len, err);
+    if (rc)
+        return rc;
+    FILE *f = len ? fmemopen(text, len, "r") : NULL;
+    if (len && !f) {
+        free(text);
+        return fw_error_set(err, FW_ENOMEM, "out of memory");
+    }
     char *buf = NULL, category[128] = "sensitive";
     size_t cap = 0;
-    int no = 0, rc = 0;
-    while (!rc && getline(&buf, &cap, f) >= 0) {
+    int no = 0;
+    while (!rc && f && getline(&buf, &cap, f) >= 0) {
         char *line = buf;
         if (++no == 1 && strncmp(line, "\xEF\xBB\xBF", 3) == 0)
             line += 3; /* a byte-order mark */
@@ -144,7 +151,9 @@ int fw_lexicon_load(fw_lexicon **lx, const char *path, fw_error *err)
             rc = fw_error_set(err, FW_ENOMEM, "out of memory");
     }
     free(buf);
-    fclose(f);
+    if (f)
+        fclose(f);
+    free(text);
     if (!rc && !*lx && fw_lexicon_add(lx, "", NULL)) /* an empty file is a lexicon too */
         rc = fw_error_set(err, FW_ENOMEM, "out of memory");
     return rc;

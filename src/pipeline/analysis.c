@@ -4,8 +4,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/error.h"
+#include "core/sidefile.h"
 #include "pipeline/pipeline.h"
 
 _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "fw_analysis_cancel must be async-signal-safe");
@@ -52,6 +55,10 @@ static int open_settings(fw_analysis *a, const fw_analysis_opts *o, fw_error *er
     if (!rc)
         rc = fw_formats_parse(o->formats ? o->formats : "all", &a->formats, err);
     if (rc)
+        return rc;
+    /* the side files before the cache hashes them: /dev/zero would be hashed for ever */
+    if ((rc = fw_side_check_list(a->p.events, "events file", FW_SIDE_MAX_EVENTS, err)) ||
+        (rc = fw_side_check_list(a->p.lexicon, "lexicon", FW_SIDE_MAX_LEXICON, err)))
         return rc;
     json_t *settings = fw_report_params(&a->p);
     rc = fw_cache_open(&a->cache, a->input, &a->p, settings, o->store, o->no_store, err);
@@ -109,6 +116,8 @@ int fw_analysis_open(fw_analysis **out, const char *input, const fw_params *para
         rc = open_settings(a, &o, err);
     if (!rc && !a->hit)
         rc = open_work(a, err);
+    struct stat st;
+    a->made_dir = a->out_dir && stat(a->out_dir, &st) != 0;
     if (!rc && a->out_dir && fw_mkdirs(a->out_dir))
         rc = fw_error_set(err, FW_EIO, "%s: cannot create output directory: %s", a->out_dir,
                           strerror(errno));
@@ -157,6 +166,22 @@ int fw_analysis_run(fw_analysis *a, fw_event_fn fn, void *user, fw_error *err)
     return fw_analysis_end(a, rc, err, a->hit != NULL, json_object_get(a->report_json, "stats"));
 }
 
+/* A run that failed before anything was made (the server cannot be reached, the input
+ * cannot be opened) leaves nothing behind: not an empty report.jsonl, not the folder
+ * it created (rmdir only removes it when empty). */
+static void remove_leftovers(fw_analysis *a)
+{
+    if (!a->jsonl.file && !a->jsonl.path[0])
+        return;
+    fw_jsonl_close(&a->jsonl, NULL);
+    struct stat st;
+    int empty = a->jsonl.path[0] && stat(a->jsonl.path, &st) == 0 && st.st_size == 0;
+    if (empty && a->kfs.n == 0)
+        unlink(a->jsonl.path);
+    if (a->made_dir && a->kfs.n == 0)
+        rmdir(a->out_dir);
+}
+
 int fw_analysis_end(fw_analysis *a, int rc, const fw_error *err, int cached, json_t *stats)
 {
     int cancelled = rc == FW_ECANCELED && atomic_load(&a->cancel);
@@ -169,6 +194,8 @@ int fw_analysis_end(fw_analysis *a, int rc, const fw_error *err, int cached, jso
         fw_evq_progress(a->q, "write", 1, 1, 1);
     json_t *o = json_pack("{s:s, s:b, s:O?, s:O}", "state", fw_analysis_state_name(state), "cached",
                           cached, "stats", stats, "written", a->written);
+    if (state == FW_ANALYSIS_FAILED && !a->report_json)
+        remove_leftovers(a);
     if (state == FW_ANALYSIS_FAILED) {
         json_object_set_new(o, "code", json_integer(rc));
         json_object_set_new(o, "message", json_string(err->message));

@@ -24,6 +24,7 @@ struct fw_analysis {
     fw_params p;
     fw_preset preset;
     char *input, *name, *out_dir; /* copies; name: how the report and the store name it */
+    int made_dir;                 /* out_dir did not exist before: removed when nothing came */
     unsigned formats;
     fw_cache cache;
     json_t *hit; /* a finished result of the same video and settings, or NULL */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/safetext.h"
 #include "pipeline/analysis.h"
 #include "pipeline/pipeline.h"
 
@@ -186,6 +187,7 @@ static json_t *finish_story(fw_analysis *a, double duration_s, fw_error *err)
         return NULL;
     json_t *story = json_loads(text, 0, NULL);
     free(text);
+    fw_safe_json(story); /* the LLM's summary, the events' names: as the observations */
     const char *why =
         json_string_value(json_object_get(json_object_get(story, "summary"), "error"));
     if (why) {
@@ -238,6 +240,32 @@ int fw_analysis_write(fw_analysis *a, fw_error *err)
     return rc;
 }
 
+/* Frames without an answer: none answered is the run's failure (the files are still
+ * written, with the error); some is a warning with the count. Only this run's frames
+ * count (an appended part's earlier ones were said before). */
+static int failed_frames(fw_analysis *a, fw_error *err)
+{
+    size_t base = a->base ? json_array_size(json_object_get(a->base, "observations")) : 0;
+    size_t failed = 0, n = json_array_size(a->obs) - base;
+    const char *first = NULL;
+    for (size_t i = base; i < base + n; i++) {
+        const char *e = json_string_value(json_object_get(json_array_get(a->obs, i), "error"));
+        failed += e != NULL;
+        first = first ? first : e;
+    }
+    if (!failed)
+        return 0;
+    if (failed == n)
+        return fw_error_set(err, FW_ENET, "%s: no frame got an answer: %zu of %zu failed (%s)",
+                            a->input, failed, n, first);
+    char msg[700];
+    snprintf(msg, sizeof msg, "%zu of %zu frames got no answer (the first: %s)", failed, n, first);
+    json_t *w = json_pack("{s:s}", "message", msg);
+    fw_evq_emit(a->q, FW_EVENT_WARNING, w);
+    json_decref(w);
+    return 0;
+}
+
 /* The story, the report and its files from what the job did; rc: the job's outcome. */
 static int report(fw_analysis *a, int rc, fw_error *err)
 {
@@ -256,6 +284,8 @@ static int report(fw_analysis *a, int rc, fw_error *err)
     }
     if (!rc && atomic_load(&a->cancel)) /* during the story: the summary's requests stopped */
         rc = fw_error_set(err, FW_ECANCELED, "%s: cancelled", a->input);
+    if (!rc)
+        rc = failed_frames(a, err);
     fw_report_in in = {.video = vi,
                        .path = a->name,
                        .params = &a->p,

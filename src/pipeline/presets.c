@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/settings.h"
+#include "core/sidefile.h"
 
 #ifndef FW_PRESETS_DIR
 #define FW_PRESETS_DIR "presets"
@@ -191,13 +192,11 @@ static int files(fw_preset *pr, json_t *v, char **list, const char *what, fw_err
     size_t i;
     json_t *f;
     if (v && !json_is_array(v))
-        return fw_error_set(err, FW_EINVAL, "%s/%s.json: \"%s\" must be a list of files", pr->dir,
-                            pr->name, what);
+        return fw_error_set(err, FW_EINVAL, "%s: \"%s\" must be a list of files", pr->path, what);
     json_array_foreach(v, i,
                        f) if (!json_is_string(f) || append(list, pr->dir, json_string_value(f)))
     {
-        return fw_error_set(err, FW_EINVAL, "%s/%s.json: \"%s\" must be a list of files", pr->dir,
-                            pr->name, what);
+        return fw_error_set(err, FW_EINVAL, "%s: \"%s\" must be a list of files", pr->path, what);
     }
     return 0;
 }
@@ -247,18 +246,22 @@ static int load(fw_preset *pr, const char *name, char *path, size_t n, fw_error 
                             "preset %s: no presets folder found (set FRAMEWISE_PRESETS)", name);
     else
         snprintf(path, n, "%s/%s.json", pr->dir, name);
-    json_error_t je;
-    if ((pr->root = json_load_file(path, 0, &je)) && json_is_object(pr->root))
-        return 0;
     char known[1024];
-    if (access(path, R_OK) != 0 && !is_path) {
+    if (!is_path && access(path, F_OK) != 0) {
         preset_names(known, sizeof known);
         return fw_error_set(err, FW_EINVAL, "preset: unknown preset '%s' (found: %s)", name,
                             known[0] ? known : "none");
     }
-    if (access(path, R_OK) != 0)
-        return fw_error_set(err, FW_EINVAL, "%s: cannot read the preset: %s", path,
-                            strerror(errno));
+    char *text;
+    size_t size;
+    int rc = fw_side_read(path, "preset", FW_SIDE_MAX_PRESET, &text, &size, err);
+    if (rc)
+        return rc == FW_ENOMEM ? rc : FW_EINVAL;
+    json_error_t je;
+    pr->root = json_loadb(text, size, 0, &je);
+    free(text);
+    if (pr->root && json_is_object(pr->root))
+        return 0;
     if (pr->root)
         return fw_error_set(err, FW_EINVAL, "%s: not a preset (a JSON object)", path);
     return fw_error_set(err, FW_EINVAL, "%s:%d: not a preset (a JSON object): %s", path, je.line,
@@ -275,12 +278,11 @@ int fw_preset_apply(fw_preset *pr, const char *name, fw_params *p, const char *c
     if (!rc)
         rc = apply_defaults(p, chosen, err);
     if (!rc && strcmp(name, "none") != 0) {
-        char path[8400];
-        rc = load(pr, name, path, sizeof path, err);
+        rc = load(pr, name, pr->path, sizeof pr->path, err);
         if (!rc) {
             const char *pn = json_string_value(json_object_get(pr->root, "name"));
             snprintf(pr->name, sizeof pr->name, "%s", pn ? pn : name);
-            rc = settings(pr, path, p, chosen, err);
+            rc = settings(pr, pr->path, p, chosen, err);
         }
         if (!rc)
             rc = files(pr, json_object_get(pr->root, "events"), &pr->events, "events", err);

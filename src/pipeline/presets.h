@@ -14,9 +14,10 @@
 typedef struct fw_preset {
     char name[64];
     char dir[4096];
-    json_t *root;  /* the parsed file; its strings back the settings */
-    char *events;  /* comma-separated files: the preset's, then the caller's */
-    char *lexicon; /* comma-separated files: the preset's, then the caller's */
+    char path[4200]; /* the preset file */
+    json_t *root;    /* the parsed file; its strings back the settings */
+    char *events;    /* comma-separated files: the preset's, then the caller's */
+    char *lexicon;   /* comma-separated files: the preset's, then the caller's */
 } fw_preset;
 
 /* Applies, to the settings not in chosen (names, NULL-terminated, or NULL; an alias counts

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/sidefile.h"
 #include "core/utf8.h"
 #include "fuse/fuse.h"
 #include "gate/gate.h"
@@ -62,17 +63,17 @@ void fw_story_close(fw_story *s)
 
 static int load_events(fw_story *s, const char *path, fw_error *err)
 {
+    char *text;
+    size_t len;
+    int rc = fw_side_read(path, "events file", FW_SIDE_MAX_EVENTS, &text, &len, err);
+    if (rc)
+        return rc;
     json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root) {
-        FILE *f = fopen(path, "r");
-        if (!f)
-            return fw_error_set(err, FW_EOPEN, "%s: cannot read the events file: %s", path,
-                                strerror(errno));
-        fclose(f);
+    json_t *root = json_loadb(text, len, 0, &je);
+    free(text);
+    if (!root)
         return fw_error_set(err, FW_EINVAL, "%s:%d: not JSON: %s", path, je.line, je.text);
-    }
-    int rc = fw_events_parse(&s->events, root, path, err);
+    rc = fw_events_parse(&s->events, root, path, err);
     json_decref(root);
     return rc;
 }
@@ -103,7 +104,8 @@ int fw_story_open(fw_story **out, const fw_params *p, fw_error *err)
     if (!s)
         return fw_error_set(err, FW_ENOMEM, "out of memory");
     s->p = *p;
-    fw_embed_params ep = {p->embed_url, p->embed_model, p->api_key, p->timeout_s, p->retries};
+    fw_embed_params ep = {p->embed_url, p->embed_model,     p->api_key,         p->timeout_s,
+                          p->retries,   p->stall_timeout_s, p->max_retry_wait_s};
     int rc = fw_embedder_open(&s->emb, &ep, err);
     if (!rc && p->events)
         rc = load_each(s, p->events, load_events, err);
@@ -366,7 +368,9 @@ static json_t *summary_json(fw_story *s, const fw_moment *m, const fw_segment *g
                                 SUMMARY_TOKENS,
                                 p->timeout_s,
                                 p->retries,
-                                s->cancel};
+                                s->cancel,
+                                p->stall_timeout_s,
+                                p->max_retry_wait_s};
         fw_error e = {0};
         if (fw_summary_llm(&sp, m, s->n, &out, &e) == 0)
             return out;

@@ -26,7 +26,8 @@ static const char USAGE[] =
     "                  [--latency MS] [--jitter MS] [--ctx N] [--max-images N] [--no-schema]\n"
     "                  [--prose] [--strict-model] [--hang] [--inject-text TEXT]\n"
     "                  [--embeddings] [--ubatch N] [--hide-ctx]\n"
-    "                  [--fault KIND[:ARG][@first=N|@every=N|@colour=C]]...\n"
+    "                  [--fault KIND[:ARG][@first=N|@every=N|@colour=C|@random=P]]...\n"
+    "                  [--seed N]\n"
     "\n"
     "POST /v1/chat/completions: answers images from their pixels; a request without images\n"
     "  is a summary request, answered from the timestamped lines (mm:ss, h:mm:ss, .mmm,\n"
@@ -49,10 +50,14 @@ static const char USAGE[] =
     "Faults: 429 (ARG: Retry-After seconds), 500, 502, 503, timeout (ARG: seconds to hang,\n"
     "then answer), malformed (a 200 that is not JSON), truncated (a body cut short), reset\n"
     "(the connection closed with no answer), hang (ARG: seconds the request is held, no\n"
-    "answer, then closed; with @colour). They apply to chat and embedding requests,\n"
-    "which share one request sequence: @first=N and @every=N count both (@every=N hits\n"
-    "request N, 2N, ... of that sequence); @colour=C only matches chats with images,\n"
-    "@colour=C/N only the first N of them.\n"
+    "answer, then closed; with @colour), drip (a 200 whose body comes ARG bytes a second),\n"
+    "huge (a 200 of ARG MB: a JSON answer after ARG MB of spaces), null (a 200 whose\n"
+    "message content is null), nochoices (a 200 with \"choices\": []). They apply to chat\n"
+    "and embedding requests, which share one request sequence: @first=N and @every=N count\n"
+    "both (@every=N hits request N, 2N, ... of that sequence); @random=P hits a share P of\n"
+    "them, chosen from the request's number and --seed N (default 1: the same requests each\n"
+    "run); the first fault listed that applies wins. @colour=C only matches chats with\n"
+    "images, @colour=C/N only the first N of them.\n"
     "\n"
     "GET /_stats: the counters as JSON (requests, chat_requests, answered, summary_requests,\n"
     "embedding_requests, embedding_inputs, by_status, last_request, last_summary_request...).\n";
@@ -216,6 +221,18 @@ static int on_stats(struct mg_connection *c, void *cb)
     return 200;
 }
 
+/* A number in [0, 1) fixed by --seed, the request's number and the fault's. */
+static double pick(int seq, int fault_index)
+{
+    unsigned long long x = S.seed * 0x9E3779B97F4A7C15ull ^
+                           (unsigned long long)seq * 0xBF58476D1CE4E5B9ull ^
+                           (unsigned long long)fault_index * 0x94D049BB133111EBull;
+    x ^= x >> 31;
+    x *= 0xD6E8FEB86659FD93ull;
+    x ^= x >> 32;
+    return (double)(x >> 11) / 9007199254740992.0;
+}
+
 fault *match_fault(int seq, const char *colour)
 {
     fault *hit = NULL;
@@ -224,6 +241,7 @@ fault *match_fault(int seq, const char *colour)
         fault *f = &S.faults[i];
         int m = f->sel == SEL_ALL || (f->sel == SEL_FIRST && f->hits < f->n) ||
                 (f->sel == SEL_EVERY && seq % f->n == 0) ||
+                (f->sel == SEL_RANDOM && pick(seq, i) < f->p) ||
                 (f->sel == SEL_COLOUR && colour && strcmp(colour, f->colour) == 0 &&
                  (f->n == 0 || f->hits < f->n));
         if (m && (f->sel == SEL_COLOUR) == (colour != NULL)) {
@@ -233,6 +251,46 @@ fault *match_fault(int seq, const char *colour)
     }
     pthread_mutex_unlock(&S.mu);
     return hit;
+}
+
+/* A 200 whose body trickles out rate bytes a second until the client closes. */
+static int drip(struct mg_connection *c, double rate)
+{
+    mg_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                 "100000\r\n\r\n");
+    int gap_ms = rate > 0 ? (int)(1000 / rate) : 1000;
+    for (int i = 0; !S.stop && i < 100000; i++) {
+        if (mg_write(c, " ", 1) <= 0)
+            break;
+        for (int waited = 0; !S.stop && waited < gap_ms; waited += 20)
+            sleep_ms(20);
+    }
+    return 0;
+}
+
+/* A 200 of mb megabytes: spaces, then a valid answer (what a client may not hold). */
+static int huge(struct mg_connection *c, double mb)
+{
+    const char *tail =
+        "{\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":"
+        "{\"role\":\"assistant\",\"content\":\"huge\"},\"finish_reason\":\"stop\"}]}";
+    long long pad = (long long)(mb * 1048576);
+    mg_printf(c,
+              "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %lld\r\n\r\n",
+              pad + (long long)strlen(tail));
+    static char spaces[65536];
+    memset(spaces, ' ', sizeof spaces);
+    for (long long left = pad; left > 0 && !S.stop;) {
+        int n = left < (long long)sizeof spaces ? (int)left : (int)sizeof spaces;
+        if (mg_write(c, spaces, (size_t)n) <= 0)
+            return 0;
+        left -= n;
+    }
+    mg_write(c, tail, strlen(tail));
+    pthread_mutex_lock(&S.mu);
+    count_status(200);
+    pthread_mutex_unlock(&S.mu);
+    return 200;
 }
 
 int act(struct mg_connection *c, const fault *f)
@@ -275,6 +333,22 @@ int act(struct mg_connection *c, const fault *f)
                   part);
         return 0;
     }
+    if (strcmp(f->kind, "drip") == 0) /* a body ARG bytes a second, till the client leaves */
+        return drip(c, f->arg);
+    if (strcmp(f->kind, "huge") == 0)
+        return huge(c, f->arg);
+    if (strcmp(f->kind, "null") == 0 || strcmp(f->kind, "nochoices") == 0) {
+        json_t *b =
+            strcmp(f->kind, "null") == 0
+                ? json_pack("{s:s, s:s, s:[{s:i, s:{s:s, s:n}, s:s}]}", "object", "chat.completion",
+                            "model", S.model, "choices", "index", 0, "message", "role", "assistant",
+                            "content", "finish_reason", "stop")
+                : json_pack("{s:s, s:s, s:[]}", "object", "chat.completion", "model", S.model,
+                            "choices");
+        send_json(c, 200, b);
+        json_decref(b);
+        return 200;
+    }
     if (strcmp(f->kind, "hang") == 0) { /* in flight until ARG seconds pass or we stop */
         for (int waited = 0; !S.stop && waited < f->arg * 1000; waited += 20)
             sleep_ms(20);
@@ -314,7 +388,11 @@ static int parse_fault(const char *spec)
             f->sel = SEL_FIRST, f->n = atoi(sel + 6);
         else if (strncmp(sel, "every=", 6) == 0)
             f->sel = SEL_EVERY, f->n = atoi(sel + 6);
-        else if (strncmp(sel, "colour=", 7) == 0) { /* colour=C or colour=C/N: its first N */
+        else if (strncmp(sel, "random=", 7) == 0) {
+            f->sel = SEL_RANDOM, f->p = atof(sel + 7);
+            if (f->p <= 0 || f->p > 1)
+                return -1;
+        } else if (strncmp(sel, "colour=", 7) == 0) { /* colour=C or colour=C/N: its first N */
             f->sel = SEL_COLOUR;
             snprintf(f->colour, sizeof f->colour, "%s", sel + 7);
             char *limit = strchr(f->colour, '/');
@@ -335,8 +413,8 @@ static int parse_fault(const char *spec)
     } else
         f->arg = strcmp(buf, "timeout") == 0 || strcmp(buf, "hang") == 0 ? 30 : 1;
     snprintf(f->kind, sizeof f->kind, "%.15s", buf);
-    const char *kinds[] = {"429",       "500",       "502",   "503", "timeout",
-                           "malformed", "truncated", "reset", "hang"};
+    const char *kinds[] = {"429",   "500",  "502",  "503",  "timeout", "malformed", "truncated",
+                           "reset", "hang", "drip", "huge", "null",    "nochoices"};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(f->kind, kinds[i]) == 0)
             return 0;
@@ -357,6 +435,7 @@ int main(int argc, char **argv)
     S.ctx = 1 << 20;
     S.max_images = 64;
     S.ubatch = 512;
+    S.seed = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define ARG(name) (strcmp(a, name) == 0 && v && ++i)
@@ -391,6 +470,8 @@ int main(int argc, char **argv)
             S.ubatch = atoi(v);
         else if (ARG("--inject-text"))
             S.inject_text = v;
+        else if (ARG("--seed"))
+            S.seed = (unsigned)atoi(v);
         else if (ARG("--fault")) {
             if (parse_fault(v)) {
                 fprintf(stderr, "fwtest_vlm: bad --fault '%s'\n", v);

@@ -14,8 +14,9 @@
 typedef struct fault {
     char kind[16];
     double arg;
-    enum { SEL_ALL, SEL_FIRST, SEL_EVERY, SEL_COLOUR } sel;
+    enum { SEL_ALL, SEL_FIRST, SEL_EVERY, SEL_COLOUR, SEL_RANDOM } sel;
     int n;
+    double p; /* SEL_RANDOM: the share of requests it hits (seeded by --seed and seq) */
     char colour[32];
     int hits; /* requests it matched so far (for first=N) */
 } fault;
@@ -32,6 +33,7 @@ typedef struct vlm_server {
     int embeddings, ubatch; /* --embeddings, --ubatch N */
     fault faults[MAX_FAULTS];
     int n_faults;
+    unsigned seed; /* --seed: which requests @random=P faults hit */
     sem_t slots;
     pthread_mutex_t mu;
     /* counters */
