@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     fw_source *src;
     AVFrame *frame;
     fw_frame_info fi;
-    if (fw_source_open(&src, argv[1], 1, NULL, &err) ||
+    if (fw_source_open(&src, argv[1], 1, 0, NULL, &err) ||
         fw_source_next(src, &frame, &fi, &err) != 1) {
         fprintf(stderr, "fwbench_cpu: %s\n", err.message);
         return 1;

@@ -34,7 +34,7 @@ static int load(const char *path, picture *p)
     fw_source *src;
     AVFrame *f;
     fw_frame_info fi;
-    if (fw_source_open(&src, path, 1, NULL, &err) || fw_source_next(src, &f, &fi, &err) != 1) {
+    if (fw_source_open(&src, path, 1, 0, NULL, &err) || fw_source_next(src, &f, &fi, &err) != 1) {
         fprintf(stderr, "fwbench_ocr: %s\n", err.message);
         return 1;
     }

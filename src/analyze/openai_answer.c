@@ -46,12 +46,14 @@ static void retry_or_fail(oa *s, request *r, double latency_ms, const char *why)
     double wait = fw_http_retry_delay(r->attempts, r->retry_after, s->p.max_retry_wait_s, &s->rng);
     double deadline = r->first_at + (s->p.retries + 1) * s->p.timeout_s;
     if (fw_now_s() + wait > deadline) {
-        fail_frames(
-            s, r, latency_ms,
-            "%s (after %d attempt%s: waiting %.0f s more%s would pass the frame's deadline, "
-            "%g s after its first send)",
-            why, r->attempts, r->attempts == 1 ? "" : "s", wait,
-            r->retry_after >= 0 ? " as the server asked" : "", deadline - r->first_at);
+        char asked[64] = "";
+        if (r->retry_after > wait)
+            snprintf(asked, sizeof asked, " (the server asked for %.0f s)", r->retry_after);
+        fail_frames(s, r, latency_ms,
+                    "%s (after %d attempt%s: a wait of %.0f s%s would pass the frame's deadline, "
+                    "%g s after its first send)",
+                    why, r->attempts, r->attempts == 1 ? "" : "s", wait, asked,
+                    deadline - r->first_at);
         return;
     }
     fw_analyzer_count(s->a, 0, 1, 0, 0, 0);

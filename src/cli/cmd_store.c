@@ -61,7 +61,8 @@ int cmd_cache(int argc, char **argv)
     fw_error err = {0};
     if ((rc = open_store(path, &s)) >= 0)
         return rc;
-    rc = strcmp(words[0], "clear") == 0    ? fw_store_clear(s, &err)
+    int kept = 0;
+    rc = strcmp(words[0], "clear") == 0    ? fw_store_clear(s, &kept, &err)
          : strcmp(words[0], "vacuum") == 0 ? fw_store_vacuum(s, &err)
                                            : 0;
     json_t *st = rc ? NULL : fw_store_stats(s, &err);
@@ -70,6 +71,9 @@ int cmd_cache(int argc, char **argv)
         fw_store_close(s);
         return EXIT_RUNTIME;
     }
+    if (kept && !json)
+        printf("kept %d running job%s: %s still recording\n", kept, kept == 1 ? "" : "s",
+               kept == 1 ? "it is" : "they are");
     if (json)
         cli_print_json(st);
     else {

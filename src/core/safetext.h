@@ -2,19 +2,20 @@
  * carry bytes that act instead of showing: ESC and the other C0 and C1 controls (an
  * answer could recolour or rewrite the user's terminal) and the bidirectional overrides
  * and isolates U+202A-U+202E, U+2066-U+2069 (text shown in another order than it is
- * stored, "Trojan Source"). They are removed; a tab, a newline or a carriage return
- * becomes a space where lines are not allowed. */
+ * stored, "Trojan Source"). They are removed, and so is a carriage return (alone, it
+ * sends a terminal back to the start of the line to write over it; "\r\n" stays a
+ * newline). */
 #ifndef FW_CORE_SAFETEXT_H
 #define FW_CORE_SAFETEXT_H
 
 #include <jansson.h>
 #include <stdint.h>
 
-/* 1 for a code point that acts on a display: C0 controls but tab, newline and carriage
- * return; DEL; C1 controls; the bidi embeddings, overrides and isolates. */
+/* 1 for a code point that acts on a display: C0 controls but tab and newline; DEL; C1
+ * controls; the bidi embeddings, overrides and isolates. */
 static inline int fw_cp_unsafe(uint32_t cp)
 {
-    return (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0x7f && cp <= 0x9f) ||
+    return (cp < 0x20 && cp != '\t' && cp != '\n') || (cp >= 0x7f && cp <= 0x9f) ||
            (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 

@@ -121,6 +121,21 @@ static void put_review(FILE *out, json_t *report)
     fputs("</ul></section>\n", out);
 }
 
+/* Text whose lines stay lines (an extractive summary is one moment a line). */
+static void put_lines(FILE *out, const char *text)
+{
+    for (const char *line = text; *line;) {
+        size_t n = strcspn(line, "\n");
+        char *copy = strndup(line, n);
+        if (copy)
+            H(copy);
+        free(copy);
+        line += n;
+        if (*line == '\n' && *++line)
+            fputs("<br>\n", out);
+    }
+}
+
 static void put_summary(FILE *out, json_t *report)
 {
     json_t *sum = json_object_get(report, "summary"), *m;
@@ -130,7 +145,7 @@ static void put_summary(FILE *out, json_t *report)
     if (!*text && !json_array_size(km))
         return;
     fputs("<section><h2>Summary</h2><p>", out);
-    H(text);
+    put_lines(out, text);
     fputs("</p>", out);
     if (*method || *model) {
         fputs("<p class=\"meta\"><em>", out);

@@ -203,7 +203,7 @@ static void put_keyframes(FILE *out, json_t *report)
         const char *file = fw_emit_str(kf, "file");
         if (*file) {
             fprintf(out, "![kf %lld](", n);
-            put_dest(out, file);
+            put_dest(out, fw_emit_basename(file)); /* beside report.md, wherever it is read */
             fputc(')', out);
         }
         fputs(" |\n", out);

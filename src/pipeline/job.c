@@ -79,7 +79,8 @@ int fw_job_open_hooked(fw_job **out, const char *input, const fw_params *params,
     if (hooks)
         job->hooks = *hooks;
     job->trace = fw_log_on(FW_LOG_TRACE);
-    if ((rc = fw_source_open(&job->src, input, params->threads, job->hooks.cancel, err)) ||
+    if ((rc = fw_source_open(&job->src, input, params->threads, params->read_timeout_s,
+                             job->hooks.cancel, err)) ||
         (rc = fw_scorer_open(&job->scorer, params->settle_s, err)) ||
         (rc = fw_select_open(&job->sel, params, err)))
         goto fail;
@@ -246,6 +247,17 @@ static int finish(fw_job *job, const fw_callbacks *cb, int have_frames, fw_error
         snprintf(msg, sizeof msg, "%s: %lld damaged packet%s or frame%s skipped%s%s", vi->path,
                  (long long)vi->decode_errors, vi->decode_errors == 1 ? "" : "s",
                  vi->decode_errors == 1 ? "" : "s", last[0] ? "; last: " : "", last);
+        cb->on_warning(cb->user, msg);
+    }
+    if (fw_source_cut(job->src) && cb->on_warning)
+        cb->on_warning(cb->user, fw_source_cut(job->src));
+    int resets = fw_source_resets(job->src);
+    if (resets && cb->on_warning) {
+        char msg[512];
+        snprintf(msg, sizeof msg,
+                 "%s: the timestamps jump %d time%s (a restarted or spliced stream): times go on "
+                 "from before each jump",
+                 vi->path, resets, resets == 1 ? "" : "s");
         cb->on_warning(cb->user, msg);
     }
     return 0;

@@ -12,10 +12,13 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "source/pipe.h"
 #include "source/source.h"
 
-/* Problems not tied to a source (opening, probing), for error messages. */
+/* Problems not tied to a source (opening, probing), for error messages, and the demuxer
+ * that said the last one ("mov,mp4,m4a,3gp,3g2,mj2"). */
 static _Thread_local char last_problem[256];
+static _Thread_local char last_demuxer[64];
 
 /* A decoder that conceals damage (h264 with a broken slice) still returns frames and
  * says so only in its log, often from its worker threads; the log callback finds
@@ -35,6 +38,13 @@ struct fw_source {
     AVRational tb;
     int64_t start_pts; /* pts of time zero */
     int64_t last_pts;  /* for frames without a timestamp */
+    double offset_s;   /* added to times after a timestamp reset (they never go back) */
+    double last_s;     /* the time of the last frame given out (-1: none yet) */
+    double end_s;      /* the end of the last frame given out */
+    double declared_s; /* the video's length as the container declares it (-1: unknown) */
+    int resets;        /* timestamp discontinuities offset */
+    int stalled;       /* the input gave no byte for read_timeout_s */
+    char cut[1400];    /* why the input ended early ("" while it did not) */
     int draining;      /* the demuxer hit its end; the decoder is being flushed */
     int done;
     problem_log problems; /* error messages of this source's decoder */
@@ -42,6 +52,9 @@ struct fw_source {
     double frame_dur_s;
     fw_video_info info;
     const atomic_int *cancel; /* the caller's stop flag, or NULL */
+    double read_timeout_s;    /* no byte for this long ends the input (0: wait for ever) */
+    fw_pipe pipe;             /* standard input, a FIFO: read by fw_pipe through io */
+    AVIOContext *io;
     char path[1024];
 };
 
@@ -99,6 +112,10 @@ static void log_callback(void *avcl, int level, const char *fmt, va_list vl)
                 snprintf(pl->last, sizeof pl->last, "%s", line);
         } else if (line[0]) {
             snprintf(last_problem, sizeof last_problem, "%s", line);
+            const AVClass *cls = avcl ? *(const AVClass **)avcl : NULL;
+            const AVFormatContext *fmt = cls == avformat_get_class() ? avcl : NULL;
+            if (fmt && fmt->iformat)
+                snprintf(last_demuxer, sizeof last_demuxer, "%s", fmt->iformat->name);
         }
     }
     if (line[0])
@@ -157,10 +174,43 @@ static int interrupted(void *opaque)
     return s->cancel && atomic_load(s->cancel);
 }
 
+/* An MP4/MOV whose index (the moov atom) is missing or cut off: the file was not
+ * finished (a recording that stopped, a copy cut short). demuxer: the mov demuxer's
+ * name when it spoke, problem: what it said. */
+static int index_missing(const char *path, const char *demuxer, const char *problem)
+{
+    /* an MP4 begins with a box: junk named .mp4 also gets the mov demuxer's complaints */
+    char head[8] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f)
+        fclose(f);
+    int boxed = got == sizeof head &&
+                (memcmp(head + 4, "ftyp", 4) == 0 || memcmp(head + 4, "mdat", 4) == 0 ||
+                 memcmp(head + 4, "moov", 4) == 0 || memcmp(head + 4, "free", 4) == 0 ||
+                 memcmp(head + 4, "wide", 4) == 0);
+    return boxed && strncmp(demuxer, "mov,", 4) == 0 &&
+           (strstr(problem, "moov") || strstr(problem, "atom") || strstr(problem, "STS") ||
+            strstr(problem, "error reading header") || strstr(problem, "timescale"));
+}
+
+static int index_error(const char *input, fw_error *err)
+{
+    return fw_error_set(err, FW_EFORMAT,
+                        "%s: the MP4 index (moov atom) is missing or cut off: the file was not "
+                        "finished, e.g. a recording that stopped early (%s)",
+                        input, last_problem);
+}
+
+/* 1 when a read gave up for the read timeout (ours on a pipe, libavformat's elsewhere). */
+static int timed_out(const fw_source *s, int averror)
+{
+    return s->pipe.timed_out || averror == AVERROR(ETIMEDOUT);
+}
+
 static int open_format(fw_source *s, const char *input, fw_error *err)
 {
-    const char *url = strcmp(input, "-") == 0 ? "pipe:0" : input;
-    last_problem[0] = '\0';
+    last_problem[0] = last_demuxer[0] = '\0';
     struct stat st;
     if (stat(input, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0)
         return fw_error_set(err, FW_EFORMAT, "%s: empty file", input);
@@ -168,13 +218,31 @@ static int open_format(fw_source *s, const char *input, fw_error *err)
     if (!(s->fmt = avformat_alloc_context()))
         return fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
     s->fmt->interrupt_callback = (AVIOInterruptCB){interrupted, s};
-    int rc = avformat_open_input(&s->fmt, url, NULL, NULL);
+    AVDictionary *opts = NULL;
+    int rc = 0;
+    if (fw_pipe_wanted(input)) {
+        rc = fw_pipe_open(&s->pipe, input, s->read_timeout_s, s->cancel, &s->io);
+        if (rc < 0)
+            return fw_error_set(err, FW_EOPEN, "%s: cannot open: %s", input, fw_av_err(rc));
+        s->fmt->pb = s->io;
+    } else if (s->read_timeout_s > 0) { /* network protocols: no byte for this long fails */
+        char us[32];
+        snprintf(us, sizeof us, "%.0f", s->read_timeout_s * 1e6);
+        av_dict_set(&opts, "rw_timeout", us, 0);
+    }
+    rc = avformat_open_input(&s->fmt, s->io ? "" : input, NULL, &opts);
+    av_dict_free(&opts);
     if (rc < 0 && interrupted(s))
         return fw_error_set(err, FW_ECANCELED, "%s: cancelled", input);
+    if (rc < 0 && timed_out(s, rc))
+        return fw_error_set(err, FW_EOPEN, "%s: no data within %g s (the read-timeout setting)",
+                            input, s->read_timeout_s);
     if (rc < 0) {
         if (rc == AVERROR(ENOENT) || rc == AVERROR(EACCES) || rc == AVERROR(EISDIR) ||
             rc == AVERROR(EIO))
             return fw_error_set(err, FW_EOPEN, "%s: cannot open: %s", input, fw_av_err(rc));
+        if (index_missing(input, last_demuxer, last_problem))
+            return index_error(input, err);
         return fw_error_set(err, FW_EFORMAT, "%s: not a readable media file (%s)", input,
                             last_problem[0] ? last_problem : fw_av_err(rc));
     }
@@ -184,6 +252,9 @@ static int open_format(fw_source *s, const char *input, fw_error *err)
     rc = avformat_find_stream_info(s->fmt, NULL);
     if (rc < 0 && interrupted(s))
         return fw_error_set(err, FW_ECANCELED, "%s: cancelled", input);
+    if (rc < 0 && timed_out(s, rc))
+        return fw_error_set(err, FW_EOPEN, "%s: no data within %g s (the read-timeout setting)",
+                            input, s->read_timeout_s);
     if (rc < 0)
         return fw_error_set(err, FW_EFORMAT, "%s: cannot read stream information (%s)", input,
                             fw_av_err(rc));
@@ -221,19 +292,85 @@ static int open_decoder(fw_source *s, const char *input, int threads, fw_error *
     return 0;
 }
 
-int fw_source_open(fw_source **out, const char *input, int threads, const atomic_int *cancel,
-                   fw_error *err)
+/* The video stream's length as the container declares it, -1 when it does not (a pipe,
+ * a stream, a container that only knows the longest stream's length). */
+static double declared_length(const AVFormatContext *fmt, const AVStream *st)
+{
+    if (st->duration > 0 && st->duration != AV_NOPTS_VALUE)
+        return st->duration * av_q2d(st->time_base);
+    const AVDictionaryEntry *tag = av_dict_get(st->metadata, "DURATION", NULL, 0); /* mkv */
+    int h, m;
+    double sec;
+    if (tag && sscanf(tag->value, "%d:%d:%lf", &h, &m, &sec) == 3)
+        return h * 3600.0 + m * 60.0 + sec;
+    if (fmt->nb_streams == 1 && fmt->duration > 0 &&
+        fmt->duration_estimation_method != AVFMT_DURATION_FROM_BITRATE)
+        return fmt->duration / (double)AV_TIME_BASE;
+    return -1;
+}
+
+/* At the end of the input: why it ended early, into s->cut ("" when it did not); the
+ * length reported is then what was decoded. */
+static void check_end(fw_source *s)
+{
+    double slack = s->frame_dur_s * 3 > 0.5 ? s->frame_dur_s * 3 : 0.5;
+    struct stat st;
+    int ts = strcmp(s->fmt->iformat->name, "mpegts") == 0 && stat(s->path, &st) == 0 &&
+             S_ISREG(st.st_mode);
+    /* after a reset the declared length counts the jump: it says nothing of a cut */
+    if (s->stalled)
+        snprintf(s->cut, sizeof s->cut,
+                 "%s: no data for %g s (the read-timeout setting): the result covers 0-%.2f s",
+                 s->path, s->read_timeout_s, s->end_s);
+    else if (!s->resets && s->declared_s > 0 && s->end_s < s->declared_s - slack)
+        snprintf(s->cut, sizeof s->cut,
+                 "%s: the video stops at %.2f s of the %.2f s its container declares (the file "
+                 "is cut short or damaged): the result covers 0-%.2f s",
+                 s->path, s->end_s, s->declared_s, s->end_s);
+    else if (ts && st.st_size % 188 != 0 && st.st_size % 192 != 0)
+        snprintf(s->cut, sizeof s->cut,
+                 "%s: the last transport-stream packet is cut off (the file is cut short): the "
+                 "result covers 0-%.2f s",
+                 s->path, s->end_s);
+    if (s->cut[0] || s->resets)
+        s->info.duration_s = s->end_s;
+}
+
+const char *fw_source_cut(const fw_source *s)
+{
+    return s->cut[0] ? s->cut : NULL;
+}
+
+int fw_source_resets(const fw_source *s)
+{
+    return s->resets;
+}
+
+int fw_source_open(fw_source **out, const char *input, int threads, double read_timeout_s,
+                   const atomic_int *cancel, fw_error *err)
 {
     *out = NULL;
     fw_source *s = calloc(1, sizeof *s);
     if (!s)
         return fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
     s->cancel = cancel;
+    s->read_timeout_s = read_timeout_s;
+    s->pipe.fd = -1;
     snprintf(s->path, sizeof s->path, "%s", input);
     int rc = open_format(s, input, err);
     if (rc)
         goto fail;
     s->stream = pick_stream(s->fmt);
+    int no_codec = s->stream < 0 && s->fmt->nb_streams &&
+                   s->fmt->streams[0]->codecpar->codec_id == AV_CODEC_ID_NONE;
+    if (s->stream < 0 && strncmp(s->fmt->iformat->name, "mov,", 4) == 0 &&
+        (s->fmt->nb_streams == 0 || no_codec)) { /* the index ended before its tracks */
+        if (!last_problem[0])
+            snprintf(last_problem, sizeof last_problem, "%u track%s, none complete",
+                     s->fmt->nb_streams, s->fmt->nb_streams == 1 ? "" : "s");
+        rc = index_error(input, err);
+        goto fail;
+    }
     if (s->stream < 0) {
         rc = fw_error_set(err, FW_ENOVIDEO, "%s: no video stream (%u stream%s, none video)", input,
                           s->fmt->nb_streams, s->fmt->nb_streams == 1 ? "" : "s");
@@ -251,6 +388,8 @@ int fw_source_open(fw_source **out, const char *input, int threads, const atomic
     s->tb = st->time_base;
     s->start_pts = st->start_time;
     s->last_pts = AV_NOPTS_VALUE;
+    s->last_s = -1;
+    s->declared_s = declared_length(s->fmt, st);
     AVRational fr = st->avg_frame_rate.num ? st->avg_frame_rate : st->r_frame_rate;
     double fps = fr.num && fr.den ? av_q2d(fr) : 0;
     s->frame_dur_s = fps > 0 && fps < 1000 ? 1.0 / fps : 1.0 / 25;
@@ -294,7 +433,9 @@ static int feed(fw_source *s)
         if (rc < 0) {
             /* A read error mid-file (truncated, network) ends the input: keep what we
              * have, and let the caller warn through the problem counter. */
-            if (rc != AVERROR_EOF && !interrupted(s))
+            if (timed_out(s, rc))
+                s->stalled = 1;
+            else if (rc != AVERROR_EOF && !interrupted(s))
                 s->info.decode_errors++;
             avcodec_send_packet(s->dec, NULL);
             return 1;
@@ -316,6 +457,27 @@ static int feed(fw_source *s)
     }
 }
 
+/* A frame's time from its timestamp's: times never go back. A timestamp that jumps back
+ * (a stream restarted, two recordings spliced), or, in a format that allows
+ * discontinuities (MPEG-TS), jumps ahead by more than 10 s (as ffmpeg's
+ * -dts_delta_threshold), is a reset: time goes on one frame after the last one. */
+static double next_time(fw_source *s, double t)
+{
+    t += s->offset_s;
+    if (s->last_s >= 0) {
+        int discont = (s->fmt->iformat->flags & AVFMT_TS_DISCONT) != 0;
+        if (t < s->last_s - s->frame_dur_s / 2 || (discont && t > s->last_s + 10)) {
+            double to = s->last_s + s->frame_dur_s;
+            s->offset_s += to - t;
+            t = to;
+            s->resets++;
+        }
+    }
+    s->last_s = t;
+    s->end_s = t + s->frame_dur_s;
+    return t;
+}
+
 int fw_source_next(fw_source *s, AVFrame **frame, fw_frame_info *fi, fw_error *err)
 {
     if (s->done)
@@ -333,6 +495,8 @@ int fw_source_next(fw_source *s, AVFrame **frame, fw_frame_info *fi, fw_error *e
                 return fw_error_set(err, FW_EDECODE, "%s: not a readable video (%s)", s->path,
                                     fw_source_last_problem(s)[0] ? fw_source_last_problem(s)
                                                                  : "no decodable frame");
+            if (!interrupted(s))
+                check_end(s);
             return 0;
         }
         if (rc == AVERROR(EAGAIN)) {
@@ -357,7 +521,7 @@ int fw_source_next(fw_source *s, AVFrame **frame, fw_frame_info *fi, fw_error *e
     s->last_pts = pts;
     fi->number = s->info.frames_decoded++;
     fi->pts = pts;
-    fi->time_s = (double)(pts - s->start_pts) * av_q2d(s->tb);
+    fi->time_s = next_time(s, (double)(pts - s->start_pts) * av_q2d(s->tb));
     fi->dur_s = s->frame_dur_s;
     fi->key = f->key_frame;
     *frame = f;
@@ -372,5 +536,6 @@ void fw_source_close(fw_source *s)
     av_packet_free(&s->pkt);
     avcodec_free_context(&s->dec);
     avformat_close_input(&s->fmt);
+    fw_pipe_close(&s->pipe, &s->io); /* after the demuxer: it reads through io */
     free(s);
 }

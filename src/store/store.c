@@ -133,6 +133,46 @@ static int migrate(fw_store *s, fw_error *err)
     return rc;
 }
 
+/* Before the schema is touched: the file is a framewise store (or empty), and it is
+ * whole. Another program's SQLite file is refused (its tables are not ours to add to);
+ * a damaged one fails SQLite's quick check. 0, an SQLite code, or -1 with err set. */
+static int check_file(fw_store *s, fw_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT count(*), group_concat(name, ', ') FROM sqlite_master "
+                                "WHERE type = 'table' AND name NOT IN ('videos', 'jobs', "
+                                "'keyframes', 'observations', 'results', 'counters', 'frames', "
+                                "'queue')",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    int foreign = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    if (foreign) {
+        fw_error_set(err, FW_EOPEN,
+                     "%s: not a framewise store: a SQLite database of another program (tables "
+                     "%.200s); choose another store",
+                     s->path, (const char *)sqlite3_column_text(st, 1));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    if ((rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL)) != SQLITE_OK)
+        return rc;
+    rc = sqlite3_step(st);
+    const char *ok = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (ok && strcmp(ok, "ok") != 0) {
+        fw_error_set(err, FW_EOPEN,
+                     "%s: the store is damaged (SQLite's check: %.200s); move it away, or run "
+                     "with --no-cache",
+                     s->path, ok);
+        rc = -1;
+    } else
+        rc = rc == SQLITE_ROW ? SQLITE_OK : rc;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int fw_store_open(fw_store **out, const char *path, fw_error *err)
 {
     *out = NULL;
@@ -151,13 +191,26 @@ int fw_store_open(fw_store **out, const char *path, fw_error *err)
         free(s);
         return FW_EOPEN;
     }
+    struct stat st;
+    if (stat(s->path, &st) == 0 && !S_ISREG(st.st_mode)) { /* /dev/null, a FIFO, a folder */
+        fw_error_set(err, FW_EOPEN, "%s: not a store: the store is a SQLite file, not %s", s->path,
+                     S_ISDIR(st.st_mode) ? "a folder" : "a device, a pipe or a socket");
+        free(s);
+        return FW_EOPEN;
+    }
     int rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc == SQLITE_OK && sqlite3_db_readonly(s->db, "main") == 1)
+        rc = SQLITE_READONLY; /* SQLite falls back to reading: nothing would be recorded */
+    if (rc == SQLITE_OK)
+        sqlite3_busy_timeout(s->db, BUSY_MS);
+    if (rc == SQLITE_OK)
+        rc = check_file(s, err);
     if (rc != SQLITE_OK) {
-        db_error(s, rc, err);
+        if (rc > 0)
+            db_error(s, rc, err);
         fw_store_close(s);
         return FW_EOPEN;
     }
-    sqlite3_busy_timeout(s->db, BUSY_MS);
     /* switching a new file to WAL needs it alone for a moment: another process opening it
      * at the same time can make that busy, and the busy handler does not cover it */
     for (int tries = 0;; tries++) {
@@ -174,7 +227,6 @@ int fw_store_open(fw_store **out, const char *path, fw_error *err)
         fw_store_close(s);
         return rc;
     }
-    struct stat st;
     if (stat(s->path, &st) == 0)
         s->dev = st.st_dev, s->ino = st.st_ino;
     *out = s;
@@ -744,13 +796,41 @@ json_t *fw_store_jobs(fw_store *s, fw_error *err)
     return out;
 }
 
-int fw_store_clear(fw_store *s, fw_error *err)
+int fw_store_clear(fw_store *s, int *kept, fw_error *err)
 {
-    return exec(s,
-                "BEGIN IMMEDIATE; DELETE FROM results; DELETE FROM observations;"
-                " DELETE FROM keyframes; DELETE FROM jobs; DELETE FROM videos;"
-                " DELETE FROM counters; COMMIT;",
-                err);
+    *kept = 0;
+    if (exec(s,
+             "BEGIN IMMEDIATE; CREATE TEMP TABLE IF NOT EXISTS keep(id INTEGER PRIMARY KEY);"
+             " DELETE FROM keep;",
+             err))
+        return err->code;
+    /* a job that runs now (its process is alive) keeps its rows: it goes on recording */
+    sqlite3_stmt *st = prepare(s, "SELECT id, pid FROM jobs WHERE state = 'running'", err);
+    sqlite3_stmt *ins = st ? prepare(s, "INSERT INTO keep(id) VALUES(?)", err) : NULL;
+    while (ins && sqlite3_step(st) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        pid_t pid = (pid_t)sqlite3_column_int64(st, 1);
+        if (live_here(s, id) || (pid > 0 && fw_pid_alive(pid))) {
+            sqlite3_bind_int64(ins, 1, id);
+            sqlite3_step(ins);
+            sqlite3_reset(ins);
+            (*kept)++;
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(ins);
+    int rc = ins ? exec(s,
+                        "DELETE FROM results; DELETE FROM counters;"
+                        " DELETE FROM observations WHERE job NOT IN (SELECT id FROM keep);"
+                        " DELETE FROM keyframes WHERE job NOT IN (SELECT id FROM keep);"
+                        " DELETE FROM jobs WHERE id NOT IN (SELECT id FROM keep);"
+                        " DELETE FROM videos WHERE hash NOT IN (SELECT video FROM jobs);"
+                        " DROP TABLE keep; COMMIT;",
+                        err)
+                 : err->code;
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 int fw_store_vacuum(fw_store *s, fw_error *err)

@@ -90,8 +90,9 @@ int fw_store_count(fw_store *s, const char *name, int64_t add, fw_error *err);
 json_t *fw_store_stats(fw_store *s, fw_error *err);
 /* [{id, input, video, state, started, updated, keyframes, observations, error}], newest first. */
 json_t *fw_store_jobs(fw_store *s, fw_error *err);
-/* Empties every table; vacuum gives the space back to the file system. */
-int fw_store_clear(fw_store *s, fw_error *err);
+/* Empties the store but for the jobs that run now (their process is alive: *kept of them
+ * keep their keyframes and observations and go on); vacuum gives the space back. */
+int fw_store_clear(fw_store *s, int *kept, fw_error *err);
 int fw_store_vacuum(fw_store *s, fw_error *err);
 
 /* ---- the cache of one analysis (store/cache.c) ------------------------------------------
