@@ -81,7 +81,8 @@ int fw_oa_probe(const char *user_url, const char *base, struct curl_slist *heade
         const char *id = json_string_value(json_object_get(first, "id"));
         if (id && !given_model)
             *model = strdup(id);
-        *n_ctx = (int)json_integer_value(json_object_get(first, "max_model_len")); /* vLLM */
+        json_int_t len = json_integer_value(json_object_get(first, "max_model_len")); /* vLLM */
+        *n_ctx = len > 0 ? (len > (1 << 24) ? 1 << 24 : (int)len) : 0; /* nonsense is unknown */
         json_decref(root);
     }
     if (!rc) {

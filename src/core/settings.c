@@ -257,6 +257,7 @@ int fw_params_validate(const fw_params *p, fw_error *err)
 
 int fw_setting_set_number(const fw_setting *s, fw_params *p, double v, fw_error *err)
 {
+    v = v == 0 ? 0.0 : v; /* -0 is 0: it reads back the same */
     if (s->type == FW_SET_STRING || s->type == FW_SET_POLICY)
         return fw_error_set(err, FW_EINVAL, "%s: must be %s, not a number", s->name,
                             s->type == FW_SET_POLICY ? "a policy name" : "a string");

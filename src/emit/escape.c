@@ -129,22 +129,30 @@ int fw_emit_width(uint32_t cp)
     return 1;
 }
 
-/* The length of an unsafe code point at s (core/safetext.h), or 0: writers skip it. */
-static int unsafe_at(const char *s)
+/* s without the code points that act on a display (core/safetext.h), malloc'd; a carriage
+ * return stays (the writers make it a space). NULL when out of memory. */
+static char *safe_copy(const char *s)
 {
-    uint32_t cp;
-    int len = fw_utf8_decode(s, &cp);
-    return fw_cp_unsafe(cp) && *s != '\t' && *s != '\n' && *s != '\r' ? len : 0;
+    char *c = malloc(strlen(s) + 1);
+    if (!c)
+        return NULL;
+    char *o = c;
+    while (*s) {
+        uint32_t cp;
+        int len = fw_utf8_decode(s, &cp);
+        if (!fw_cp_unsafe(cp) || cp == '\r') {
+            memcpy(o, s, (size_t)len);
+            o += len;
+        }
+        s += len;
+    }
+    *o = '\0';
+    return c;
 }
 
-void fw_emit_html_text(FILE *out, const char *s)
+static void html_text(FILE *out, const char *s)
 {
     for (; *s; s++) {
-        int skip = unsafe_at(s);
-        if (skip) {
-            s += skip - 1;
-            continue;
-        }
         switch (*s) {
         case '&': fputs("&amp;", out); break;
         case '<': fputs("&lt;", out); break;
@@ -156,7 +164,14 @@ void fw_emit_html_text(FILE *out, const char *s)
     }
 }
 
-void fw_emit_md_text(FILE *out, const char *s)
+void fw_emit_html_text(FILE *out, const char *s)
+{
+    char *safe = safe_copy(s);
+    html_text(out, safe ? safe : "");
+    free(safe);
+}
+
+static void md_text(FILE *out, const char *s)
 {
     while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
         s++;
@@ -172,11 +187,6 @@ void fw_emit_md_text(FILE *out, const char *s)
         s = d;
     }
     for (; *s; s++) {
-        int skip = unsafe_at(s);
-        if (skip) {
-            s += skip - 1;
-            continue;
-        }
         switch (*s) {
         case '&': fputs("&amp;", out); break;
         case '<': fputs("&lt;", out); break;
@@ -205,6 +215,13 @@ void fw_emit_md_text(FILE *out, const char *s)
         default: fputc(*s, out);
         }
     }
+}
+
+void fw_emit_md_text(FILE *out, const char *s)
+{
+    char *safe = safe_copy(s);
+    md_text(out, safe ? safe : "");
+    free(safe);
 }
 
 int fw_emit_finish(FILE *out)

@@ -105,9 +105,13 @@ int fw_lexicon_add(fw_lexicon **plx, const char *shown, const char *category)
 
 static int valid_utf8(const char *s)
 {
-    while (*s)
-        if (fw_utf8_next(&s) == 0xFFFD)
+    while (*s) {
+        uint32_t cp;
+        int len = fw_utf8_decode(s, &cp);
+        if (cp == 0xFFFD && len == 1) /* an invalid byte; a written U+FFFD is three */
             return 0;
+        s += len;
+    }
     return 1;
 }
 

@@ -244,9 +244,9 @@ static int finish(fw_job *job, const fw_callbacks *cb, int have_frames, fw_error
     if (vi->decode_errors > 0 && cb->on_warning) {
         char msg[512];
         const char *last = fw_source_last_problem(job->src);
-        snprintf(msg, sizeof msg, "%s: %lld damaged packet%s or frame%s skipped%s%s", vi->path,
+        snprintf(msg, sizeof msg, "%s: %lld damaged part%s of the file skipped%s%s", vi->path,
                  (long long)vi->decode_errors, vi->decode_errors == 1 ? "" : "s",
-                 vi->decode_errors == 1 ? "" : "s", last[0] ? "; last: " : "", last);
+                 last[0] ? "; last: " : "", last);
         cb->on_warning(cb->user, msg);
     }
     if (fw_source_cut(job->src) && cb->on_warning)

@@ -63,9 +63,11 @@ struct fw_source {
 static problem_log *problem_log_of(void *avcl)
 {
     const AVClass *cls = avcl ? *(const AVClass **)avcl : NULL;
-    if (!cls || cls != avcodec_get_class())
-        return NULL;
-    return ((AVCodecContext *)avcl)->opaque;
+    if (cls && cls == avcodec_get_class())
+        return ((AVCodecContext *)avcl)->opaque;
+    if (cls && cls == avformat_get_class()) /* the demuxer's: a damaged container */
+        return ((AVFormatContext *)avcl)->opaque;
+    return NULL;
 }
 
 /* One libav* message as a user may read it: "h263: header damaged", never libav's
@@ -106,14 +108,15 @@ static void log_callback(void *avcl, int level, const char *fmt, va_list vl)
     clean_line(avcl, level, fmt, vl, line, sizeof line);
     if (keep) {
         problem_log *pl = problem_log_of(avcl);
+        const AVClass *cls = avcl ? *(const AVClass **)avcl : NULL;
+        const AVFormatContext *fmt = cls == avformat_get_class() ? avcl : NULL;
         if (pl) {
             atomic_fetch_add(&pl->n, 1);
             if (line[0]) /* racy between worker threads at worst; only used in a message */
                 snprintf(pl->last, sizeof pl->last, "%s", line);
-        } else if (line[0]) {
+        }
+        if ((!pl || fmt) && line[0]) { /* opening: what the error message says */
             snprintf(last_problem, sizeof last_problem, "%s", line);
-            const AVClass *cls = avcl ? *(const AVClass **)avcl : NULL;
-            const AVFormatContext *fmt = cls == avformat_get_class() ? avcl : NULL;
             if (fmt && fmt->iformat)
                 snprintf(last_demuxer, sizeof last_demuxer, "%s", fmt->iformat->name);
         }
@@ -218,6 +221,7 @@ static int open_format(fw_source *s, const char *input, fw_error *err)
     if (!(s->fmt = avformat_alloc_context()))
         return fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
     s->fmt->interrupt_callback = (AVIOInterruptCB){interrupted, s};
+    s->fmt->opaque = &s->problems;
     AVDictionary *opts = NULL;
     int rc = 0;
     if (fw_pipe_wanted(input)) {
