@@ -2,10 +2,12 @@
 # CMake does the building underneath; scripts/deps.sh installs Debian packages.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS       ?= 2
 PREFIX     ?= /usr/local
 
-.PHONY: all build deps demo test test-release test-asan asan bench format clean install
+.PHONY: all build deps demo test test-release test-asan asan bench fuzz format clean install
 
 all: build
 
@@ -47,6 +49,12 @@ bench:
 	@bash bench/story.sh
 	@bash bench/store.sh
 	@bash bench/serve.sh
+
+# The fuzz targets of tests/fuzz with libFuzzer, ASan and UBSan (clang), FUZZ_SECONDS each,
+# in $(FUZZ_BUILD); the table goes to bench/results/fuzz.md. make test replays their corpora.
+fuzz:
+	@bash scripts/deps.sh fuzz
+	@JOBS=$(JOBS) bash scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 # bin/framewise, lib/libframewise.so*, include/framewise.h, lib/pkgconfig/framewise.pc,
 # share/framewise/presets, share/man/man1/framewise.1 under $(DESTDIR)$(PREFIX).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages framewise needs to build, test and benchmark.
 # Non-interactive; uses sudo only when not root; does nothing when all are present.
-# Usage: scripts/deps.sh [build|test|bench]   (each level includes the previous ones)
+# Usage: scripts/deps.sh [build|test|bench|fuzz]   (each level includes build and test;
+#        bench and fuzz are each test plus their own)
 set -euo pipefail
 level=${1:-test}
 
@@ -15,13 +16,16 @@ build_pkgs=(build-essential cmake pkg-config
 test_pkgs=(ffmpeg libcmocka-dev fonts-dejavu-core fonts-noto-cjk chromium nodejs python3-yaml
   groff-base man-db libjson-validator-perl)
 bench_pkgs=(time curl python3-opencv python3-pil python3-numpy tesseract-ocr)
+# clang with its compiler-rt: libFuzzer, ASan and UBSan for tests/fuzz (make fuzz)
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 pkgs=("${build_pkgs[@]}")
 case "$level" in
   build) ;;
   test) pkgs+=("${test_pkgs[@]}") ;;
   bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "deps.sh: unknown level '$level' (build|test|bench)" >&2; exit 2 ;;
+  fuzz) pkgs+=("${test_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+  *) echo "deps.sh: unknown level '$level' (build|test|bench|fuzz)" >&2; exit 2 ;;
 esac
 
 # a Node.js from elsewhere (NodeSource) brings its own npm; Debian's npm would conflict

@@ -477,6 +477,59 @@ static void the_files_people_read_link_and_break_lines_right(void **state)
     free(html);
 }
 
+/* Every fault of the double at random over a few hundred requests: every keyframe gets its
+ * observation (answered, or failed with its error), no frame is asked more than the retries
+ * allow, and the run ends in the time its settings allow. One request at a time, so the
+ * double's seeded choice of faulty requests gives the same run every time. */
+static void a_fault_soak_loses_no_frame_and_ends_in_time(void **state)
+{
+    (void)state;
+    const char *clip = fwt_video("soak.mp4", "-f lavfi -i testsrc2=s=160x120:r=10:d=30 -c:v "
+                                             "libx264 -preset ultrafast -pix_fmt yuv420p");
+    fwt_vlm s;
+    fwt_vlm_start(&s, "--seed 7 --fault 429:0.2@random=0.05 --fault 500@random=0.05 --fault "
+                      "502@random=0.05 --fault 503@random=0.05 --fault malformed@random=0.05 "
+                      "--fault truncated@random=0.05 --fault reset@random=0.05 --fault "
+                      "timeout:3@random=0.03 --fault null@random=0.03 --fault "
+                      "nochoices@random=0.03 --fault drip:1@random=0.02 --fault "
+                      "huge:17@random=0.02");
+    fwt_run r;
+    double t0 = now_s();
+    fwt_fw(
+        &r,
+        "analyze '%s' -o '%s' --url %s --no-cache --summary extractive --policy interval --fps 5 "
+        "--concurrency 1 --retries 6 --timeout 2 --stall-timeout 1 --max-retry-wait 1 -q",
+        clip, tmp("soak"), s.url);
+    double t = now_s() - t0;
+    json_t *st = fwt_vlm_stats(&s);
+    fwt_vlm_stop(&s);
+    assert_int_equal(r.status, 0);
+    fwt_free(&r);
+    json_int_t requests = json_integer_value(json_object_get(st, "chat_requests"));
+    json_decref(st);
+    assert_true(requests >= 200); /* a few hundred requests, about a third of them faulty */
+    json_t *rep = fwt_json_file(tmp("soak/report.json"));
+    json_t *kfs = json_object_get(rep, "keyframes"), *obs = json_object_get(rep, "observations");
+    assert_int_equal(json_array_size(kfs), 150);
+    assert_int_equal(json_array_size(obs), 150); /* none lost */
+    size_t i, failed = 0;
+    json_t *o;
+    json_array_foreach(obs, i, o)
+    {
+        assert_int_equal(json_integer_value(json_object_get(o, "keyframe")), (json_int_t)i);
+        json_int_t attempts = json_integer_value(json_object_get(o, "attempts"));
+        assert_true(attempts >= 1 && attempts <= 2 * 7); /* a low ask and its ask again */
+        failed += json_string_value(json_object_get(o, "error")) != NULL;
+    }
+    printf("soak: %lld requests, %zu of 150 frames failed with their error, %.1f s\n",
+           (long long)requests, failed, t);
+    assert_true(failed <= 15);
+    json_decref(rep);
+    /* the bound: 150 frames one at a time, each at most (retries + 1) timeouts */
+    assert_true(t < 150 * 7 * 2.0);
+    assert_true(t < 240); /* what it takes in practice: faults are answered at once */
+}
+
 int main(int argc, char **argv)
 {
     fwt_select_test(argc, argv);
@@ -497,6 +550,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(stores_that_cannot_record_are_one_line, fwt_teardown),
         cmocka_unit_test_teardown(cache_clear_keeps_the_job_that_runs, fwt_teardown),
         cmocka_unit_test_teardown(the_files_people_read_link_and_break_lines_right, fwt_teardown),
+        cmocka_unit_test_teardown(a_fault_soak_loses_no_frame_and_ends_in_time, fwt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
