@@ -78,14 +78,25 @@ int fw_side_read(const char *path, const char *what, size_t max, char **out, siz
         return fw_error_set(err, FW_EINVAL, "%s: cannot read the %s: %s", path, what,
                             why ? why : strerror(errno));
     }
-    char *buf = malloc(max + 2);
+    /* room for what the stat said, growing (up to one byte past max) if the file grew */
+    size_t cap = (size_t)st.st_size + 2, n = 0;
+    char *buf = malloc(cap);
     if (!buf) {
         close(fd);
         return fw_error_set(err, FW_ENOMEM, "out of memory");
     }
-    size_t n = 0;
-    while (!rc && n <= max) { /* the file may grow after the stat: read one byte past max */
-        ssize_t r = read(fd, buf + n, max + 1 - n);
+    while (!rc && n <= max) {
+        if (n + 1 >= cap) {
+            size_t more = cap * 2 > max + 2 ? max + 2 : cap * 2;
+            char *b = more > cap ? realloc(buf, more) : NULL;
+            if (!b) {
+                rc = fw_error_set(err, FW_ENOMEM, "out of memory");
+                break;
+            }
+            buf = b;
+            cap = more;
+        }
+        ssize_t r = read(fd, buf + n, cap - 1 - n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0)
