@@ -36,16 +36,17 @@ struct fw_source {
     AVFrame *frame;
     int stream;
     AVRational tb;
-    int64_t start_pts; /* pts of time zero */
-    int64_t last_pts;  /* for frames without a timestamp */
-    double offset_s;   /* added to times after a timestamp reset (they never go back) */
-    double last_s;     /* the time of the last frame given out (-1: none yet) */
-    double end_s;      /* the end of the last frame given out */
-    double declared_s; /* the video's length as the container declares it (-1: unknown) */
-    int resets;        /* timestamp discontinuities offset */
-    int stalled;       /* the input gave no byte for read_timeout_s */
-    char cut[1400];    /* why the input ended early ("" while it did not) */
-    int draining;      /* the demuxer hit its end; the decoder is being flushed */
+    int64_t start_pts;    /* pts of time zero */
+    int64_t last_pts;     /* for frames without a timestamp */
+    double offset_s;      /* added to times after a timestamp reset (they never go back) */
+    double last_s;        /* the time of the last frame given out (-1: none yet) */
+    double end_s;         /* the end of the last frame given out */
+    double declared_s;    /* the video's length as the container declares it (-1: unknown) */
+    double packets_end_s; /* where the stream's packets end (what the demuxer read) */
+    int resets;           /* timestamp discontinuities offset */
+    int stalled;          /* the input gave no byte for read_timeout_s */
+    char cut[1400];       /* why the input ended early ("" while it did not) */
+    int draining;         /* the demuxer hit its end; the decoder is being flushed */
     int done;
     problem_log problems; /* error messages of this source's decoder */
     fw_discard discard;
@@ -300,6 +301,12 @@ static int open_decoder(fw_source *s, const char *input, int threads, fw_error *
  * a stream, a container that only knows the longest stream's length). */
 static double declared_length(const AVFormatContext *fmt, const AVStream *st)
 {
+    /* only an index written before the data says it (Matroska's Duration, MP4's track
+     * header); elsewhere the length is estimated, from the last page (Ogg: a recorder's
+     * last timestamp, past its last picture) or the bitrate */
+    const char *name = fmt->iformat->name;
+    if (strncmp(name, "matroska", 8) != 0 && strncmp(name, "mov,", 4) != 0)
+        return -1;
     if (st->duration > 0 && st->duration != AV_NOPTS_VALUE)
         return st->duration * av_q2d(st->time_base);
     const AVDictionaryEntry *tag = av_dict_get(st->metadata, "DURATION", NULL, 0); /* mkv */
@@ -326,7 +333,8 @@ static void check_end(fw_source *s)
         snprintf(s->cut, sizeof s->cut,
                  "%s: no data for %g s (the read-timeout setting): the result covers 0-%.2f s",
                  s->path, s->read_timeout_s, s->end_s);
-    else if (!s->resets && s->declared_s > 0 && s->end_s < s->declared_s - slack)
+    else if (!s->resets && s->declared_s > 0 && s->end_s < s->declared_s - slack &&
+             s->packets_end_s < s->declared_s - slack)
         snprintf(s->cut, sizeof s->cut,
                  "%s: the video stops at %.2f s of the %.2f s its container declares (the file "
                  "is cut short or damaged): the result covers 0-%.2f s",
@@ -447,6 +455,13 @@ static int feed(fw_source *s)
         if (s->pkt->stream_index != s->stream) {
             av_packet_unref(s->pkt);
             continue;
+        }
+        /* how far the stream's packets go: a held last picture (Theora's empty packets)
+         * decodes to nothing, and is not a cut */
+        int64_t at = s->pkt->pts != AV_NOPTS_VALUE ? s->pkt->pts : s->pkt->dts;
+        if (at != AV_NOPTS_VALUE && s->start_pts != AV_NOPTS_VALUE) {
+            double end = (double)(at - s->start_pts + s->pkt->duration) * av_q2d(s->tb);
+            s->packets_end_s = end > s->packets_end_s ? end : s->packets_end_s;
         }
         /* Keyframes only: a non-key packet never reaches the decoder at all. */
         if (s->discard == FW_DISCARD_NONKEY && !(s->pkt->flags & AV_PKT_FLAG_KEY)) {
