@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 #define BACKOFF_BASE_S 0.5
@@ -50,13 +51,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user)
     return n;
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* libcurl's progress callback: non-zero abandons the transfer. */
 static int watch_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                           curl_off_t ulnow)
@@ -67,7 +61,7 @@ static int watch_progress(void *user, curl_off_t dltotal, curl_off_t dlnow, curl
         return 1;
     if (w->stall_s <= 0 || !w->mark_at)
         return 0;
-    double t = now_s();
+    double t = fw_now_s();
     if (w->bytes - w->mark_bytes >= FW_HTTP_STALL_BYTES) {
         w->mark_at = t; /* a full span came: count the next one */
         w->mark_bytes = w->bytes;
@@ -92,7 +86,7 @@ void fw_http_watch_start(fw_http_watch *w, void *curl_easy)
 void fw_http_watch_got(fw_http_watch *w, size_t n)
 {
     if (!w->mark_at)
-        w->mark_at = now_s(); /* the answer began */
+        w->mark_at = fw_now_s(); /* the answer began */
     w->bytes += n;
 }
 
@@ -304,7 +298,7 @@ int fw_http_post_json(const fw_http_params *p, const char *url, json_t *body, js
     b.watch.stall_s = p->stall_s;
     b.watch.cancel = p->cancel;
     char last_500[256] = "";
-    double deadline = now_s() + (p->retries + 1) * p->timeout_s;
+    double deadline = fw_now_s() + (p->retries + 1) * p->timeout_s;
     unsigned rng = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)&b;
     int rc = 0;
     for (;;) {
@@ -329,7 +323,7 @@ int fw_http_post_json(const fw_http_params *p, const char *url, json_t *body, js
             tail = res->attempts > 1 ? " (after retries)" : "";
         else if (res->attempts > p->retries)
             tail = " (after retries)";
-        else if (now_s() + wait > deadline)
+        else if (fw_now_s() + wait > deadline)
             tail = " (a retry would pass the call's deadline: retries + 1 timeouts)";
         if (tail) {
             rc = fw_error_set(err, FW_ENET, "%s: %s%.0ld%s%s%s", url, res->status ? "HTTP " : "",

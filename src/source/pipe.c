@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
+
 #define BUFFER_SIZE 65536
 #define SLICE_MS 100 /* how often a wait looks at the cancel flag */
 
@@ -23,19 +25,12 @@ int fw_pipe_wanted(const char *path)
            (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode) || S_ISSOCK(st.st_mode));
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
 /* avio's read callback: bytes, AVERROR_EOF at the end, AVERROR(ETIMEDOUT) after the
  * timeout, AVERROR_EXIT when cancelled. */
 static int pipe_read(void *opaque, uint8_t *buf, int size)
 {
     fw_pipe *p = opaque;
-    double since = now_s();
+    double since = fw_now_s();
     for (;;) {
         if (p->cancel && atomic_load(p->cancel))
             return AVERROR_EXIT;
@@ -55,7 +50,7 @@ static int pipe_read(void *opaque, uint8_t *buf, int size)
             if (errno != EAGAIN && errno != EINTR)
                 return AVERROR(errno);
         }
-        if (p->timeout_s > 0 && now_s() - since > p->timeout_s) {
+        if (p->timeout_s > 0 && fw_now_s() - since > p->timeout_s) {
             p->timed_out = 1;
             return AVERROR(ETIMEDOUT);
         }
