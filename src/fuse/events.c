@@ -208,126 +208,355 @@ static double relevance(const group *g, const float *rel, int n, int i)
     return best;
 }
 
-static json_t *record(const event *ev, const fw_moment *m, int at, double score)
+static json_t *record(const event *ev, double time_s, int keyframe, const char *text, double score)
 {
     return json_pack("{s:s, s:s, s:f, s:f, s:f, s:i, s:s}", "name", ev->name, "description",
-                     ev->description, "time", m[at].time_s, "end", m[at].time_s, "score", score,
-                     "keyframe", m[at].keyframe, "evidence", m[at].text);
+                     ev->description, "time", time_s, "end", time_s, "score", score, "keyframe",
+                     keyframe, "evidence", text);
 }
 
-/* Runs of consecutive usable moments above the threshold, one occurrence each. */
-static void match_single(const event *ev, const fw_moment *m, int n, const float *rel, json_t *out)
+/* ---- matching as the moments come ----
+ * Single events: runs of consecutive usable moments above the threshold, one occurrence
+ * each, closed by the next usable moment below it. Multi-step events: windows anchored at
+ * each usable moment, evaluated once the window is complete (a later moment is past it);
+ * an occurrence when every step's attention-pooled score passes the threshold and the
+ * steps' peaks come in order. Only the moments from the earliest open anchor are kept. */
+
+typedef struct slot {
+    double time_s;
+    int keyframe, usable;
+    char *text;
+    float *rel; /* relevance to every phrase, or NULL (none) */
+} slot;
+
+typedef struct occurrence {
+    double time_s;
+    int def, seq;
+    json_t *o;
+} occurrence;
+
+struct fw_event_stream {
+    const fw_events *e;
+    slot *buf; /* moments [base, total) */
+    long base, total;
+    int cap;
+    long *anchor; /* per event: the next anchor (multi-step) */
+    int *skip;    /* per event: skipping the first step after an occurrence */
+    json_t **cur; /* per event: the open run (single) */
+    double *best;
+    int *seq;
+    occurrence *occ;
+    int n_occ, cap_occ;
+    json_t *fresh; /* what the current push completed */
+};
+
+static slot *at(const fw_event_stream *st, long i)
 {
-    json_t *cur = NULL;
+    return &st->buf[i - st->base];
+}
+
+/* The relevance of a moment to a phrase group: its best phrase. */
+static double rel_of(const group *g, const slot *s)
+{
     double best = 0;
-    for (int i = 0; i < n; i++) {
-        if (!m[i].usable)
-            continue;
-        double r = relevance(&ev->phrases, rel, n, i);
-        if (r < ev->threshold) {
-            cur = NULL;
-            continue;
+    for (int p = g->first; s->rel && p < g->first + g->n; p++)
+        if (s->rel[p] > best)
+            best = s->rel[p];
+    return best;
+}
+
+static int add_occurrence(fw_event_stream *st, int def, double time_s, json_t *o)
+{
+    if (!o)
+        return FW_ENOMEM;
+    if (st->n_occ == st->cap_occ) {
+        int cap = st->cap_occ ? st->cap_occ * 2 : 16;
+        occurrence *n = realloc(st->occ, (size_t)cap * sizeof *n);
+        if (!n) {
+            json_decref(o);
+            return FW_ENOMEM;
         }
-        if (!cur) {
-            cur = record(ev, m, i, r);
-            json_array_append_new(out, cur);
-            best = r;
-        }
-        json_object_set_new(cur, "end", json_real(m[i].time_s));
-        if (r > best) { /* the strongest moment is the evidence */
-            best = r;
-            json_object_set_new(cur, "score", json_real(r));
-            json_object_set_new(cur, "keyframe", json_integer(m[i].keyframe));
-            json_object_set_new(cur, "evidence", json_string(m[i].text));
-        }
+        st->occ = n;
+        st->cap_occ = cap;
     }
+    st->occ[st->n_occ++] = (occurrence){time_s, def, st->seq[def]++, o};
+    return 0;
 }
 
 /* Attention of one step over the window [from, to): softmax(relevance / TAU). Returns
  * the pooled score; *peak is the most attended moment. */
-static double attend(const group *g, const fw_moment *m, int n, const float *rel, int from, int to,
-                     int *peak)
+static double attend(const fw_event_stream *st, const group *g, long from, long to, long *peak)
 {
     double top = -1, z = 0, pooled = 0;
-    for (int i = from; i < to; i++)
-        if (m[i].usable && relevance(g, rel, n, i) > top) {
-            top = relevance(g, rel, n, i);
+    for (long i = from; i < to; i++)
+        if (at(st, i)->usable && rel_of(g, at(st, i)) > top) {
+            top = rel_of(g, at(st, i));
             *peak = i;
         }
-    for (int i = from; i < to; i++)
-        if (m[i].usable) {
-            double r = relevance(g, rel, n, i), a = exp((r - top) / TAU);
+    for (long i = from; i < to; i++)
+        if (at(st, i)->usable) {
+            double r = rel_of(g, at(st, i)), a = exp((r - top) / TAU);
             z += a;
             pooled += a * r;
         }
     return z > 0 ? pooled / z : 0;
 }
 
-/* Windows anchored at each usable moment; an occurrence when every step's pooled score
- * passes the threshold and the steps' peaks come in order. */
-static void match_steps(const event *ev, const fw_moment *m, int n, const float *rel, json_t *out)
+/* The window anchored at a (complete): an occurrence, or NULL; *last: its last step. */
+static json_t *window_at(const fw_event_stream *st, const event *ev, long a, long to, long *last)
 {
-    int peaks[64];
-    double pooled[64];
-    int k_n = ev->n_steps; /* at most 64: the parser says so */
-    for (int a = 0; a < n; a++) {
-        if (!m[a].usable)
+    long peaks[64];
+    double pooled[64], score = 0;
+    int k_n = ev->n_steps, ok = 1; /* at most 64: the parser says so */
+    for (int k = 0; k < k_n && ok; k++) {
+        peaks[k] = a;
+        pooled[k] = attend(st, &ev->steps[k], a, to, &peaks[k]);
+        ok = pooled[k] >= ev->threshold && (k == 0 || peaks[k] > peaks[k - 1]);
+        score += pooled[k] / k_n;
+    }
+    if (!ok)
+        return NULL;
+    json_t *steps = json_array();
+    for (int k = 0; k < k_n; k++) {
+        const slot *p = at(st, peaks[k]);
+        json_array_append_new(steps,
+                              json_pack("{s:s, s:f, s:i, s:f, s:s}", "name", ev->steps[k].name,
+                                        "time", p->time_s, "keyframe", p->keyframe, "score",
+                                        pooled[k], "evidence", p->text));
+    }
+    const slot *first = at(st, peaks[0]);
+    json_t *o = record(ev, first->time_s, first->keyframe, first->text, score);
+    json_object_set_new(o, "end", json_real(at(st, peaks[k_n - 1])->time_s));
+    json_object_set_new(o, "steps", steps);
+    *last = peaks[k_n - 1];
+    return o;
+}
+
+/* Evaluates the multi-step event k's anchors whose windows are complete (all of them
+ * when final). */
+static int run_steps(fw_event_stream *st, int k, int final)
+{
+    const event *ev = &st->e->ev[k];
+    long *a = &st->anchor[k];
+    for (;;) {
+        if (st->skip[k]) { /* the next occurrence starts once the first step is gone */
+            while (*a + 1 < st->total && rel_of(&ev->steps[0], at(st, *a + 1)) >= ev->threshold)
+                (*a)++;
+            if (*a + 1 >= st->total && !final)
+                return 0;
+            st->skip[k] = 0;
+            (*a)++;
             continue;
-        int to = a;
-        while (to < n && m[to].time_s <= m[a].time_s + ev->window_s)
-            to++;
-        int ok = 1;
-        double score = 0;
-        for (int k = 0; k < k_n && ok; k++) {
-            peaks[k] = a;
-            pooled[k] = attend(&ev->steps[k], m, n, rel, a, to, &peaks[k]);
-            ok = pooled[k] >= ev->threshold && (k == 0 || peaks[k] > peaks[k - 1]);
-            score += pooled[k] / k_n;
         }
-        if (!ok)
+        if (*a >= st->total)
+            return 0;
+        const slot *s = at(st, *a);
+        if (!s->usable) {
+            (*a)++;
             continue;
-        json_t *steps = json_array();
-        for (int k = 0; k < k_n; k++)
-            json_array_append_new(steps, json_pack("{s:s, s:f, s:i, s:f, s:s}", "name",
-                                                   ev->steps[k].name, "time", m[peaks[k]].time_s,
-                                                   "keyframe", m[peaks[k]].keyframe, "score",
-                                                   pooled[k], "evidence", m[peaks[k]].text));
-        json_t *o = record(ev, m, peaks[0], score);
-        json_object_set_new(o, "end", json_real(m[peaks[k_n - 1]].time_s));
-        json_object_set_new(o, "steps", steps);
-        json_array_append_new(out, o);
-        /* the next occurrence starts after this one, once the first step is gone */
-        a = peaks[k_n - 1];
-        while (a + 1 < n && relevance(&ev->steps[0], rel, n, a + 1) >= ev->threshold)
-            a++;
+        }
+        long to = *a;
+        while (to < st->total && at(st, to)->time_s <= s->time_s + ev->window_s)
+            to++;
+        if (to == st->total && !final)
+            return 0; /* a later moment may still fall in the window */
+        long last;
+        json_t *o = window_at(st, ev, *a, to, &last);
+        if (!o) {
+            (*a)++;
+            continue;
+        }
+        json_array_append(st->fresh, o);
+        if (add_occurrence(st, k, json_real_value(json_object_get(o, "time")), o))
+            return FW_ENOMEM;
+        *a = last;
+        st->skip[k] = 1;
     }
 }
 
-static double time_of(json_t *o)
+/* A single event's run, with the moment s. */
+static int run_single(fw_event_stream *st, int k, const slot *s)
 {
-    return json_real_value(json_object_get(o, "time"));
+    const event *ev = &st->e->ev[k];
+    if (!s->usable)
+        return 0;
+    double r = rel_of(&ev->phrases, s);
+    if (r < ev->threshold) {
+        if (st->cur[k])
+            json_array_append(st->fresh, st->cur[k]);
+        st->cur[k] = NULL;
+        return 0;
+    }
+    json_t *cur = st->cur[k];
+    if (!cur) {
+        cur = record(ev, s->time_s, s->keyframe, s->text, r);
+        if (add_occurrence(st, k, s->time_s, cur))
+            return FW_ENOMEM;
+        st->cur[k] = cur;
+        st->best[k] = r;
+    }
+    json_object_set_new(cur, "end", json_real(s->time_s));
+    if (r > st->best[k]) { /* the strongest moment is the evidence */
+        st->best[k] = r;
+        json_object_set_new(cur, "score", json_real(r));
+        json_object_set_new(cur, "keyframe", json_integer(s->keyframe));
+        json_object_set_new(cur, "evidence", json_string(s->text));
+    }
+    return 0;
+}
+
+fw_event_stream *fw_event_stream_new(const fw_events *e)
+{
+    fw_event_stream *st = calloc(1, sizeof *st);
+    int n = e ? e->n : 0;
+    if (!st)
+        return NULL;
+    st->e = e;
+    st->anchor = calloc((size_t)n + 1, sizeof *st->anchor);
+    st->skip = calloc((size_t)n + 1, sizeof *st->skip);
+    st->cur = calloc((size_t)n + 1, sizeof *st->cur);
+    st->best = calloc((size_t)n + 1, sizeof *st->best);
+    st->seq = calloc((size_t)n + 1, sizeof *st->seq);
+    st->fresh = json_array();
+    if (!st->anchor || !st->skip || !st->cur || !st->best || !st->seq || !st->fresh) {
+        fw_event_stream_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static void slot_clear(slot *s)
+{
+    free(s->text);
+    free(s->rel);
+}
+
+/* Drops the moments before every multi-step event's anchor. */
+static void trim(fw_event_stream *st)
+{
+    long keep = st->total;
+    for (int k = 0; k < st->e->n; k++)
+        if (st->e->ev[k].n_steps && st->anchor[k] < keep)
+            keep = st->anchor[k];
+    long drop = keep - st->base;
+    if (drop <= 0)
+        return;
+    for (long i = 0; i < drop; i++)
+        slot_clear(&st->buf[i]);
+    memmove(st->buf, st->buf + drop, (size_t)(st->total - keep) * sizeof *st->buf);
+    st->base = keep;
+}
+
+json_t *fw_event_stream_push(fw_event_stream *st, const fw_moment *m, const float *rel, int *rc)
+{
+    *rc = 0;
+    if (!st->e || !st->e->n)
+        return NULL;
+    if (st->total - st->base == st->cap) {
+        int cap = st->cap ? st->cap * 2 : 64;
+        slot *b = realloc(st->buf, (size_t)cap * sizeof *b);
+        if (!b) {
+            *rc = FW_ENOMEM;
+            return NULL;
+        }
+        st->buf = b;
+        st->cap = cap;
+    }
+    slot *s = &st->buf[st->total - st->base];
+    *s = (slot){m->time_s, m->keyframe, m->usable, strdup(m->text ? m->text : ""), NULL};
+    size_t n_phr = (size_t)st->e->n_phr;
+    if (rel && n_phr && (s->rel = malloc(n_phr * sizeof *s->rel)))
+        memcpy(s->rel, rel, n_phr * sizeof *s->rel);
+    if (!s->text || (rel && n_phr && !s->rel)) {
+        slot_clear(s);
+        *rc = FW_ENOMEM;
+        return NULL;
+    }
+    st->total++;
+    for (int k = 0; k < st->e->n && !*rc; k++)
+        *rc = st->e->ev[k].n_steps ? run_steps(st, k, 0) : run_single(st, k, s);
+    trim(st);
+    if (!json_array_size(st->fresh))
+        return NULL;
+    json_t *out = st->fresh;
+    st->fresh = json_array();
+    return out;
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const occurrence *x = a, *y = b;
+    if (x->time_s != y->time_s)
+        return x->time_s < y->time_s ? -1 : 1;
+    if (x->def != y->def)
+        return x->def < y->def ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Every occurrence so far in time order (at equal times, in the definitions' order). */
+static json_t *sorted(const fw_event_stream *st)
+{
+    occurrence *o = malloc((st->n_occ ? (size_t)st->n_occ : 1) * sizeof *o);
+    json_t *all = json_array();
+    if (!o)
+        return all;
+    if (st->n_occ) {
+        memcpy(o, st->occ, (size_t)st->n_occ * sizeof *o);
+        qsort(o, (size_t)st->n_occ, sizeof *o, by_time);
+    }
+    for (int i = 0; i < st->n_occ; i++)
+        json_array_append(all, o[i].o);
+    free(o);
+    return all;
+}
+
+json_t *fw_event_stream_peek(const fw_event_stream *st)
+{
+    return sorted(st);
+}
+
+json_t *fw_event_stream_end(fw_event_stream *st)
+{
+    for (int k = 0; st->e && k < st->e->n; k++) {
+        if (st->e->ev[k].n_steps)
+            run_steps(st, k, 1);
+        st->cur[k] = NULL;
+    }
+    return sorted(st);
+}
+
+void fw_event_stream_free(fw_event_stream *st)
+{
+    if (!st)
+        return;
+    for (long i = st->base; st->buf && i < st->total; i++)
+        slot_clear(at(st, i));
+    for (int i = 0; i < st->n_occ; i++)
+        json_decref(st->occ[i].o);
+    free(st->buf);
+    free(st->occ);
+    free(st->anchor);
+    free(st->skip);
+    free(st->cur);
+    free(st->best);
+    free(st->seq);
+    json_decref(st->fresh);
+    free(st);
 }
 
 json_t *fw_events_match(const fw_events *e, const fw_moment *m, int n, const float *rel)
 {
-    json_t *all = json_array();
-    for (int k = 0; e && k < e->n; k++) {
-        if (e->ev[k].n_steps)
-            match_steps(&e->ev[k], m, n, rel, all);
-        else
-            match_single(&e->ev[k], m, n, rel, all);
+    fw_event_stream *st = fw_event_stream_new(e);
+    int n_phr = e ? e->n_phr : 0, rc = 0;
+    float *row = malloc((size_t)(n_phr ? n_phr : 1) * sizeof *row);
+    for (int i = 0; st && row && i < n && !rc; i++) {
+        for (int p = 0; p < n_phr; p++)
+            row[p] = rel[(size_t)p * n + i];
+        json_decref(fw_event_stream_push(st, &m[i], row, &rc));
     }
-    /* in time order; a stable insertion sort keeps the file's order at equal times */
-    size_t cnt = json_array_size(all);
-    for (size_t i = 1; i < cnt; i++) {
-        json_t *o = json_incref(json_array_get(all, i));
-        size_t j = i;
-        while (j > 0 && time_of(json_array_get(all, j - 1)) > time_of(o)) {
-            json_array_set(all, j, json_array_get(all, j - 1));
-            j--;
-        }
-        json_array_set_new(all, j, o);
-    }
+    json_t *all = st && row ? fw_event_stream_end(st) : json_array();
+    free(row);
+    fw_event_stream_free(st);
     return all;
 }
 
@@ -341,7 +570,7 @@ json_t *fw_events_at(const fw_events *e, const fw_moment *m, int n, const float 
             continue;
         if (!out)
             out = json_array();
-        json_array_append_new(out, record(ev, m, i, r));
+        json_array_append_new(out, record(ev, m[i].time_s, m[i].keyframe, m[i].text, r));
     }
     return out;
 }

@@ -78,6 +78,38 @@ int fw_segments(const fw_moment *m, int n, const float *emb, int dim, double thr
                 double end_s, fw_segment **out, int *n_out);
 void fw_segments_free(fw_segment *s, int n);
 
+/* The same walk as the moments come, with memory bounded by the open segment (its
+ * members' ids and keyframes, and up to 256 distinct texts that may represent it; a
+ * segment with more distinct texts is represented by one of its first 256). */
+typedef struct fw_segmenter fw_segmenter;
+/* A segment the segmenter gives: every pointer malloc'd (fw_seg_clear frees them). */
+typedef struct fw_seg {
+    int index; /* 0, 1, ... in time order */
+    double start_s, end_s;
+    int *ids, *keyframes; /* the members' ids (as pushed) and keyframes, n_members each */
+    int n_members;
+    char *text; /* the representative's */
+    int keyframe, rep_id;
+    float *vec; /* the representative's vector (dim floats) */
+    double confidence;
+} fw_seg;
+void fw_seg_clear(fw_seg *s);
+/* NULL when out of memory. */
+fw_segmenter *fw_segmenter_new(int dim, double threshold);
+/* The next usable moment (its text copied when it may represent the segment; id: the
+ * caller's number for it) and its vector. 1 when the open segment closed (before this
+ * moment, which opens the next): *closed gets it, ending at this moment's time; 0 when
+ * none closed; FW_ENOMEM. */
+int fw_segmenter_push(fw_segmenter *g, const fw_moment *m, int id, const float *v, fw_seg *closed);
+/* The open segment as it stands, ending at end_s (or its last moment): 1 with *out, 0 when
+ * none is open, FW_ENOMEM. The segmenter is unchanged. */
+int fw_segmenter_peek(const fw_segmenter *g, double end_s, fw_seg *out);
+/* As peek, and the segment is closed. */
+int fw_segmenter_end(fw_segmenter *g, double end_s, fw_seg *out);
+/* Segments closed so far. */
+int fw_segmenter_count(const fw_segmenter *g);
+void fw_segmenter_free(fw_segmenter *g);
+
 /* ---- events ---- */
 
 typedef struct fw_events fw_events;
@@ -99,6 +131,22 @@ json_t *fw_events_match(const fw_events *e, const fw_moment *m, int n, const flo
  * merging), for streaming; NULL when none. */
 json_t *fw_events_at(const fw_events *e, const fw_moment *m, int n, const float *rel, int i);
 void fw_events_free(fw_events *e);
+
+/* The same matching as the moments come (fw_events_match is this over a whole list),
+ * keeping only the moments the multi-step events' open windows need (their "window"
+ * seconds). The events must outlive the stream. NULL when out of memory. */
+typedef struct fw_event_stream fw_event_stream;
+fw_event_stream *fw_event_stream_new(const fw_events *e);
+/* The next moment (text copied) and its relevance to every phrase (fw_events_phrases'
+ * order; NULL: none). Returns the occurrences this moment completed (a single event's run
+ * that it ended, a multi-step event whose window it completed), as an array the caller
+ * owns, or NULL; *rc: 0 or FW_ENOMEM. */
+json_t *fw_event_stream_push(fw_event_stream *st, const fw_moment *m, const float *rel, int *rc);
+/* Every occurrence so far (open runs as they stand), as fw_events_match orders them. */
+json_t *fw_event_stream_peek(const fw_event_stream *st);
+/* The end: the open windows are evaluated with what came; every occurrence, ordered. */
+json_t *fw_event_stream_end(fw_event_stream *st);
+void fw_event_stream_free(fw_event_stream *st);
 
 /* ---- summary ---- */
 
@@ -125,6 +173,31 @@ int fw_summary_llm(const fw_summary_params *p, const fw_moment *m, int n, json_t
 /* The extractive summary: the most informative segment texts (new words weighted by
  * confidence and length of time), in time order: {method:"extractive", text,
  * key_moments}. */
+/* The same as the moments come: fw_summary_llm is this over a whole list. A window is
+ * summarised (a request) by the push that fills it. NULL when out of memory; the strings
+ * of p must outlive it. */
+typedef struct fw_summarizer fw_summarizer;
+fw_summarizer *fw_summarizer_new(const fw_summary_params *p);
+/* A usable moment's text (copied). 0, or the first failure (nothing more is sent). */
+int fw_summarizer_push(fw_summarizer *z, double time_s, const char *text);
+/* The summary, as fw_summary_llm's; 0 or the first failure (err). */
+int fw_summarizer_end(fw_summarizer *z, json_t **out, fw_error *err);
+void fw_summarizer_free(fw_summarizer *z);
+
+/* The extractive summary as the segments come: the 64 most informative segments are the
+ * candidates (with fewer than 65 segments, the same as fw_summary_extractive). */
+typedef struct fw_extract fw_extract;
+fw_extract *fw_extract_new(int dim);
+/* A closed segment: its representative's text and vector (dim floats, copied). */
+int fw_extract_push(fw_extract *x, double start_s, double end_s, const char *text,
+                    double confidence, const float *vec);
+/* The summary so far (the caller owns it): as fw_summary_extractive's. */
+json_t *fw_extract_summary(const fw_extract *x);
+/* As if one more segment (the open one) had come; x is unchanged. */
+json_t *fw_extract_summary_with(const fw_extract *x, double start_s, double end_s, const char *text,
+                                double confidence, const float *vec);
+void fw_extract_free(fw_extract *x);
+
 json_t *fw_summary_extractive(const fw_moment *m, const fw_segment *s, int n_seg, const float *emb,
                               int dim);
 

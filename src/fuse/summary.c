@@ -278,62 +278,256 @@ static int summarise(run *r, const item *it, int n, int part, int depth, json_t 
     return rc;
 }
 
-int fw_summary_llm(const fw_summary_params *p, const fw_moment *m, int n, json_t **out,
-                   fw_error *err)
+/* ---- the LLM summary as the moments come ----
+ * The observations are cut into windows as they arrive (the same greedy cut as a whole
+ * list); a full window is summarised at once, so only the current window's texts and the
+ * parts' summaries are held. At the end: one request when no window was cut, else the
+ * last window, then the parts merged. */
+struct fw_summarizer {
+    fw_summary_params p;
+    run r;
+    item *win; /* the current window (texts malloc'd) */
+    int n_win, cap_win, used;
+    item *parts; /* the summarised windows (texts in answers) */
+    json_t *answers;
+    int n_parts, cap_parts;
+    int rc; /* the first failure (then nothing more is sent) */
+    fw_error err;
+};
+
+fw_summarizer *fw_summarizer_new(const fw_summary_params *p)
 {
-    *out = NULL;
-    run r = {.p = p, .schema = 1, .whole = 1};
+    fw_summarizer *z = calloc(1, sizeof *z);
+    if (!z || !(z->answers = json_array())) {
+        free(z);
+        return NULL;
+    }
+    z->p = *p;
+    z->r = (run){.p = &z->p, .schema = 1, .whole = 1};
     char base[1024];
     fw_http_api_base(p->url, base, sizeof base);
-    snprintf(r.chat, sizeof r.chat, "%s/chat/completions", base);
-    item *it = calloc(n ? (size_t)n : 1, sizeof *it);
-    if (!it)
-        return fw_error_set(err, FW_ENOMEM, "out of memory");
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (m[i].usable && m[i].text[0])
-            it[k++] = (item){m[i].time_s, m[i].time_s, m[i].text, NULL};
+    snprintf(z->r.chat, sizeof z->r.chat, "%s/chat/completions", base);
+    return z;
+}
+
+static void drop_window(fw_summarizer *z)
+{
+    for (int i = 0; i < z->n_win; i++)
+        free((char *)z->win[i].text);
+    z->n_win = 0;
+    z->used = 0;
+}
+
+/* Summarises the current window into a part. */
+static int close_window(fw_summarizer *z)
+{
+    if (!z->n_win)
+        return 0;
+    if (z->n_parts == z->cap_parts) {
+        int cap = z->cap_parts ? z->cap_parts * 2 : 8;
+        item *n = realloc(z->parts, (size_t)cap * sizeof *n);
+        if (!n)
+            return fw_error_set(&z->err, FW_ENOMEM, "out of memory");
+        z->parts = n;
+        z->cap_parts = cap;
+    }
+    z->r.whole = 0;
+    json_t *a = NULL;
+    int rc = summarise(&z->r, z->win, z->n_win, 0, 1, &a, &z->err);
+    if (!rc) {
+        json_array_append_new(z->answers, a);
+        z->parts[z->n_parts++] = (item){z->win[0].t0, z->win[z->n_win - 1].t1,
+                                        json_string_value(json_object_get(a, "text")),
+                                        json_object_get(a, "key_moments")};
+    }
+    drop_window(z);
+    return rc;
+}
+
+int fw_summarizer_push(fw_summarizer *z, double time_s, const char *text)
+{
+    if (z->rc || !text || !text[0])
+        return z->rc;
+    int t = tokens_of(text) + 4;
+    if (z->n_win && z->used + t > z->p.window_tokens && (z->rc = close_window(z)))
+        return z->rc;
+    if (z->n_win == z->cap_win) {
+        int cap = z->cap_win ? z->cap_win * 2 : 64;
+        item *n = realloc(z->win, (size_t)cap * sizeof *n);
+        if (!n)
+            return z->rc = fw_error_set(&z->err, FW_ENOMEM, "out of memory");
+        z->win = n;
+        z->cap_win = cap;
+    }
+    char *copy = strdup(text);
+    if (!copy)
+        return z->rc = fw_error_set(&z->err, FW_ENOMEM, "out of memory");
+    z->win[z->n_win++] = (item){time_s, time_s, copy, NULL};
+    z->used += t;
+    return 0;
+}
+
+int fw_summarizer_end(fw_summarizer *z, json_t **out, fw_error *err)
+{
+    *out = NULL;
     json_t *ans = NULL;
-    int rc = k ? summarise(&r, it, k, 0, 0, &ans, err) : 0;
-    free(it);
-    if (rc)
+    int rc = z->rc;
+    if (!rc && !z->n_parts && z->n_win) /* it all fit: one request, as for a short video */
+        rc = summarise(&z->r, z->win, z->n_win, 0, 0, &ans, &z->err);
+    else if (!rc && z->n_parts) {
+        rc = close_window(z);
+        if (!rc)
+            rc = summarise(&z->r, z->parts, z->n_parts, 1, 1, &ans, &z->err);
+        if (!rc && !json_array_size(json_object_get(ans, "key_moments"))) {
+            json_t *all = json_array(); /* the merge named none: the parts' */
+            for (int w = 0; w < z->n_parts; w++) {
+                size_t k;
+                json_t *m;
+                json_array_foreach(z->parts[w].moments, k,
+                                   m) if (json_array_size(all) < MAX_KEY_MOMENTS)
+                    json_array_append(all, m);
+            }
+            json_object_set_new(ans, "key_moments", all);
+        }
+    }
+    drop_window(z);
+    if (rc) {
+        *err = z->err;
+        json_decref(ans);
         return rc;
-    *out = json_pack("{s:s, s:s, s:s, s:o, s:i, s:i}", "method", "llm", "model", r.model, "text",
+    }
+    *out = json_pack("{s:s, s:s, s:s, s:o, s:i, s:i}", "method", "llm", "model", z->r.model, "text",
                      ans ? json_string_value(json_object_get(ans, "text")) : "", "key_moments",
                      ans ? json_incref(json_object_get(ans, "key_moments")) : json_array(),
-                     "windows", r.windows, "requests", r.requests);
+                     "windows", z->r.windows, "requests", z->r.requests);
     json_decref(ans);
     return 0;
 }
 
-/* ---- extractive ---- */
-
-json_t *fw_summary_extractive(const fw_moment *m, const fw_segment *s, int n_seg, const float *emb,
-                              int dim)
+void fw_summarizer_free(fw_summarizer *z)
 {
+    if (!z)
+        return;
+    drop_window(z);
+    free(z->win);
+    free(z->parts);
+    json_decref(z->answers);
+    free(z);
+}
+
+int fw_summary_llm(const fw_summary_params *p, const fw_moment *m, int n, json_t **out,
+                   fw_error *err)
+{
+    *out = NULL;
+    fw_summarizer *z = fw_summarizer_new(p);
+    if (!z)
+        return fw_error_set(err, FW_ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++)
+        if (m[i].usable)
+            fw_summarizer_push(z, m[i].time_s, m[i].text);
+    int rc = fw_summarizer_end(z, out, err);
+    fw_summarizer_free(z);
+    return rc;
+}
+
+/* ---- extractive ----
+ * The most informative segments (confident, long enough, on screen a while) that are new
+ * (far from what is already chosen: maximal marginal relevance), in time order. The
+ * candidates are the 64 most informative segments, kept as the segments come. */
+
+#define POOL 64
+
+typedef struct cand {
+    double start_s, value;
+    char *text;
+    float *vec;
+} cand;
+
+struct fw_extract {
+    int dim, n_seg;
+    cand pool[POOL]; /* in time order */
+    int n;
+};
+
+fw_extract *fw_extract_new(int dim)
+{
+    fw_extract *x = calloc(1, sizeof *x);
+    if (x)
+        x->dim = dim > 0 ? dim : 1;
+    return x;
+}
+
+void fw_extract_free(fw_extract *x)
+{
+    for (int i = 0; x && i < x->n; i++) {
+        free(x->pool[i].text);
+        free(x->pool[i].vec);
+    }
+    free(x);
+}
+
+/* How informative a segment is: confident, long enough, on screen a while. */
+static double value_of(double start_s, double end_s, const char *text, double confidence)
+{
+    double len = (double)strlen(text);
+    return (0.2 + confidence) * (0.5 + 0.5 * fmin(1, len / 80)) *
+           (1 + 0.3 * log1p(end_s - start_s));
+}
+
+int fw_extract_push(fw_extract *x, double start_s, double end_s, const char *text,
+                    double confidence, const float *vec)
+{
+    x->n_seg++;
+    if (!text || !text[0])
+        return 0;
+    double v = value_of(start_s, end_s, text, confidence);
+    int at = x->n;
+    if (x->n == POOL) { /* the least informative goes (the later at equal values) */
+        int low = 0;
+        for (int i = 1; i < x->n; i++)
+            if (x->pool[i].value <= x->pool[low].value)
+                low = i;
+        if (x->pool[low].value >= v)
+            return 0;
+        free(x->pool[low].text);
+        free(x->pool[low].vec);
+        memmove(&x->pool[low], &x->pool[low + 1], (size_t)(x->n - low - 1) * sizeof *x->pool);
+        at = --x->n;
+    }
+    cand c = {start_s, v, strdup(text), malloc((size_t)x->dim * sizeof(float))};
+    if (!c.text || !c.vec) {
+        free(c.text);
+        free(c.vec);
+        return FW_ENOMEM;
+    }
+    memcpy(c.vec, vec, (size_t)x->dim * sizeof(float));
+    x->pool[at] = c;
+    x->n++;
+    return 0;
+}
+
+/* Maximal marginal relevance over the candidates (time order) of n_seg segments. */
+static json_t *choose(const cand *pool, int n, int n_seg, int dim)
+{
+    const struct {
+        const cand *pool;
+        int n, dim;
+    } xs = {pool, n, dim}, *x = &xs;
     int want = (int)lround(1.5 * sqrt(n_seg));
     want = want < 3 ? 3 : want > 8 ? 8 : want;
     want = want > n_seg ? n_seg : want;
-    char *chosen = calloc(n_seg ? (size_t)n_seg : 1, 1);
-    json_t *moments = json_array();
-    /* greedy: informative (confident, long enough, on screen a while) and new (far from
-     * what is already chosen: maximal marginal relevance) */
-    for (int k = 0; chosen && k < want; k++) {
+    char chosen[POOL + 1] = {0};
+    for (int k = 0; k < want; k++) {
         int best = -1;
         double best_v = 0;
-        for (int i = 0; i < n_seg; i++) {
-            const fw_moment *r = &m[s[i].rep];
-            if (chosen[i] || !r->text[0])
+        for (int i = 0; i < x->n; i++) {
+            if (chosen[i])
                 continue;
-            double len = (double)strlen(r->text);
-            double v = (0.2 + s[i].confidence) * (0.5 + 0.5 * fmin(1, len / 80)) *
-                       (1 + 0.3 * log1p(s[i].end_s - s[i].start_s));
             double near = 0;
-            for (int j = 0; j < n_seg; j++)
+            for (int j = 0; j < x->n; j++)
                 if (chosen[j])
-                    near = fmax(near, fw_cosine(emb + (size_t)s[i].rep * dim,
-                                                emb + (size_t)s[j].rep * dim, dim));
-            v *= 1 - near;
+                    near = fmax(near, fw_cosine(x->pool[i].vec, x->pool[j].vec, x->dim));
+            double v = x->pool[i].value * (1 - near);
             if (v > best_v) {
                 best_v = v;
                 best = i;
@@ -344,25 +538,55 @@ json_t *fw_summary_extractive(const fw_moment *m, const fw_segment *s, int n_seg
         chosen[best] = 1;
     }
     size_t len = 1;
-    for (int i = 0; chosen && i < n_seg; i++)
-        if (chosen[i])
-            len += strlen(m[s[i].rep].text) + 16;
+    for (int i = 0; i < x->n; i++)
+        len += chosen[i] ? strlen(x->pool[i].text) + 16 : 0;
     char *text = malloc(len);
     size_t at = 0;
+    json_t *moments = json_array();
     if (text)
         text[0] = '\0';
-    for (int i = 0; chosen && text && i < n_seg; i++) {
+    for (int i = 0; text && i < x->n; i++) {
         if (!chosen[i])
             continue;
-        const char *t = m[s[i].rep].text;
         char clock[32];
-        fw_clock_mmss(s[i].start_s, clock, sizeof clock);
-        at += (size_t)snprintf(text + at, len - at, "%s%s %s", at ? "\n" : "", clock, t);
-        json_array_append_new(moments, json_pack("{s:f, s:s}", "time", s[i].start_s, "text", t));
+        fw_clock_mmss(x->pool[i].start_s, clock, sizeof clock);
+        at += (size_t)snprintf(text + at, len - at, "%s%s %s", at ? "\n" : "", clock,
+                               x->pool[i].text);
+        json_array_append_new(
+            moments, json_pack("{s:f, s:s}", "time", x->pool[i].start_s, "text", x->pool[i].text));
     }
     json_t *out = json_pack("{s:s, s:n, s:s, s:o}", "method", "extractive", "model", "text",
                             text ? text : "", "key_moments", moments);
     free(text);
-    free(chosen);
+    return out;
+}
+
+json_t *fw_extract_summary(const fw_extract *x)
+{
+    return choose(x->pool, x->n, x->n_seg, x->dim);
+}
+
+json_t *fw_extract_summary_with(const fw_extract *x, double start_s, double end_s, const char *text,
+                                double confidence, const float *vec)
+{
+    cand pool[POOL + 1];
+    memcpy(pool, x->pool, (size_t)x->n * sizeof *pool);
+    int n = x->n;
+    if (text && text[0]) {
+        pool[n++] =
+            (cand){start_s, value_of(start_s, end_s, text, confidence), (char *)text, (float *)vec};
+    }
+    return choose(pool, n, x->n_seg + 1, x->dim);
+}
+
+json_t *fw_summary_extractive(const fw_moment *m, const fw_segment *s, int n_seg, const float *emb,
+                              int dim)
+{
+    fw_extract *x = fw_extract_new(dim);
+    for (int i = 0; x && i < n_seg; i++)
+        fw_extract_push(x, s[i].start_s, s[i].end_s, m[s[i].rep].text, s[i].confidence,
+                        emb + (size_t)s[i].rep * dim);
+    json_t *out = x ? fw_extract_summary(x) : NULL;
+    fw_extract_free(x);
     return out;
 }
