@@ -134,6 +134,19 @@ typedef struct fw_params {
     double max_retry_wait_s; /* a Retry-After is waited at most this long; a retry whose
                                 wait passes the frame's deadline ((retries + 1) * timeout_s
                                 after its first send) is not made */
+    /* long videos and live streams */
+    double fusion_window_s; /* fusion runs on this many seconds of observations at a time,
+                               so the story's memory does not grow with the video (0: the
+                               whole video at the end) */
+    const char *live;       /* "auto" (NULL: live for inputs that cannot seek: pipes,
+                               network streams), "on" or "off": a live input's segments go
+                               out as they close, its report files are rewritten every
+                               flush_s, and a stop (signal, cancel) ends it with its report */
+    double flush_s;         /* live: seconds between rewrites of the report files (0: none) */
+    int reconnect;          /* live: 1: a dropped or stalled network stream is reopened with
+                               backoff (up to max_retry_wait_s), the gap in the timeline */
+    const char *clock;      /* "media" (NULL) or "wall": every record also gets its wall-clock
+                               time (ISO 8601, UTC) */
 } fw_params;
 
 FW_API fw_params fw_params_default(void);

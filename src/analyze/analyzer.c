@@ -57,6 +57,8 @@ struct fw_lane {
     int started;
 };
 
+#define SLOT(a, i) (&(a)->slots[(i) % (a)->n_slots])
+
 struct fw_analyzer {
     fw_lane lanes[MAX_LANES];
     int n_lanes;
@@ -69,7 +71,7 @@ struct fw_analyzer {
     int input_over, stopping;
     int submitted;
     /* answers by keyframe index, from `next` on */
-    slot *slots;
+    slot *slots; /* a ring: keyframe i at slots[i % n_slots], for next <= i < next + n_slots */
     int n_slots, next;
     int delivering; /* a thread is delivering: the others leave it the new answers */
     /* counters */
@@ -409,9 +411,9 @@ static void deliver(fw_analyzer *a)
         return; /* that thread will find this answer ready */
     a->delivering = 1;
     const char *model = a->lanes[0].ops->model(a->lanes[0].state);
-    while (!a->stopping && a->next < a->n_slots && a->slots[a->next].have == a->all) {
-        slot s = a->slots[a->next];
-        memset(&a->slots[a->next], 0, sizeof a->slots[a->next]);
+    while (!a->stopping && a->n_slots && SLOT(a, a->next)->have == a->all) {
+        slot s = *SLOT(a, a->next);
+        memset(SLOT(a, a->next), 0, sizeof s);
         int index = a->next++;
         pthread_mutex_unlock(&a->mu);
         /* a stored answer was merged and ordered when it was made; with one lane the
@@ -477,22 +479,25 @@ static void deliver(fw_analyzer *a)
     pthread_cond_broadcast(&a->changed);
 }
 
-/* Makes room for slot i (under the lock); 0, or -1 after stopping the analyzer. */
+/* Makes room for slot i (under the lock): the slots are a ring of the keyframes from
+ * next on, as many as are in flight; 0, or -1 after stopping the analyzer. */
 static int slot_room(fw_analyzer *a, int i)
 {
-    if (i < a->n_slots)
+    if (i < a->next || i - a->next < a->n_slots)
         return 0;
     int n = a->n_slots ? a->n_slots : 64;
-    while (n <= i)
+    while (n <= i - a->next)
         n *= 2;
-    slot *s = realloc(a->slots, (size_t)n * sizeof *s);
+    slot *s = calloc((size_t)n, sizeof *s);
     if (!s) {
         if (!a->failed)
             a->failed = fw_error_set(&a->err, FW_ENOMEM, "analyzer: out of memory");
         a->stopping = 1;
         return -1;
     }
-    memset(s + a->n_slots, 0, (size_t)(n - a->n_slots) * sizeof *s);
+    for (int k = a->next; k < a->next + a->n_slots; k++) /* each to its place in the new ring */
+        s[k % n] = *SLOT(a, k);
+    free(a->slots);
     a->slots = s;
     a->n_slots = n;
     return 0;
@@ -525,7 +530,7 @@ int fw_analyzer_submit_done(fw_analyzer *a, const fw_keyframe *kf, const fw_obse
         answer_free(&ans);
         return rc;
     }
-    slot *s = &a->slots[i];
+    slot *s = SLOT(a, i);
     s->have = a->all;
     s->cached = 1;
     s->time_s = kf->time_s;
@@ -554,12 +559,12 @@ void fw_analyzer_post(fw_lane *l, fw_task *t, fw_answer *ans)
         return;
     }
     unsigned bit = 1u << l->index;
-    if (i < a->next || (a->slots[i].have & bit)) { /* a second answer for one frame: a bug */
+    if (i < a->next || (SLOT(a, i)->have & bit)) { /* a second answer for one frame: a bug */
         pthread_mutex_unlock(&a->mu);
         answer_free(ans);
         return;
     }
-    slot *s = &a->slots[i];
+    slot *s = SLOT(a, i);
     /* what was sent: the model lane's pictures (smaller, crops, two asks, none) */
     int spent = t->image_tokens + t->spent_tokens;
     if (l->ops == &fw_backend_openai) {
@@ -591,8 +596,9 @@ int fw_analyzer_peer(fw_lane *l, int keyframe, char **fields)
     int other = l->index == 0 ? 1 : 0, rc = 0;
     *fields = NULL;
     pthread_mutex_lock(&a->mu);
-    if (keyframe >= a->next && keyframe < a->n_slots && (a->slots[keyframe].have & (1u << other))) {
-        const fw_answer *ans = &a->slots[keyframe].ans[other];
+    if (keyframe >= a->next && keyframe - a->next < a->n_slots &&
+        (SLOT(a, keyframe)->have & (1u << other))) {
+        const fw_answer *ans = &SLOT(a, keyframe)->ans[other];
         rc = ans->error ? -1 : (*fields = strdup(ans->fields ? ans->fields : "{}")) ? 1 : -1;
     }
     pthread_mutex_unlock(&a->mu);

@@ -57,7 +57,12 @@ static const cli_command command = {
                "as they happen), captions.vtt, captions.srt, report.md, report.html, and the\n"
                "keyframes. Prints a short summary, or the report with --json. A frame that still\n"
                "fails after its retries is kept in the report with its error. Ctrl-C stops it\n"
-               "and still writes what was done.",
+               "and still writes what was done.\n"
+               "Live inputs (-, a FIFO, udp://, rtp://, rtsp://, srt://, tcp://, an HLS playlist\n"
+               "still being written) are analysed as they come: segments go out as they close,\n"
+               "the report files are rewritten every --flush S, and Ctrl-C or SIGTERM ends the\n"
+               "stream: the story is finished and written, exit 0. Memory stays within the\n"
+               "settings however long the video (--fusion-window).",
     .settings = settings,
     .has_out_dir = 1,
     .has_prompt_file = 1,

@@ -117,6 +117,20 @@ const fw_setting fw_settings[] = {
      "what the summary is for (default: the preset's)", 0},
     {"summary-window", FW_SET_INT, F(summary_window), 3000, 200, 1000000, "T",
      "tokens of observations per summary request; longer videos are map-reduced", 0},
+    {"fusion-window", FW_SET_DOUBLE, F(fusion_window_s), 300, 0, 86400, "S",
+     "fusion runs on S seconds of observations at a time: memory bounded on long videos and "
+     "streams (0: the whole video at the end)",
+     0},
+    {"live", FW_SET_STRING, F(live), 0, 0, 0, "M",
+     "auto (live for pipes and network streams), on or off: segments as they close, the report "
+     "rewritten every --flush, a stop ends it with its report (exit 0)",
+     0},
+    {"flush", FW_SET_DOUBLE, F(flush_s), 30, 0, 86400, "S",
+     "live: rewrite the report files every S seconds (0: only at the end)", 0},
+    {"reconnect", FW_SET_INT, F(reconnect), 0, 0, 1, "0|1",
+     "live: reopen a dropped or stalled network stream with backoff; the gap is in the report", 0},
+    {"clock", FW_SET_STRING, F(clock), 0, 0, 0, "C",
+     "media (times in the video) or wall (also the wall-clock time of every record, ISO 8601)", 0},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL, 0},
 };
 
@@ -228,6 +242,12 @@ static int check_string(const fw_setting *s, const char *text, fw_error *err)
         return check_backend(text, err);
     if (strcmp(s->name, "summary") == 0)
         return check_summary(text, err);
+    static const char *const live[] = {"auto", "on", "off", NULL};
+    static const char *const clock[] = {"media", "wall", NULL};
+    if (strcmp(s->name, "live") == 0)
+        return check_name("live", text, live, "auto, on, off", err);
+    if (strcmp(s->name, "clock") == 0)
+        return check_name("clock", text, clock, "media, wall", err);
     return 0;
 }
 

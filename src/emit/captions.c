@@ -96,20 +96,21 @@ static void free_cues(cue *c, size_t n)
 
 /* The cues of the report, placed by the rules above, into *out (malloc'd, *n_out of them).
  * 0, or -1 when out of memory. */
-static int build_cues(json_t *report, cue **out, size_t *n_out)
+static int build_cues(const fw_doc *d, cue **out, size_t *n_out)
 {
-    json_t *segs = json_object_get(report, "segments"), *seg;
-    size_t n = 0, i;
-    cue *c = calloc(json_array_size(segs) + 1, sizeof *c);
+    size_t cap = fw_doc_count(d, "segments") + 1, n = 0, i = 0;
+    cue *c = calloc(cap, sizeof *c);
     if (!c)
         return -1;
-    json_array_foreach(segs, i, seg)
-    {
+    fw_doc_it it;
+    fw_doc_begin(&it, d, "segments");
+    for (json_t *seg; n < cap && (seg = fw_doc_next(&it)); i++) {
         double start, end;
         if (!fw_emit_num(seg, "start", &start))
             continue;
         char *text = normalise(fw_emit_str(seg, "text"));
         if (!text) {
+            fw_doc_end(&it);
             free_cues(c, n);
             return -1;
         }
@@ -120,6 +121,7 @@ static int build_cues(json_t *report, cue **out, size_t *n_out)
         c[n] = (cue){to_ms(start), fw_emit_num(seg, "end", &end) ? to_ms(end) : NO_END, i, text};
         n++;
     }
+    fw_doc_end(&it);
     qsort(c, n, sizeof *c, by_start);
     /* join cues that start too close to the previous one */
     size_t m = 0;
@@ -146,7 +148,7 @@ static int build_cues(json_t *report, cue **out, size_t *n_out)
         c[m++] = c[i];
     }
     double duration = -1;
-    fw_emit_num(json_object_get(report, "video"), "duration", &duration);
+    fw_emit_num(json_object_get(d->head, "video"), "duration", &duration);
     long long dur_ms = duration > 0 ? to_ms(duration) : -1;
     for (i = 0; i < m; i++) {
         long long next = i + 1 < m ? c[i + 1].start_ms : -1;
@@ -228,7 +230,7 @@ static int put_text(FILE *out, const char *text)
     return 0;
 }
 
-static int emit(json_t *report, FILE *out, int vtt)
+static int emit(const fw_doc *d, FILE *out, int vtt)
 {
     if (!out) {
         errno = EINVAL;
@@ -237,7 +239,7 @@ static int emit(json_t *report, FILE *out, int vtt)
     errno = 0;
     size_t n;
     cue *c;
-    if (build_cues(report, &c, &n)) {
+    if (build_cues(d, &c, &n)) {
         errno = ENOMEM;
         return -1;
     }
@@ -262,12 +264,12 @@ static int emit(json_t *report, FILE *out, int vtt)
     return fw_emit_finish(out);
 }
 
-int fw_emit_vtt(json_t *report, FILE *out)
+int fw_emit_vtt(const fw_doc *d, FILE *out)
 {
-    return emit(report, out, 1);
+    return emit(d, out, 1);
 }
 
-int fw_emit_srt(json_t *report, FILE *out)
+int fw_emit_srt(const fw_doc *d, FILE *out)
 {
-    return emit(report, out, 0);
+    return emit(d, out, 0);
 }

@@ -24,19 +24,22 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "framewise.h"
 
+typedef struct fw_doc fw_doc; /* a report as the writers read it (below) */
+
 /* WebVTT captions from the segments: "WEBVTT", then one cue per segment in time order,
  * HH:MM:SS.mmm timestamps, start < end, cues never overlap. */
-int fw_emit_vtt(json_t *report, FILE *out);
+int fw_emit_vtt(const fw_doc *d, FILE *out);
 /* SubRip captions from the segments: numbered cues, HH:MM:SS,mmm timestamps. */
-int fw_emit_srt(json_t *report, FILE *out);
+int fw_emit_srt(const fw_doc *d, FILE *out);
 /* A Markdown report: summary, key moments, review, events, segments, keyframes. */
-int fw_emit_markdown(json_t *report, FILE *out);
+int fw_emit_markdown(const fw_doc *d, FILE *out);
 /* One self-contained HTML page (no scripts, no external resources; thumbnails embedded
  * as data: URIs): summary, review flags, thumbnails on a timeline, segments, events. */
-int fw_emit_html(json_t *report, FILE *out);
+int fw_emit_html(const fw_doc *d, FILE *out);
 
 /* ---- the report (emit/report.c) --------------------------------------------------------
  * Its parts from the public types, as new jansson references the caller owns. */
@@ -52,6 +55,8 @@ json_t *fw_report_stats(const fw_stats *s, double duration_s);
 /* The text timeline of observations: [{time, keyframe, added, changed, removed}] for the
  * keyframes whose on-screen text changed (the local backend's fields, or their "ocr"). */
 json_t *fw_report_timeline(json_t *observations);
+/* One observation's entry of the text timeline, or NULL when its text did not change. */
+json_t *fw_report_timeline_entry(json_t *observation);
 
 /* What a report is made of. */
 typedef struct fw_report_in {
@@ -87,7 +92,7 @@ int fw_formats_parse(const char *list, unsigned *out, fw_error *err);
  * renamed into place (a reader never sees half), except jsonl (streamed: fw_jsonl_*).
  * Appends the paths written to `written`. 0, or FW_EIO naming the first file that could
  * not be written (the others are written still). */
-int fw_outputs_write(json_t *report, const char *dir, unsigned formats, json_t *written,
+int fw_outputs_write(const fw_doc *report, const char *dir, unsigned formats, json_t *written,
                      fw_error *err);
 
 /* report.jsonl: one record per line, flushed as it comes. */
@@ -102,6 +107,54 @@ void fw_jsonl_line(fw_jsonl *j, const char *line);
 /* Closes the file (accepts one never opened); 0, or FW_EIO naming it when a write failed. */
 int fw_jsonl_close(fw_jsonl *j, fw_error *err);
 
+/* ---- the spool (emit/spool.c) ---------------------------------------------------------
+ * A report's long lists as JSON lines in unlinked temporary files (in dir when it is
+ * given and writable, else $TMPDIR or /tmp), appended as the records come (any thread)
+ * and read back in order, so that the outputs are written without holding them. */
+enum {
+    FW_SPOOL_KEYFRAMES,
+    FW_SPOOL_OBSERVATIONS,
+    FW_SPOOL_TIMELINE,
+    FW_SPOOL_SEGMENTS,
+    FW_SPOOL_LISTS
+};
+typedef struct fw_spool fw_spool;
+/* The report key of a list ("keyframes", ...). */
+const char *fw_spool_key(int which);
+/* 0, FW_EIO (no temporary file) or FW_ENOMEM. */
+int fw_spool_open(fw_spool **out, const char *dir, fw_error *err);
+/* One record at the end of a list (the value is read, not taken): 0, FW_EIO, FW_ENOMEM. */
+int fw_spool_add(fw_spool *s, int which, json_t *o, fw_error *err);
+long fw_spool_count(fw_spool *s, int which);
+/* Accepts NULL. */
+void fw_spool_close(fw_spool *s);
+
+/* A report as the writers read it: head (the report object), where each of the spool's
+ * lists is the spool's records followed by head's array of that key, if any (spool NULL:
+ * head alone is the report). */
+typedef struct fw_doc {
+    json_t *head;
+    fw_spool *spool;
+} fw_doc;
+/* One pass over a list of the doc (the records there when it begins). */
+typedef struct fw_doc_it {
+    json_t *array, *cur;
+    size_t i;
+    int fd;
+    off_t pos, end;
+    char *line;
+    size_t len, cap, start, at_line;
+} fw_doc_it;
+void fw_doc_begin(fw_doc_it *it, const fw_doc *d, const char *key);
+/* The next record (valid until the next call or fw_doc_end), or NULL at the end. */
+json_t *fw_doc_next(fw_doc_it *it);
+void fw_doc_end(fw_doc_it *it);
+size_t fw_doc_count(const fw_doc *d, const char *key);
+/* report.json's text (json_dumps' 2-space layout), the lists streamed; 0 or -1. */
+int fw_doc_write_json(const fw_doc *d, FILE *out);
+/* The same as one malloc'd text (the caller frees it), or NULL when out of memory. */
+char *fw_doc_text(const fw_doc *d);
+
 /* mkdir -p; 0 or -1 with errno set. */
 int fw_mkdirs(const char *path);
 
@@ -114,9 +167,12 @@ typedef struct fw_kflist {
     const char *dir;    /* where the JPEG files go (NULL: nowhere) */
     int index_offset;   /* added to each keyframe's index (and file name): an appended part */
     double time_offset; /* added to each keyframe's time */
+    int keep;           /* > 0: only the last keep entries are held (n still counts all) */
     fw_kept *list;
     int n, cap;
 } fw_kflist;
+/* Entry i (0-based, without the offset), or NULL when it is not held. */
+const fw_kept *fw_kflist_get(const fw_kflist *l, int i);
 /* Writes the keyframe's JPEG and appends it (offsets applied); 0, or FW_EIO / FW_ENOMEM. */
 int fw_kflist_add(fw_kflist *l, const fw_keyframe *kf, fw_error *err);
 /* Frees the list (not l itself). */

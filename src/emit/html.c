@@ -67,8 +67,9 @@ static const char *gate_reason(json_t *obs)
     return NULL;
 }
 
-static void put_header(FILE *out, json_t *report)
+static void put_header(FILE *out, const fw_doc *doc)
 {
+    json_t *report = doc->head;
     json_t *video = json_object_get(report, "video");
     const char *name = fw_emit_basename(fw_emit_str(video, "path"));
     char t[32];
@@ -87,9 +88,8 @@ static void put_header(FILE *out, json_t *report)
     if (fw_emit_num(video, "width", &w) && fw_emit_num(video, "height", &h) && w > 0 && h > 0)
         fprintf(out, "%.0f×%.0f · ", w, h);
     fprintf(out, "%zu keyframes · %zu segments · %zu events</div></header>\n",
-            json_array_size(json_object_get(report, "keyframes")),
-            json_array_size(json_object_get(report, "segments")),
-            json_array_size(json_object_get(report, "events")));
+            fw_doc_count(doc, "keyframes"), fw_doc_count(doc, "segments"),
+            fw_doc_count(doc, "events"));
 }
 
 static void put_review(FILE *out, json_t *report)
@@ -172,21 +172,20 @@ static void put_summary(FILE *out, json_t *report)
 }
 
 /* The timeline's length: the duration, else the last time anything happens. */
-static double span_of(json_t *report)
+static double span_of(const fw_doc *d)
 {
     double span = 0, t;
-    if (fw_emit_num(json_object_get(report, "video"), "duration", &span) && span > 0)
+    if (fw_emit_num(json_object_get(d->head, "video"), "duration", &span) && span > 0)
         return span;
     static const char *const lists[][2] = {
         {"keyframes", "time"}, {"segments", "end"}, {"segments", "start"}, {"events", "time"}};
     for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
-        size_t i;
-        json_t *o;
-        json_array_foreach(json_object_get(report, lists[l][0]), i, o)
-        {
+        fw_doc_it it;
+        fw_doc_begin(&it, d, lists[l][0]);
+        for (json_t *o; (o = fw_doc_next(&it));)
             if (fw_emit_num(o, lists[l][1], &t) && t > span)
                 span = t;
-        }
+        fw_doc_end(&it);
     }
     return span > 0 ? span : 1;
 }
@@ -197,40 +196,54 @@ static double pct(double t, double span)
     return p < 0 ? 0 : p > 100 ? 100 : p;
 }
 
-static void put_timeline(FILE *out, json_t *report, double span)
+/* A segment's bar; next: the one after it (NULL: none), whose start ends it when it has
+ * no end. */
+static void put_bar(FILE *out, json_t *o, json_t *next, size_t i, double span)
 {
-    json_t *o;
-    size_t i;
     char a[32], b[32];
+    double s, e;
+    if (!fw_emit_num(o, "start", &s))
+        return;
+    /* no end: until the next segment, else the end of the bar */
+    if (!fw_emit_num(o, "end", &e) && !(fw_emit_num(next, "start", &e) && e > s))
+        e = span;
+    if (e < s)
+        e = s;
+    fprintf(out, "<div class=\"seg%s\" style=\"left:%.3f%%;width:%.3f%%\" title=\"%s–%s ",
+            i % 2 ? " odd" : "", pct(s, span), pct(e, span) - pct(s, span),
+            fw_clock_mmss(s, a, sizeof a), fw_clock_mmss(e, b, sizeof b));
+    H(fw_emit_str(o, "text"));
+    fputs("\"></div>", out);
+}
+
+static void put_timeline(FILE *out, const fw_doc *d, double span)
+{
+    json_t *o, *prev = NULL;
+    size_t i = 0;
+    char a[32], b[32];
+    fw_doc_it it;
     fputs("<div class=\"track\">", out);
-    json_array_foreach(json_object_get(report, "segments"), i, o)
-    {
-        double s, e;
-        if (!fw_emit_num(o, "start", &s))
-            continue;
-        /* no end: until the next segment, else the end of the bar */
-        if (!fw_emit_num(o, "end", &e) &&
-            !(fw_emit_num(json_array_get(json_object_get(report, "segments"), i + 1), "start",
-                          &e) &&
-              e > s))
-            e = span;
-        if (e < s)
-            e = s;
-        fprintf(out, "<div class=\"seg%s\" style=\"left:%.3f%%;width:%.3f%%\" title=\"%s–%s ",
-                i % 2 ? " odd" : "", pct(s, span), pct(e, span) - pct(s, span),
-                fw_clock_mmss(s, a, sizeof a), fw_clock_mmss(e, b, sizeof b));
-        H(fw_emit_str(o, "text"));
-        fputs("\"></div>", out);
+    fw_doc_begin(&it, d, "segments");
+    for (; (o = fw_doc_next(&it)); i++) { /* each bar once the next is known */
+        if (prev)
+            put_bar(out, prev, o, i - 1, span);
+        json_decref(prev);
+        prev = json_incref(o);
     }
-    json_array_foreach(json_object_get(report, "keyframes"), i, o)
-    {
+    if (prev)
+        put_bar(out, prev, NULL, i - 1, span);
+    json_decref(prev);
+    fw_doc_end(&it);
+    fw_doc_begin(&it, d, "keyframes");
+    while ((o = fw_doc_next(&it))) {
         double t;
         if (fw_emit_num(o, "time", &t))
             fprintf(out, "<div class=\"kt\" style=\"left:%.3f%%\" title=\"keyframe %s\"></div>",
                     pct(t, span), fw_clock_mmss(t, a, sizeof a));
     }
-    json_array_foreach(json_object_get(report, "events"), i, o)
-    {
+    fw_doc_end(&it);
+    fw_doc_begin(&it, d, "events");
+    while ((o = fw_doc_next(&it))) {
         double t;
         if (!fw_emit_num(o, "time", &t))
             continue;
@@ -239,6 +252,7 @@ static void put_timeline(FILE *out, json_t *report, double span)
         H(fw_emit_str(o, "name"));
         fputs("\"></div>", out);
     }
+    fw_doc_end(&it);
     fprintf(out,
             "</div><div class=\"axis\"><span>00:00</span><span>%s</span><span>%s</span>"
             "</div>\n",
@@ -279,70 +293,82 @@ static int put_thumb(FILE *out, const char *file, long long n)
     return rc;
 }
 
-/* The observations of keyframe n: text, error, or dimmed with the gate's reason. */
-static void put_observations(FILE *out, json_t *report, long long n)
+/* One observation: text, error, or dimmed with the gate's reason. */
+static void put_observation(FILE *out, json_t *o)
 {
-    json_t *o;
-    size_t i;
-    json_array_foreach(json_object_get(report, "observations"), i, o)
-    {
+    const char *gate = gate_reason(o), *err = fw_emit_str(o, "error");
+    fputs(gate ? "<p class=\"gated\">" : "<p>", out);
+    H(fw_emit_str(o, "text"));
+    if (gate) {
+        fputs(" <em>(gated out: ", out);
+        H(*gate ? gate : "no reason given");
+        fputs(")</em>", out);
+    }
+    if (*err) {
+        fputs(" <span class=\"err\">", out);
+        H(err);
+        fputs("</span>", out);
+    }
+    fputs("</p>", out);
+}
+
+/* The observations of keyframe n: the list is in keyframe order, so one pass serves every
+ * card; those of earlier keyframes are passed over. */
+static void put_observations(FILE *out, fw_doc_it *obs, long long n)
+{
+    for (json_t *o = obs->cur ? obs->cur : fw_doc_next(obs); o; o = fw_doc_next(obs)) {
         json_t *k = json_object_get(o, "keyframe");
-        if (!json_is_integer(k) || json_integer_value(k) != n)
+        if (!json_is_integer(k) || json_integer_value(k) < n)
             continue;
-        const char *gate = gate_reason(o), *err = fw_emit_str(o, "error");
-        fputs(gate ? "<p class=\"gated\">" : "<p>", out);
-        H(fw_emit_str(o, "text"));
-        if (gate) {
-            fputs(" <em>(gated out: ", out);
-            H(*gate ? gate : "no reason given");
-            fputs(")</em>", out);
-        }
-        if (*err) {
-            fputs(" <span class=\"err\">", out);
-            H(err);
-            fputs("</span>", out);
-        }
-        fputs("</p>", out);
+        if (json_integer_value(k) > n)
+            return; /* the next card's */
+        put_observation(out, o);
     }
 }
 
-static int put_cards(FILE *out, json_t *report)
+static int put_cards(FILE *out, const fw_doc *d)
 {
-    json_t *kfs = json_object_get(report, "keyframes"), *kf;
-    if (!json_array_size(kfs))
+    if (!fw_doc_count(d, "keyframes"))
         return 0;
     fputs("<div class=\"grid\">\n", out);
-    size_t i;
-    json_array_foreach(kfs, i, kf)
-    {
+    size_t i = 0;
+    int rc = 0;
+    fw_doc_it kfs, obs;
+    fw_doc_begin(&kfs, d, "keyframes");
+    fw_doc_begin(&obs, d, "observations");
+    for (json_t *kf; !rc && (kf = fw_doc_next(&kfs)); i++) {
         char t[32];
         json_t *idx = json_object_get(kf, "index");
         long long n = json_is_integer(idx) ? (long long)json_integer_value(idx) : (long long)i;
         fprintf(out, "<figure class=\"card\" id=\"kf-%lld\">", n);
-        if (put_thumb(out, fw_emit_str(kf, "file"), n))
-            return -1;
+        if ((rc = put_thumb(out, fw_emit_str(kf, "file"), n)))
+            break;
         fprintf(out, "<figcaption><span class=\"t\">%s</span><span class=\"tag\">",
                 fw_emit_when(kf, "time", t, sizeof t));
         H(fw_emit_str(kf, "reason"));
         fputs("</span>", out);
-        put_observations(out, report, n);
+        put_observations(out, &obs, n);
         fputs("</figcaption></figure>\n", out);
     }
-    fputs("</div>", out);
-    return 0;
+    fw_doc_end(&kfs);
+    fw_doc_end(&obs);
+    if (!rc)
+        fputs("</div>", out);
+    return rc;
 }
 
-static void put_segments(FILE *out, json_t *report)
+static void put_segments(FILE *out, const fw_doc *d)
 {
-    json_t *segs = json_object_get(report, "segments"), *s, *k;
-    if (!json_array_size(segs))
+    json_t *s, *k;
+    if (!fw_doc_count(d, "segments"))
         return;
     fputs("<section><h2>Segments</h2><table><tr><th>Time</th><th>Text</th><th>Keyframes</th>"
           "</tr>\n",
           out);
-    size_t i, j;
-    json_array_foreach(segs, i, s)
-    {
+    size_t j;
+    fw_doc_it it;
+    fw_doc_begin(&it, d, "segments");
+    while ((s = fw_doc_next(&it))) {
         char a[32], b[32];
         fprintf(out, "<tr><td class=\"t\">%s", fw_emit_when(s, "start", a, sizeof a));
         if (*fw_emit_when(s, "end", b, sizeof b))
@@ -357,6 +383,7 @@ static void put_segments(FILE *out, json_t *report)
         }
         fputs("</td></tr>\n", out);
     }
+    fw_doc_end(&it);
     fputs("</table></section>\n", out);
 }
 
@@ -409,21 +436,22 @@ static int put_events(FILE *out, json_t *report)
     return 0;
 }
 
-int fw_emit_html(json_t *report, FILE *out)
+int fw_emit_html(const fw_doc *d, FILE *out)
 {
+    json_t *report = d->head;
     if (!out) {
         errno = EINVAL;
         return -1;
     }
     errno = 0;
-    put_header(out, report);
+    put_header(out, d);
     put_review(out, report);
     put_summary(out, report);
     fputs("<section><h2>Timeline</h2>", out);
-    put_timeline(out, report, span_of(report));
-    int rc = put_cards(out, report);
+    put_timeline(out, d, span_of(d));
+    int rc = put_cards(out, d);
     fputs("</section>\n", out);
-    put_segments(out, report);
+    put_segments(out, d);
     if (!rc)
         rc = put_events(out, report);
     fputs("</main></body></html>\n", out);

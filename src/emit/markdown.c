@@ -24,8 +24,9 @@ static void put_dest(FILE *out, const char *s)
     }
 }
 
-static void put_header(FILE *out, json_t *report)
+static void put_header(FILE *out, const fw_doc *doc)
 {
+    json_t *report = doc->head;
     json_t *video = json_object_get(report, "video");
     const char *name = fw_emit_basename(fw_emit_str(video, "path"));
     fputs("# ", out);
@@ -37,7 +38,7 @@ static void put_header(FILE *out, json_t *report)
         fprintf(out, "**Duration** %s · ", fw_clock_mmss(d, t, sizeof t));
     if (fw_emit_num(video, "width", &w) && fw_emit_num(video, "height", &h) && w > 0 && h > 0)
         fprintf(out, "**Size** %.0f×%.0f · ", w, h);
-    fprintf(out, "**Keyframes** %zu\n\n", json_array_size(json_object_get(report, "keyframes")));
+    fprintf(out, "**Keyframes** %zu\n\n", fw_doc_count(doc, "keyframes"));
 }
 
 static void put_summary(FILE *out, json_t *report)
@@ -154,15 +155,16 @@ static int put_events(FILE *out, json_t *report)
     return 0;
 }
 
-static void put_segments(FILE *out, json_t *report)
+static void put_segments(FILE *out, const fw_doc *d)
 {
-    json_t *segs = json_object_get(report, "segments"), *s, *k;
-    if (!json_array_size(segs))
+    if (!fw_doc_count(d, "segments"))
         return;
     fputs("## Segments\n\n| Time | Text | Keyframes |\n|---|---|---|\n", out);
-    size_t i, j;
-    json_array_foreach(segs, i, s)
-    {
+    size_t j;
+    json_t *s, *k;
+    fw_doc_it it;
+    fw_doc_begin(&it, d, "segments");
+    while ((s = fw_doc_next(&it))) {
         char a[32], b[32];
         fprintf(out, "| %s", fw_emit_when(s, "start", a, sizeof a));
         if (*fw_emit_when(s, "end", b, sizeof b))
@@ -182,18 +184,20 @@ static void put_segments(FILE *out, json_t *report)
         }
         fputs(" |\n", out);
     }
+    fw_doc_end(&it);
     fputc('\n', out);
 }
 
-static void put_keyframes(FILE *out, json_t *report)
+static void put_keyframes(FILE *out, const fw_doc *d)
 {
-    json_t *kfs = json_object_get(report, "keyframes"), *kf;
-    if (!json_array_size(kfs))
+    if (!fw_doc_count(d, "keyframes"))
         return;
     fputs("## Keyframes\n\n| Time | Reason | Image |\n|---|---|---|\n", out);
-    size_t i;
-    json_array_foreach(kfs, i, kf)
-    {
+    size_t i = 0;
+    json_t *kf;
+    fw_doc_it it;
+    fw_doc_begin(&it, d, "keyframes");
+    for (; (kf = fw_doc_next(&it)); i++) {
         char t[32];
         json_t *idx = json_object_get(kf, "index");
         long long n = json_is_integer(idx) ? (long long)json_integer_value(idx) : (long long)i;
@@ -208,24 +212,26 @@ static void put_keyframes(FILE *out, json_t *report)
         }
         fputs(" |\n", out);
     }
+    fw_doc_end(&it);
     fputc('\n', out);
 }
 
-int fw_emit_markdown(json_t *report, FILE *out)
+int fw_emit_markdown(const fw_doc *d, FILE *out)
 {
+    json_t *report = d->head;
     if (!out) {
         errno = EINVAL;
         return -1;
     }
     errno = 0;
-    put_header(out, report);
+    put_header(out, d);
     put_summary(out, report);
     put_review(out, report);
     if (put_events(out, report)) {
         errno = ENOMEM;
         return -1;
     }
-    put_segments(out, report);
-    put_keyframes(out, report);
+    put_segments(out, d);
+    put_keyframes(out, d);
     return fw_emit_finish(out);
 }

@@ -37,22 +37,22 @@ int fw_formats_parse(const char *list, unsigned *out, fw_error *err)
     return 0;
 }
 
-static int dump_json(json_t *r, FILE *f)
+static int dump_json(const fw_doc *d, FILE *f)
 {
-    return json_dumpf(r, f, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    return fw_doc_write_json(d, f);
 }
 
 static const struct {
     unsigned bit;
     const char *file;
-    int (*write)(json_t *report, FILE *out);
+    int (*write)(const fw_doc *d, FILE *out);
 } writers[] = {{FW_OUT_JSON, "report.json", dump_json},
                {FW_OUT_VTT, "captions.vtt", fw_emit_vtt},
                {FW_OUT_SRT, "captions.srt", fw_emit_srt},
                {FW_OUT_MD, "report.md", fw_emit_markdown},
                {FW_OUT_HTML, "report.html", fw_emit_html}};
 
-int fw_outputs_write(json_t *report, const char *dir, unsigned formats, json_t *written,
+int fw_outputs_write(const fw_doc *report, const char *dir, unsigned formats, json_t *written,
                      fw_error *err)
 {
     int rc = 0; /* a file that cannot be written does not cost the others */
@@ -143,9 +143,20 @@ static int write_file(const char *path, const void *data, size_t n)
     return (f && fclose(f)) || bad ? -1 : 0;
 }
 
+const fw_kept *fw_kflist_get(const fw_kflist *l, int i)
+{
+    if (i < 0 || i >= l->n || (l->keep > 0 && i < l->n - l->keep))
+        return NULL;
+    return &l->list[l->keep > 0 ? i % l->keep : i];
+}
+
 int fw_kflist_add(fw_kflist *l, const fw_keyframe *kf, fw_error *err)
 {
-    if (l->n == l->cap) {
+    int slot = l->keep > 0 ? l->n % l->keep : l->n;
+    if (l->keep > 0 && l->n >= l->keep) { /* the oldest goes */
+        free(l->list[slot].file);
+        l->list[slot].file = NULL;
+    } else if (l->n == l->cap) {
         int cap = l->cap ? l->cap * 2 : 64;
         fw_kept *list = realloc(l->list, (size_t)cap * sizeof *list);
         if (!list)
@@ -153,7 +164,7 @@ int fw_kflist_add(fw_kflist *l, const fw_keyframe *kf, fw_error *err)
         l->list = list;
         l->cap = cap;
     }
-    fw_kept *k = &l->list[l->n];
+    fw_kept *k = &l->list[slot];
     k->kf = *kf;
     k->kf.jpeg = NULL;
     k->kf.jpeg_size = 0;
@@ -178,7 +189,7 @@ int fw_kflist_add(fw_kflist *l, const fw_keyframe *kf, fw_error *err)
 
 void fw_kflist_free(fw_kflist *l)
 {
-    for (int i = 0; i < l->n; i++)
+    for (int i = 0; i < (l->keep > 0 && l->n > l->keep ? l->keep : l->n); i++)
         free(l->list[i].file);
     free(l->list);
     l->list = NULL;

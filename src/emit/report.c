@@ -121,24 +121,30 @@ static json_t *ocr_fields(json_t *obs)
     return json_object_get(f, "text_added") ? f : NULL;
 }
 
+json_t *fw_report_timeline_entry(json_t *o)
+{
+    json_t *f = ocr_fields(o);
+    if (!f)
+        return NULL;
+    json_t *added = json_object_get(f, "text_added");
+    json_t *removed = json_object_get(f, "text_removed");
+    json_t *changed = json_object_get(f, "text_changed");
+    if (!json_array_size(added) && !json_array_size(removed) && !json_array_size(changed))
+        return NULL;
+    return json_pack("{s:O, s:O, s:O, s:O, s:O}", "time", json_object_get(o, "time"), "keyframe",
+                     json_object_get(o, "keyframe"), "added", added, "changed", changed, "removed",
+                     removed);
+}
+
 json_t *fw_report_timeline(json_t *observations)
 {
     json_t *out = json_array(), *o;
     size_t i;
     json_array_foreach(observations, i, o)
     {
-        json_t *f = ocr_fields(o);
-        if (!f)
-            continue;
-        json_t *added = json_object_get(f, "text_added");
-        json_t *removed = json_object_get(f, "text_removed");
-        json_t *changed = json_object_get(f, "text_changed");
-        if (!json_array_size(added) && !json_array_size(removed) && !json_array_size(changed))
-            continue;
-        json_array_append_new(out, json_pack("{s:O, s:O, s:O, s:O, s:O}", "time",
-                                             json_object_get(o, "time"), "keyframe",
-                                             json_object_get(o, "keyframe"), "added", added,
-                                             "changed", changed, "removed", removed));
+        json_t *e = fw_report_timeline_entry(o);
+        if (e)
+            json_array_append_new(out, e);
     }
     return out;
 }

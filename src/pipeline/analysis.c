@@ -81,6 +81,13 @@ static int open_work(fw_analysis *a, fw_error *err)
         rc = fw_story_open(&a->story, &a->p, err);
     if (!rc)
         fw_story_set_cancel(a->story, &a->cancel);
+    if (!rc)
+        rc = fw_spool_open(&a->spool, a->out_dir, err);
+    const char *live = a->p.live ? a->p.live : "auto";
+    if (!rc) /* a stop ends a live run with its report; its summary is still asked */
+        a->live = strcmp(live, "on") == 0 || (strcmp(live, "auto") == 0 && fw_job_live(a->job));
+    if (!rc && a->live)
+        fw_story_set_cancel(a->story, &a->story_stop);
     return rc;
 }
 
@@ -102,7 +109,10 @@ int fw_analysis_open(fw_analysis **out, const char *input, const fw_params *para
     if (!a)
         return fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
     pthread_mutex_init(&a->mu, NULL);
+    pthread_mutex_init(&a->story_mu, NULL);
     atomic_init(&a->cancel, 0);
+    atomic_init(&a->story_stop, 0);
+    atomic_init(&a->fuse_due, 0);
     atomic_init(&a->state, FW_ANALYSIS_READY);
     a->p = params ? *params : fw_params_default();
     int oom = 0;
@@ -110,17 +120,17 @@ int fw_analysis_open(fw_analysis **out, const char *input, const fw_params *para
     a->name = copy(o.input_name ? o.input_name : input, &oom);
     a->out_dir = copy(o.out_dir, &oom);
     a->kfs.dir = a->out_dir;
-    a->obs = json_array();
-    int rc = oom || !a->obs ? fw_error_set(err, FW_ENOMEM, "%s: out of memory", input) : 0;
+    a->kfs.keep = 4096; /* what the analyzer may still need: it is never that far behind */
+    int rc = oom ? fw_error_set(err, FW_ENOMEM, "%s: out of memory", input) : 0;
     if (!rc)
         rc = open_settings(a, &o, err);
-    if (!rc && !a->hit)
-        rc = open_work(a, err);
     struct stat st;
     a->made_dir = a->out_dir && stat(a->out_dir, &st) != 0;
     if (!rc && a->out_dir && fw_mkdirs(a->out_dir))
         rc = fw_error_set(err, FW_EIO, "%s: cannot create output directory: %s", a->out_dir,
                           strerror(errno));
+    if (!rc && !a->hit)
+        rc = open_work(a, err);
     if (rc) {
         fw_analysis_close(a);
         return rc;
@@ -188,8 +198,6 @@ int fw_analysis_end(fw_analysis *a, int rc, const fw_error *err, int cached, jso
     fw_analysis_state state = !rc         ? FW_ANALYSIS_DONE
                               : cancelled ? FW_ANALYSIS_CANCELLED
                                           : FW_ANALYSIS_FAILED;
-    if (a->report_json && !a->report)
-        a->report = json_dumps(a->report_json, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
     if (state == FW_ANALYSIS_DONE)
         fw_evq_progress(a->q, "write", 1, 1, 1);
     json_t *o = json_pack("{s:s, s:b, s:O?, s:O}", "state", fw_analysis_state_name(state), "cached",
@@ -208,8 +216,11 @@ int fw_analysis_end(fw_analysis *a, int rc, const fw_error *err, int cached, jso
 
 void fw_analysis_cancel(fw_analysis *a)
 {
-    if (a)
-        atomic_store(&a->cancel, 1); /* the stages watch it: nothing else is safe here */
+    if (!a)
+        return; /* the stages watch the flags: nothing else is safe here */
+    if (a->live && atomic_load(&a->cancel)) /* asked again: the summary too */
+        atomic_store(&a->story_stop, 1);
+    atomic_store(&a->cancel, 1);
 }
 
 fw_analysis_state fw_analysis_get_state(const fw_analysis *a)
@@ -219,7 +230,12 @@ fw_analysis_state fw_analysis_get_state(const fw_analysis *a)
 
 const char *fw_analysis_report(const fw_analysis *a)
 {
-    return a->report;
+    fw_analysis *w = (fw_analysis *)a; /* made on the first call: a long video's is large */
+    if (!w->report && w->report_json) {
+        fw_doc doc = {w->report_json, w->spool};
+        w->report = fw_doc_text(&doc);
+    }
+    return w->report;
 }
 
 const fw_params *fw_analysis_params(const fw_analysis *a)
@@ -238,10 +254,11 @@ void fw_analysis_close(fw_analysis *a)
     fw_evq_close(a->q);
     json_decref(a->hit);
     json_decref(a->base);
-    json_decref(a->obs);
     json_decref(a->written);
     json_decref(a->report_json);
     fw_kflist_free(&a->kfs);
+    fw_spool_close(a->spool);
+    pthread_mutex_destroy(&a->story_mu);
     fw_preset_free(&a->preset);
     free(a->report);
     free(a->input);

@@ -43,8 +43,16 @@ struct fw_analysis {
     json_t *written;    /* the files written, in order */
     pthread_mutex_t mu; /* kfs and the progress counters (the stages' threads) */
     fw_kflist kfs;
-    json_t *obs; /* filled on the analyzer's thread, read after the job */
-    int n_obs;
+    fw_spool *spool;     /* a fresh run's keyframes, observations, timeline and segments */
+    int n_obs, n_failed; /* this run's observations, and those without an answer */
+    char first_failed[600];
+    pthread_t pump;           /* the thread running fw_analysis_run */
+    pthread_mutex_t story_mu; /* the story: the analyzer's thread adds, the pump snapshots */
+    int live;                 /* live: segments as they close, flushes, a stop is the end */
+    atomic_int fuse_due;      /* live: fusion runs at the analyzer's next observation */
+    atomic_int story_stop;    /* live: the story's stop flag (a second cancel) */
+    double next_flush;        /* live: when the report files are rewritten next */
+    int flushes;
     double done_s, total_s, fraction;
     int cancel_sent; /* the job was told */
     int shown_stage; /* the last progress event: analyze (1) or decode, done, total */

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/safetext.h"
 #include "pipeline/analysis.h"
@@ -12,20 +14,82 @@
 
 /* ---- the stages' callbacks (their threads) ---- */
 
+/* clock wall: the record's wall-clock time, ISO 8601 in UTC with milliseconds. */
+static void add_wall(fw_analysis *a, json_t *o, const char *key)
+{
+    if (!o || !a->p.clock || strcmp(a->p.clock, "wall") != 0 || !a->job)
+        return;
+    double w0 = fw_job_wall0(a->job), t = json_number_value(json_object_get(o, key));
+    if (w0 <= 0)
+        return;
+    double w = w0 + t - a->kfs.time_offset;
+    time_t sec = (time_t)floor(w);
+    struct tm tm;
+    char buf[40], out[48];
+    gmtime_r(&sec, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, sizeof out, "%s.%03dZ", buf, (int)((w - floor(w)) * 1000) % 1000);
+    json_object_set_new(o, "wall", json_string(out));
+}
+
+/* A record into its list of the report (a failure is the run's: kf_err). */
+static void spool(fw_analysis *a, int which, json_t *o)
+{
+    fw_error e = {0};
+    if (o && fw_spool_add(a->spool, which, o, &e)) {
+        pthread_mutex_lock(&a->mu);
+        if (!a->kf_err.code)
+            a->kf_err = e;
+        pthread_mutex_unlock(&a->mu);
+    }
+}
+
+/* The pump's own events are delivered now; the stages' are queued. */
+static void send_record(fw_analysis *a, fw_event_type type, json_t *o)
+{
+    if (pthread_equal(pthread_self(), a->pump))
+        fw_evq_emit(a->q, type, o);
+    else
+        fw_evq_push(a->q, type, o);
+}
+
+static void on_segment(void *user, json_t *segment)
+{
+    fw_analysis *a = user;
+    json_t *o = json_deep_copy(segment);
+    fw_safe_json(o);
+    add_wall(a, o, "start");
+    spool(a, FW_SPOOL_SEGMENTS, o);
+    send_record(a, FW_EVENT_SEGMENT, o);
+    json_decref(o);
+}
+
+static void on_found(void *user, json_t *event)
+{
+    fw_analysis *a = user;
+    json_t *o = json_deep_copy(event);
+    fw_safe_json(o);
+    add_wall(a, o, "time");
+    send_record(a, FW_EVENT_EVENT, o);
+    json_decref(o);
+}
+
 static int on_keyframe(void *user, const fw_keyframe *kf)
 {
     fw_analysis *a = user;
     fw_error e = {0};
     pthread_mutex_lock(&a->mu);
     int rc = fw_kflist_add(&a->kfs, kf, &e);
-    fw_kept kept = rc ? (fw_kept){0} : a->kfs.list[a->kfs.n - 1]; /* its file stays put */
+    fw_kept kept = rc ? (fw_kept){0} : *fw_kflist_get(&a->kfs, a->kfs.n - 1);
     if (rc && !a->kf_err.code)
         a->kf_err = e;
     pthread_mutex_unlock(&a->mu);
     if (rc)
         return 1;
     fw_cache_keyframe(&a->cache, &kept.kf, kf->jpeg, kf->jpeg_size, kept.file);
-    json_t *k = fw_report_keyframe(&kept.kf, kept.file);
+    json_t *k = fw_report_keyframe(&kept.kf, kept.file); /* only this thread adds: it stays */
+    add_wall(a, k, "time");
+    spool(a, FW_SPOOL_KEYFRAMES, k);
     fw_evq_push(a->q, FW_EVENT_KEYFRAME, k);
     json_decref(k);
     return 0;
@@ -37,7 +101,12 @@ int fw_analysis_tell(fw_analysis *a, const fw_observation *ob, json_t *o, int pu
     const char *gate = NULL;
     char *events = NULL;
     fw_error e = {0};
-    if (fw_story_add(a->story, ob, &gate, &events, &e)) {
+    pthread_mutex_lock(&a->story_mu);
+    int rc = atomic_exchange(&a->fuse_due, 0) ? fw_story_fuse(a->story, &e) : 0;
+    if (!rc)
+        rc = fw_story_add(a->story, ob, &gate, &events, &e);
+    pthread_mutex_unlock(&a->story_mu);
+    if (rc) {
         if (!a->story_err.code)
             a->story_err = e;
         return 1;
@@ -47,7 +116,11 @@ int fw_analysis_tell(fw_analysis *a, const fw_observation *ob, json_t *o, int pu
     send(a->q, FW_EVENT_OBSERVATION, o);
     json_t *fired = events ? json_loads(events, 0, NULL) : NULL, *v;
     size_t i;
-    json_array_foreach(fired, i, v) send(a->q, FW_EVENT_EVENT, v);
+    json_array_foreach(fired, i, v)
+    {
+        add_wall(a, v, "time");
+        send(a->q, FW_EVENT_EVENT, v);
+    }
     json_decref(fired);
     free(events);
     return 0;
@@ -64,14 +137,21 @@ static int on_observation(void *user, const fw_observation *engine_ob)
         fw_error_set(&a->story_err, FW_ENOMEM, "out of memory");
         return 1;
     }
-    json_array_append_new(a->obs, o);
+    add_wall(a, o, "time");
     int stop = fw_analysis_tell(a, &ob, o, 1);
+    spool(a, FW_SPOOL_OBSERVATIONS, o);
+    json_t *change = fw_report_timeline_entry(o);
+    spool(a, FW_SPOOL_TIMELINE, change);
+    json_decref(change);
     pthread_mutex_lock(&a->mu);
-    int known = engine_ob->keyframe < a->kfs.n;
-    fw_keyframe kf = known ? a->kfs.list[engine_ob->keyframe].kf : (fw_keyframe){0};
+    const fw_kept *k = fw_kflist_get(&a->kfs, engine_ob->keyframe);
+    fw_keyframe kf = k ? k->kf : (fw_keyframe){0};
     a->n_obs++;
+    if (ob.error && !a->n_failed++)
+        snprintf(a->first_failed, sizeof a->first_failed, "%s", ob.error);
     pthread_mutex_unlock(&a->mu);
-    fw_cache_observation(&a->cache, o, known ? &kf : NULL);
+    fw_cache_observation(&a->cache, o, k ? &kf : NULL);
+    json_decref(o);
     return stop;
 }
 
@@ -125,6 +205,41 @@ void fw_analysis_progress(fw_analysis *a, int force)
     fw_evq_progress(a->q, a->in_analyze ? "analyze" : "decode", done, total, f);
 }
 
+static json_t *report_head(fw_analysis *a, int rc, const fw_error *err, json_t *story);
+static json_t *live_json(fw_analysis *a, const char *ended);
+
+/* live: the report files from what is there now ("partial": true); fusion catches up at
+ * the analyzer's next observation, so the next flush has it. */
+static void flush(fw_analysis *a)
+{
+    atomic_store(&a->fuse_due, 1);
+    if (pthread_mutex_trylock(&a->story_mu))
+        return; /* fusion is running (a summary request): the next tick */
+    char *text = NULL;
+    fw_error e = {0};
+    pthread_mutex_lock(&a->mu);
+    double now_s = a->done_s;
+    pthread_mutex_unlock(&a->mu);
+    int rc = fw_story_snapshot(a->story, now_s, &text, &e);
+    pthread_mutex_unlock(&a->story_mu);
+    json_t *story = rc ? NULL : json_loads(text, 0, NULL);
+    free(text);
+    fw_safe_json(story);
+    json_t *head = story ? report_head(a, 0, NULL, story) : NULL;
+    json_decref(story);
+    if (!head)
+        return;
+    json_object_set_new(head, "partial", json_true());
+    json_object_set_new(head, "live", live_json(a, NULL));
+    fw_doc doc = {head, a->spool};
+    json_t *written = json_array();
+    if (a->out_dir &&
+        !fw_outputs_write(&doc, a->out_dir, a->formats & ~(unsigned)FW_OUT_JSONL, written, &e))
+        a->flushes++;
+    json_decref(written);
+    json_decref(head);
+}
+
 static void tick(void *user)
 {
     fw_analysis *a = user;
@@ -133,6 +248,10 @@ static void tick(void *user)
         fw_job_cancel(a->job);
     }
     fw_analysis_progress(a, 0);
+    if (a->live && a->p.flush_s > 0 && !a->cancel_sent && fw_now_s() >= a->next_flush) {
+        flush(a);
+        a->next_flush = fw_now_s() + a->p.flush_s;
+    }
 }
 
 /* ---- the job's thread ---- */
@@ -164,6 +283,7 @@ static void run_job(fw_analysis *a, runner *r)
         .user = a,
     };
     pthread_t thread;
+    a->next_flush = fw_now_s() + a->p.flush_s;
     if (pthread_create(&thread, NULL, job_main, r) != 0) {
         r->rc = fw_error_set(&r->err, FW_EINTERNAL, "%s: cannot start the job's thread", a->input);
         return;
@@ -183,7 +303,10 @@ static json_t *finish_story(fw_analysis *a, double duration_s, fw_error *err)
         *err = a->story_err;
         return NULL;
     }
-    if (fw_story_finish(a->story, duration_s, &text, err))
+    pthread_mutex_lock(&a->story_mu);
+    int rc = fw_story_finish(a->story, duration_s, &text, err);
+    pthread_mutex_unlock(&a->story_mu);
+    if (rc)
         return NULL;
     json_t *story = json_loads(text, 0, NULL);
     free(text);
@@ -199,21 +322,27 @@ static json_t *finish_story(fw_analysis *a, double duration_s, fw_error *err)
     }
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(story, "segments"), i, v)
-        fw_evq_emit(a->q, FW_EVENT_SEGMENT, v);
-    json_array_foreach(json_object_get(story, "events"), i, v) fw_evq_emit(a->q, FW_EVENT_EVENT, v);
+    json_array_foreach(json_object_get(story, "events"), i, v)
+    {
+        add_wall(a, v, "time");
+        fw_evq_emit(a->q, FW_EVENT_EVENT, v);
+    }
     fw_evq_emit(a->q, FW_EVENT_SUMMARY, json_object_get(story, "summary"));
     fw_evq_emit(a->q, FW_EVENT_REVIEW, json_object_get(story, "review"));
     return story;
 }
 
-/* The report's keyframes: the earlier part's, then this run's. */
-static json_t *keyframes_json(const fw_analysis *a)
+/* The live part of the report: how it ended (NULL: it goes on), the flushes, the gaps. */
+static json_t *live_json(fw_analysis *a, const char *ended)
 {
-    json_t *kfs = a->base ? json_deep_copy(json_object_get(a->base, "keyframes")) : json_array();
-    for (int i = 0; i < a->kfs.n; i++)
-        json_array_append_new(kfs, fw_report_keyframe(&a->kfs.list[i].kf, a->kfs.list[i].file));
-    return kfs;
+    const double(*gaps)[2];
+    int n_gaps, reconnects = fw_job_gaps(a->job, &gaps, &n_gaps);
+    json_t *g = json_array();
+    for (int i = 0; i < n_gaps; i++)
+        json_array_append_new(g, json_pack("{s:f, s:f}", "start", gaps[i][0] + a->kfs.time_offset,
+                                           "end", gaps[i][1] + a->kfs.time_offset));
+    return json_pack("{s:s?, s:i, s:i, s:o, s:f}", "ended", ended, "flushes", a->flushes,
+                     "reconnects", reconnects, "gaps", g, "flush", a->p.flush_s);
 }
 
 static json_t *append_json(const fw_analysis *a)
@@ -232,9 +361,10 @@ int fw_analysis_write(fw_analysis *a, fw_error *err)
     if (!rc && a->out_dir && (a->formats & FW_OUT_JSONL))
         json_array_append_new(a->written, json_string(a->jsonl.path));
     fw_error later = {0}; /* the other files are written still; the first error is said */
+    fw_doc doc = {a->report_json, a->spool};
     if (a->out_dir &&
-        fw_outputs_write(a->report_json, a->out_dir, a->formats & ~(unsigned)FW_OUT_JSONL,
-                         a->written, rc ? &later : err) &&
+        fw_outputs_write(&doc, a->out_dir, a->formats & ~(unsigned)FW_OUT_JSONL, a->written,
+                         rc ? &later : err) &&
         !rc)
         rc = err->code;
     return rc;
@@ -245,14 +375,8 @@ int fw_analysis_write(fw_analysis *a, fw_error *err)
  * count (an appended part's earlier ones were said before). */
 static int failed_frames(fw_analysis *a, fw_error *err)
 {
-    size_t base = a->base ? json_array_size(json_object_get(a->base, "observations")) : 0;
-    size_t failed = 0, n = json_array_size(a->obs) - base;
-    const char *first = NULL;
-    for (size_t i = base; i < base + n; i++) {
-        const char *e = json_string_value(json_object_get(json_array_get(a->obs, i), "error"));
-        failed += e != NULL;
-        first = first ? first : e;
-    }
+    size_t failed = (size_t)a->n_failed, n = (size_t)a->n_obs;
+    const char *first = a->first_failed;
     if (!failed)
         return 0;
     if (failed == n)
@@ -266,15 +390,42 @@ static int failed_frames(fw_analysis *a, fw_error *err)
     return 0;
 }
 
-/* The story, the report and its files from what the job did; rc: the job's outcome. */
-static int report(fw_analysis *a, int rc, fw_error *err)
+/* The report's head: everything but the lists the spool holds (the earlier part's lists
+ * of an appended recording are in it, before the spool's). */
+static json_t *report_head(fw_analysis *a, int rc, const fw_error *err, json_t *story)
 {
     fw_stats stats;
     fw_job_stats(a->job, &stats);
     const fw_video_info *vi = fw_job_video(a->job);
+    json_t *none = json_array();
+    fw_report_in in = {.video = vi,
+                       .path = a->name,
+                       .params = &a->p,
+                       .keyframes = json_array(),
+                       .observations = none,
+                       .stats = &stats,
+                       .timeline = none,
+                       .story = story,
+                       .append = append_json(a),
+                       .error = rc ? err->message : NULL,
+                       .cancelled = rc == FW_ECANCELED};
+    json_t *head = fw_report_new(&in);
+    json_decref(in.append);
+    json_decref(none);
+    return head;
+}
+
+/* The story, the report and its files from what the job did; rc: the job's outcome. */
+static int report(fw_analysis *a, int rc, fw_error *err)
+{
+    const fw_video_info *vi = fw_job_video(a->job);
     fw_evq_emit_stage(a->q, "story", NULL);
-    json_t *timeline = fw_report_timeline(a->obs);
-    double end_s = vi->duration_s >= 0 ? a->kfs.time_offset + vi->duration_s : vi->duration_s;
+    pthread_mutex_lock(&a->mu);
+    double decoded_s = a->done_s;
+    pthread_mutex_unlock(&a->mu);
+    /* the end of the timeline: the container's length, else (a pipe, a stream) the last
+     * frame decoded */
+    double end_s = a->kfs.time_offset + (vi->duration_s >= 0 ? vi->duration_s : decoded_s);
     fw_error serr = {0};
     json_t *story = finish_story(a, end_s, &serr);
     if (!story && !rc) {
@@ -282,28 +433,23 @@ static int report(fw_analysis *a, int rc, fw_error *err)
                        : fw_error_set(&serr, FW_EINTERNAL, "%s: the story is not JSON", a->input);
         *err = serr;
     }
-    if (!rc && atomic_load(&a->cancel)) /* during the story: the summary's requests stopped */
+    if (!rc && atomic_load(&a->cancel) && !a->live) /* the summary's requests stopped */
         rc = fw_error_set(err, FW_ECANCELED, "%s: cancelled", a->input);
     if (!rc)
         rc = failed_frames(a, err);
-    fw_report_in in = {.video = vi,
-                       .path = a->name,
-                       .params = &a->p,
-                       .keyframes = keyframes_json(a),
-                       .observations = a->obs,
-                       .stats = &stats,
-                       .timeline = timeline,
-                       .story = story,
-                       .append = append_json(a),
-                       .error = rc ? err->message : NULL,
-                       .cancelled = rc == FW_ECANCELED};
-    a->report_json = fw_report_new(&in);
-    json_decref(in.append);
+    a->report_json = report_head(a, rc, err, story);
     json_decref(story);
-    json_decref(timeline);
     if (!a->report_json)
         return rc ? rc : fw_error_set(err, FW_ENOMEM, "%s: out of memory", a->input);
-    fw_cache_end(&a->cache, a->report_json, rc ? err->message : NULL);
+    if (a->live)
+        json_object_set_new(a->report_json, "live",
+                            live_json(a, rc                        ? "error"
+                                         : atomic_load(&a->cancel) ? "signal"
+                                                                   : "end"));
+    fw_doc doc = {a->report_json, a->spool};
+    char *text = a->cache.job ? fw_doc_text(&doc) : NULL; /* the store keeps it whole */
+    fw_cache_end(&a->cache, a->report_json, text, rc ? err->message : NULL);
+    free(text);
     if (a->cache.err.code) { /* the analysis went on without the store */
         json_t *w = json_pack("{s:s}", "message", a->cache.err.message);
         fw_evq_emit(a->q, FW_EVENT_WARNING, w);
@@ -317,6 +463,8 @@ static int report(fw_analysis *a, int rc, fw_error *err)
  * or the job's own error. */
 static int outcome(fw_analysis *a, const runner *r, fw_error *err)
 {
+    if (atomic_load(&a->cancel) && a->live && !a->kf_err.code) /* a stop is a live run's end */
+        return 0;
     if (atomic_load(&a->cancel))
         return fw_error_set(err, FW_ECANCELED, "%s: cancelled", a->input);
     if (!r->rc)
@@ -334,13 +482,15 @@ int fw_analysis_fresh(fw_analysis *a, fw_error *err)
     fw_evq_emit_stage(a->q, "decode", st);
     json_decref(st);
     runner r = {0};
+    a->pump = pthread_self();
+    fw_story_set_sink(a->story, &(fw_story_sink){on_segment, on_found, a});
     int rc = a->base ? fw_analysis_feed_base(a, err) : 0;
     if (!rc) {
         run_job(a, &r);
         rc = outcome(a, &r, err);
     }
     if (rc && a->kfs.n == 0 && rc != FW_ECANCELED) { /* nothing decoded: the error says all */
-        fw_cache_end(&a->cache, NULL, err->message);
+        fw_cache_end(&a->cache, NULL, NULL, err->message);
         return rc;
     }
     return report(a, rc, err);

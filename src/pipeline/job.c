@@ -84,6 +84,7 @@ int fw_job_open_hooked(fw_job **out, const char *input, const fw_params *params,
         (rc = fw_scorer_open(&job->scorer, params->settle_s, err)) ||
         (rc = fw_select_open(&job->sel, params, err)))
         goto fail;
+    fw_source_set_reconnect(job->src, params->reconnect, params->max_retry_wait_s);
     if (!(job->last = av_frame_alloc())) {
         rc = fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
         goto fail;
@@ -93,6 +94,21 @@ int fw_job_open_hooked(fw_job **out, const char *input, const fw_params *params,
 fail:
     fw_job_close(job);
     return rc;
+}
+
+int fw_job_live(const fw_job *job)
+{
+    return fw_source_live(job->src);
+}
+
+int fw_job_gaps(const fw_job *job, const double (**gaps)[2], int *n_gaps)
+{
+    return fw_source_reconnects(job->src, gaps, n_gaps);
+}
+
+double fw_job_wall0(const fw_job *job)
+{
+    return fw_source_wall0(job->src);
 }
 
 const fw_video_info *fw_job_video(const fw_job *job)
@@ -337,8 +353,21 @@ static int decode_all(fw_job *job, const fw_callbacks *cb, fw_error *err)
     int have_frames = 0, rc;
     AVFrame *frame;
     fw_frame_info fi;
+    int reconnects = 0;
     while ((rc = fw_source_next(job->src, &frame, &fi, err)) == 1) {
         have_frames = 1;
+        const double(*gaps)[2];
+        int n_gaps;
+        if (fw_source_reconnects(job->src, &gaps, &n_gaps) > reconnects && cb->on_warning) {
+            char msg[1400];
+            reconnects++;
+            snprintf(msg, sizeof msg,
+                     "%s: the stream dropped at %.1f s and was opened again %.1f s later (a gap "
+                     "in the timeline)",
+                     vi->path, n_gaps ? gaps[n_gaps - 1][0] : fi.time_s,
+                     n_gaps ? gaps[n_gaps - 1][1] - gaps[n_gaps - 1][0] : 0);
+            cb->on_warning(cb->user, msg);
+        }
         job->last_frame = fi.number;
         job->last_end_s = fi.time_s + fi.dur_s;
         fw_discard want = fw_select_discard(job->sel, &fi);

@@ -40,6 +40,9 @@ int fw_analysis_feed_base(fw_analysis *a, fw_error *err)
     emit_each(a, FW_EVENT_KEYFRAME, json_object_get(a->base, "keyframes"));
     size_t i;
     json_t *v;
+    for (int l = FW_SPOOL_KEYFRAMES; l <= FW_SPOOL_TIMELINE; l++) /* they come first */
+        json_array_foreach(json_object_get(a->base, fw_spool_key(l)), i,
+                           v) if ((rc = fw_spool_add(a->spool, l, v, err))) return rc;
     json_array_foreach(json_object_get(a->base, "observations"), i, v)
     {
         json_t *o = json_deep_copy(v);
@@ -48,8 +51,9 @@ int fw_analysis_feed_base(fw_analysis *a, fw_error *err)
         fw_observation ob;
         fw_cache_fill(&a->cache, (int)json_integer_value(json_object_get(o, "keyframe")),
                       json_number_value(json_object_get(o, "time")), o, &ob);
-        json_array_append_new(a->obs, o);
-        if (fw_analysis_tell(a, &ob, o, 0)) {
+        int stop = fw_analysis_tell(a, &ob, o, 0);
+        json_decref(o);
+        if (stop) {
             *err = a->story_err;
             return err->code;
         }

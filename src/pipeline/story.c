@@ -17,12 +17,13 @@
 #define SUMMARY_TOKENS 1024
 #define REASON_TEXT 240 /* bytes of text kept with a review reason */
 
-typedef struct obs {
+#define MAX_REASONS 1000 /* review reasons kept; "hits" counts them all */
+
+typedef struct obs { /* an observation of the current window */
     fw_moment m;
     char *text;
-    json_t *strings; /* every text of the observation: text and the fields' strings */
-    float *rel;      /* relevance to each event phrase: its best part's cosine */
-    float *vec;      /* the text's vector when events made it already (dim floats), or NULL */
+    float *rel; /* relevance to each event phrase: its best part's cosine */
+    float *vec; /* the text's vector when events made it already (dim floats), or NULL */
 } obs;
 
 struct fw_story {
@@ -32,11 +33,27 @@ struct fw_story {
     fw_lexicon *lexicon;
     float *phrases; /* n_phrases * dim */
     int n_phrases, dim;
-    obs *o;
+    obs *o; /* the window: what came since fusion last ran */
     int n, cap;
-    double add_s;             /* time spent in fw_story_add (embedding, streaming events) */
+    int total, usable; /* observations added, and those fusion used */
+    double last_s;
+    fw_segmenter *seg; /* made once dim is known */
+    fw_event_stream *evs;
+    fw_summarizer *sum; /* the LLM summary's windows (NULL: none) */
+    fw_extract *ext;
+    fw_error sum_err; /* the summary server's first failure */
+    json_t *segments; /* without a sink: every segment, for fw_story_finish */
+    json_t *reasons;
+    int hits;
+    fw_story_sink sink;
+    double add_s, fuse_s;
     const atomic_int *cancel; /* stops the summary's requests (NULL: none) */
 };
+
+void fw_story_set_sink(fw_story *s, const fw_story_sink *sink)
+{
+    s->sink = *sink;
+}
 
 void fw_story_set_cancel(fw_story *s, const atomic_int *cancel)
 {
@@ -49,11 +66,16 @@ void fw_story_close(fw_story *s)
         return;
     for (int i = 0; i < s->n; i++) {
         free(s->o[i].text);
-        json_decref(s->o[i].strings);
         free(s->o[i].rel);
         free(s->o[i].vec);
     }
     free(s->o);
+    fw_segmenter_free(s->seg);
+    fw_event_stream_free(s->evs);
+    fw_summarizer_free(s->sum);
+    fw_extract_free(s->ext);
+    json_decref(s->segments);
+    json_decref(s->reasons);
     free(s->phrases);
     fw_embedder_close(s->emb);
     fw_events_free(s->events);
@@ -115,6 +137,11 @@ int fw_story_open(fw_story **out, const fw_params *p, fw_error *err)
     s->n_phrases = fw_events_phrases(s->events, &phrases);
     if (!rc && s->n_phrases)
         rc = fw_embed(s->emb, phrases, s->n_phrases, &s->phrases, &s->dim, err);
+    s->evs = rc ? NULL : fw_event_stream_new(s->events);
+    s->segments = json_array();
+    s->reasons = json_array();
+    if (!rc && (!s->evs || !s->segments || !s->reasons))
+        rc = fw_error_set(err, FW_ENOMEM, "out of memory");
     if (rc) {
         fw_story_close(s);
         return rc;
@@ -199,6 +226,7 @@ static char *fusion_text(const fw_observation *ob, json_t *fields)
     return t;
 }
 
+static int relevance_of(fw_story *s, obs *o, char **events, fw_error *err);
 static int story_add(fw_story *s, const fw_observation *ob, const char **gate, char **events,
                      fw_error *err);
 
@@ -213,37 +241,10 @@ int fw_story_add(fw_story *s, const fw_observation *ob, const char **gate, char 
     return rc;
 }
 
-static int story_add(fw_story *s, const fw_observation *ob, const char **gate, char **events,
-                     fw_error *err)
+/* The phrases' relevance to an observation (its best part, or the whole), its vector, and
+ * the single events it fires now (*events). */
+static int relevance_of(fw_story *s, obs *o, char **events, fw_error *err)
 {
-    if (s->n == s->cap) {
-        int cap = s->cap ? s->cap * 2 : 64;
-        obs *o = realloc(s->o, (size_t)cap * sizeof *o);
-        if (!o)
-            return fw_error_set(err, FW_ENOMEM, "out of memory");
-        s->o = o;
-        s->cap = cap;
-    }
-    obs *o = &s->o[s->n];
-    memset(o, 0, sizeof *o);
-    json_t *fields = json_loads(ob->fields ? ob->fields : "{}", 0, NULL);
-    o->text = fusion_text(ob, fields);
-    o->strings = json_array();
-    if (!o->text || !o->strings) {
-        free(o->text);
-        json_decref(o->strings);
-        json_decref(fields);
-        return fw_error_set(err, FW_ENOMEM, "out of memory");
-    }
-    json_array_append_new(o->strings, json_string(ob->text ? ob->text : ""));
-    strings_of(fields, o->strings);
-    json_decref(fields);
-    *gate = fw_gate_reason(o->text, ob->error, ob->confidence, s->p.min_confidence);
-    o->m = (fw_moment){ob->time_s, ob->keyframe, o->text, ob->confidence, *gate == NULL};
-    s->n++;
-    if (!o->m.usable || !s->n_phrases)
-        return 0;
-    /* the phrases' relevance to this observation: its best part (or the whole) */
     char *units[MAX_UNITS + 1];
     int n_units = units_of(o->text, units, MAX_UNITS);
     units[n_units++] = strdup(o->text);
@@ -281,38 +282,26 @@ static int story_add(fw_story *s, const fw_observation *ob, const char **gate, c
     return 0;
 }
 
-/* ---- fusion ---- */
-
-static json_t *segments_json(const fw_moment *m, const fw_segment *g, int n)
-{
-    json_t *out = json_array();
-    for (int i = 0; i < n; i++) {
-        json_t *kfs = json_array();
-        for (int k = 0; k < g[i].n_members; k++)
-            json_array_append_new(kfs, json_integer(m[g[i].members[k]].keyframe));
-        json_array_append_new(out, json_pack("{s:i, s:f, s:f, s:s, s:o, s:i, s:f}", "index", i,
-                                             "start", g[i].start_s, "end", g[i].end_s, "text",
-                                             m[g[i].rep].text, "keyframes", kfs, "keyframe",
-                                             m[g[i].rep].keyframe, "confidence", g[i].confidence));
-    }
-    return out;
-}
+/* ---- review: the lexicons on every text, as it comes ---- */
 
 /* A review reason for every lexicon term in text (once per term and time). */
-static void review_text(const fw_story *s, const char *text, double time, const char *source,
-                        json_t *reasons)
+static void review_text(fw_story *s, const char *text, double time, const char *source)
 {
     json_t *hits = fw_lexicon_match(s->lexicon, text), *h;
-    size_t i, j;
+    size_t i;
     json_array_foreach(hits, i, h)
     {
         const char *term = json_string_value(json_object_get(h, "term"));
-        int seen = 0;
-        json_t *r;
-        json_array_foreach(reasons, j, r) seen |=
-            json_real_value(json_object_get(r, "time")) == time &&
-            strcmp(json_string_value(json_object_get(r, "term")), term) == 0;
+        int seen = 0; /* the reasons are in time order: those of this time are last */
+        for (size_t j = json_array_size(s->reasons); j-- > 0 && !seen;) {
+            json_t *r = json_array_get(s->reasons, j);
+            if (json_real_value(json_object_get(r, "time")) != time)
+                break;
+            seen = strcmp(json_string_value(json_object_get(r, "term")), term) == 0;
+        }
         if (seen)
+            continue;
+        if (++s->hits > MAX_REASONS)
             continue;
         size_t n = strlen(text);
         if (n > REASON_TEXT) { /* cut at a character boundary */
@@ -320,130 +309,301 @@ static void review_text(const fw_story *s, const char *text, double time, const 
             while (n > 0 && ((unsigned char)text[n] & 0xC0) == 0x80)
                 n--;
         }
-        json_array_append_new(reasons, json_pack("{s:f, s:s, s:O, s:s%, s:s}", "time", time, "term",
-                                                 term, "category", json_object_get(h, "category"),
-                                                 "text", text, n, "source", source));
+        json_array_append_new(s->reasons,
+                              json_pack("{s:f, s:s, s:O, s:s%, s:s}", "time", time, "term", term,
+                                        "category", json_object_get(h, "category"), "text", text, n,
+                                        "source", source));
     }
     json_decref(hits);
 }
 
-static json_t *review_json(const fw_story *s, json_t *summary)
+static void review_observation(fw_story *s, const fw_observation *ob, json_t *fields)
 {
-    json_t *reasons = json_array(), *v;
+    if (!s->lexicon)
+        return;
+    json_t *strings = json_array(), *v;
+    json_array_append_new(strings, json_string(ob->text ? ob->text : ""));
+    strings_of(fields, strings);
     size_t i;
-    for (int k = 0; k < s->n && s->lexicon; k++)
-        json_array_foreach(s->o[k].strings, i, v)
-            review_text(s, json_string_value(v), s->o[k].m.time_s, "observation", reasons);
-    /* a model's summary is new text; an extractive one repeats the observations */
-    const char *text = json_string_value(json_object_get(summary, "text"));
-    const char *method = json_string_value(json_object_get(summary, "method"));
-    int llm = method && strcmp(method, "llm") == 0;
-    if (text && s->lexicon && llm)
-        review_text(s, text, 0, "summary", reasons);
-    json_array_foreach(json_object_get(summary, "key_moments"), i, v) if (s->lexicon && llm)
-        review_text(s, json_string_value(json_object_get(v, "text")),
-                    json_real_value(json_object_get(v, "time")), "summary", reasons);
-    return json_pack("{s:b, s:o, s:i}", "required", json_array_size(reasons) > 0, "reasons",
-                     reasons, "terms", fw_lexicon_count(s->lexicon));
+    json_array_foreach(strings, i, v)
+        review_text(s, json_string_value(v), ob->time_s, "observation");
+    json_decref(strings);
 }
 
-static json_t *summary_json(fw_story *s, const fw_moment *m, const fw_segment *g, int n_seg,
-                            const float *emb, int dim, fw_error *err)
+/* ---- fusion, a window at a time ---- */
+
+static fw_summarizer *summarizer(fw_story *s)
 {
     const fw_params *p = &s->p;
     const char *mode = p->summary ? p->summary : "auto";
     const char *url = p->llm_url ? p->llm_url : p->url;
+    if (s->sum || !url || strcmp(mode, "none") == 0 || strcmp(mode, "extractive") == 0)
+        return s->sum;
+    fw_summary_params sp = {url,
+                            p->llm_model ? p->llm_model
+                            : p->llm_url ? NULL
+                                         : p->model,
+                            p->api_key,
+                            p->summary_prompt,
+                            p->summary_window,
+                            SUMMARY_TOKENS,
+                            p->timeout_s,
+                            p->retries,
+                            s->cancel,
+                            p->stall_timeout_s,
+                            p->max_retry_wait_s};
+    return s->sum = fw_summarizer_new(&sp);
+}
+
+static int emit_segment(fw_story *s, fw_seg *g)
+{
+    json_t *kfs = json_array();
+    for (int k = 0; k < g->n_members; k++)
+        json_array_append_new(kfs, json_integer(g->keyframes[k]));
+    json_t *o = json_pack("{s:i, s:f, s:f, s:s, s:o, s:i, s:f}", "index", g->index, "start",
+                          g->start_s, "end", g->end_s, "text", g->text, "keyframes", kfs,
+                          "keyframe", g->keyframe, "confidence", g->confidence);
+    int rc = o ? fw_extract_push(s->ext, g->start_s, g->end_s, g->text, g->confidence, g->vec)
+               : FW_ENOMEM;
+    if (o && s->sink.segment)
+        s->sink.segment(s->sink.user, o);
+    else if (o)
+        json_array_append(s->segments, o);
+    json_decref(o);
+    fw_seg_clear(g);
+    return rc;
+}
+
+/* The vectors of the window's usable moments that have none yet, in one request. */
+static int window_vectors(fw_story *s, float **fresh, fw_error *err)
+{
+    *fresh = NULL;
+    const char **texts = calloc(s->n ? (size_t)s->n : 1, sizeof *texts);
+    int need = 0, got = 0, rc = 0;
+    if (!texts)
+        return fw_error_set(err, FW_ENOMEM, "out of memory");
+    for (int i = 0; i < s->n; i++)
+        if (s->o[i].m.usable && !s->o[i].vec)
+            texts[need++] = s->o[i].text;
+    rc = need ? fw_embed(s->emb, texts, need, fresh, &got, err) : 0;
+    free(texts);
+    if (!rc && got && s->dim && got != s->dim)
+        rc =
+            fw_error_set(err, FW_ENET, "embed-url: vectors of %d, then %d dimensions", s->dim, got);
+    if (!rc && !s->dim)
+        s->dim = got;
+    if (!rc && s->dim && !s->seg) {
+        s->seg = fw_segmenter_new(s->dim, s->p.segment_threshold);
+        if (!s->seg || !(s->ext = fw_extract_new(s->dim)))
+            rc = fw_error_set(err, FW_ENOMEM, "out of memory");
+    }
+    return rc;
+}
+
+/* Runs fusion on the window (segments that closed, multi-step events whose windows are
+ * complete, the summary's windows) and empties it. */
+static int fuse_window(fw_story *s, fw_error *err)
+{
+    double t0 = fw_now_s();
+    float *fresh = NULL;
+    int rc = s->n ? window_vectors(s, &fresh, err) : 0;
+    for (int i = 0, k = 0; !rc && i < s->n; i++) {
+        obs *o = &s->o[i];
+        if (o->m.usable) {
+            const float *v = o->vec ? o->vec : fresh + (size_t)k++ * s->dim;
+            fw_seg g;
+            int got = fw_segmenter_push(s->seg, &o->m, s->usable++, v, &g);
+            rc = got < 0 ? fw_error_set(err, FW_ENOMEM, "out of memory")
+                 : got   ? emit_segment(s, &g)
+                         : 0;
+            if (summarizer(s))
+                fw_summarizer_push(s->sum, o->m.time_s, o->m.text); /* a failure: at the end */
+        }
+        int erc = 0;
+        json_t *found = rc ? NULL : fw_event_stream_push(s->evs, &o->m, o->rel, &erc), *e;
+        size_t j;
+        json_array_foreach(found, j, e) if (json_object_get(e, "steps") && s->sink.event)
+            s->sink.event(s->sink.user, e); /* single events were told as they fired */
+        json_decref(found);
+        if (!rc && erc)
+            rc = fw_error_set(err, FW_ENOMEM, "out of memory");
+    }
+    free(fresh);
+    for (int i = 0; i < s->n; i++) {
+        free(s->o[i].text);
+        free(s->o[i].rel);
+        free(s->o[i].vec);
+    }
+    s->n = 0;
+    s->fuse_s += fw_now_s() - t0;
+    return rc;
+}
+
+int fw_story_fuse(fw_story *s, fw_error *err)
+{
+    return fuse_window(s, err);
+}
+
+#define MAX_WINDOW 4096 /* observations a window holds, whatever their times */
+
+static int story_add(fw_story *s, const fw_observation *ob, const char **gate, char **events,
+                     fw_error *err)
+{
+    if (s->n == s->cap) {
+        int cap = s->cap ? s->cap * 2 : 64;
+        obs *o = realloc(s->o, (size_t)cap * sizeof *o);
+        if (!o)
+            return fw_error_set(err, FW_ENOMEM, "out of memory");
+        s->o = o;
+        s->cap = cap;
+    }
+    obs *o = &s->o[s->n];
+    memset(o, 0, sizeof *o);
+    json_t *fields = json_loads(ob->fields ? ob->fields : "{}", 0, NULL);
+    o->text = fusion_text(ob, fields);
+    if (!o->text) {
+        json_decref(fields);
+        return fw_error_set(err, FW_ENOMEM, "out of memory");
+    }
+    review_observation(s, ob, fields);
+    json_decref(fields);
+    *gate = fw_gate_reason(o->text, ob->error, ob->confidence, s->p.min_confidence);
+    o->m = (fw_moment){ob->time_s, ob->keyframe, o->text, ob->confidence, *gate == NULL};
+    s->n++;
+    s->total++;
+    s->last_s = ob->time_s;
+    int rc = o->m.usable && s->n_phrases ? relevance_of(s, o, events, err) : 0;
+    double span = s->o[s->n - 1].m.time_s - s->o[0].m.time_s;
+    if (!rc && (s->n >= MAX_WINDOW || (s->p.fusion_window_s > 0 && span >= s->p.fusion_window_s)))
+        rc = fuse_window(s, err);
+    return rc;
+}
+
+/* ---- the end ---- */
+
+static json_t *review_json(fw_story *s, json_t *summary)
+{
+    /* a model's summary is new text; an extractive one repeats the observations */
+    const char *text = json_string_value(json_object_get(summary, "text"));
+    const char *method = json_string_value(json_object_get(summary, "method"));
+    int llm = method && strcmp(method, "llm") == 0;
+    size_t i;
+    json_t *v;
+    if (text && s->lexicon && llm)
+        review_text(s, text, 0, "summary");
+    json_array_foreach(json_object_get(summary, "key_moments"), i, v) if (s->lexicon && llm)
+        review_text(s, json_string_value(json_object_get(v, "text")),
+                    json_real_value(json_object_get(v, "time")), "summary");
+    json_t *out = json_pack("{s:b, s:O, s:i}", "required", s->hits > 0, "reasons", s->reasons,
+                            "terms", fw_lexicon_count(s->lexicon));
+    if (s->hits > MAX_REASONS)
+        json_object_set_new(out, "hits", json_integer(s->hits));
+    return out;
+}
+
+/* The extractive summary so far (an empty one when nothing was usable). */
+static json_t *extractive(const fw_story *s)
+{
+    if (s->ext)
+        return fw_extract_summary(s->ext);
+    fw_extract *none = fw_extract_new(1);
+    json_t *out = none ? fw_extract_summary(none) : NULL;
+    fw_extract_free(none);
+    return out;
+}
+
+static json_t *summary_json(fw_story *s, fw_error *err)
+{
+    const char *mode = s->p.summary ? s->p.summary : "auto";
     if (strcmp(mode, "none") == 0)
         return json_pack("{s:s, s:n, s:s, s:[]}", "method", "none", "model", "text", "",
                          "key_moments");
     json_t *out = NULL;
-    if (url && strcmp(mode, "extractive") != 0) {
-        fw_summary_params sp = {url,
-                                p->llm_model ? p->llm_model
-                                : p->llm_url ? NULL
-                                             : p->model,
-                                p->api_key,
-                                p->summary_prompt,
-                                p->summary_window,
-                                SUMMARY_TOKENS,
-                                p->timeout_s,
-                                p->retries,
-                                s->cancel,
-                                p->stall_timeout_s,
-                                p->max_retry_wait_s};
+    if (summarizer(s)) {
         fw_error e = {0};
-        if (fw_summary_llm(&sp, m, s->n, &out, &e) == 0)
+        if (fw_summarizer_end(s->sum, &out, &e) == 0)
             return out;
         *err = e; /* reported as a warning; the extractive summary stands in */
     } else if (strcmp(mode, "llm") == 0)
         fw_error_set(err, FW_EINVAL, "summary: 'llm' needs the llm-url or the url setting");
-    out = fw_summary_extractive(m, g, n_seg, emb, dim);
-    if (err->code)
+    out = extractive(s);
+    if (out && err->code)
         json_object_set_new(out, "error", json_string(err->message));
     return out;
+}
+
+static json_t *fusion_json(const fw_story *s, double t0)
+{
+    json_t *o =
+        json_pack("{s:s, s:i, s:f, s:f, s:f, s:i, s:i, s:i}", "embedder", fw_embedder_name(s->emb),
+                  "embedding_requests", fw_embedder_requests(s->emb), "segment_threshold",
+                  s->p.segment_threshold, "min_confidence", s->p.min_confidence, "window",
+                  s->p.fusion_window_s, "observations", s->total, "gated", s->total - s->usable,
+                  "event_definitions", fw_events_count(s->events));
+    json_object_set_new(o, "seconds",
+                        json_pack("{s:f, s:f}", "add", s->add_s, "finish", fw_now_s() - t0));
+    return o;
+}
+
+static int dump(json_t *root, char **json, fw_error *err)
+{
+    *json = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(root);
+    return *json ? 0 : fw_error_set(err, FW_ENOMEM, "out of memory");
 }
 
 int fw_story_finish(fw_story *s, double duration_s, char **json, fw_error *err)
 {
     *json = NULL;
     double t0 = fw_now_s();
-    int n = s->n;
-    fw_moment *m = calloc(n ? (size_t)n : 1, sizeof *m);
-    const char **texts = calloc(n ? (size_t)n : 1, sizeof *texts);
-    float *rel = calloc((size_t)(s->n_phrases ? s->n_phrases : 1) * (n ? n : 1), sizeof *rel);
-    if (!m || !texts || !rel) {
-        free(m), free(texts), free(rel);
+    int rc = fuse_window(s, err);
+    fw_seg g;
+    int got = !rc && s->seg ? fw_segmenter_end(s->seg, duration_s, &g) : 0;
+    if (got < 0)
+        rc = fw_error_set(err, FW_ENOMEM, "out of memory");
+    else if (got)
+        rc = emit_segment(s, &g);
+    if (rc)
+        return rc;
+    fw_error warn = {0};
+    json_t *summary = summary_json(s, &warn);
+    json_t *root = json_pack("{s:o, s:o, s:o, s:o}", "segments",
+                             s->sink.segment ? json_array() : json_incref(s->segments), "events",
+                             fw_event_stream_end(s->evs), "summary", summary, "review",
+                             review_json(s, summary));
+    if (root)
+        json_object_set_new(root, "fusion", fusion_json(s, t0));
+    return dump(root, json, err);
+}
+
+int fw_story_snapshot(fw_story *s, double now_s, char **json, fw_error *err)
+{
+    *json = NULL;
+    fw_seg g;
+    json_t *segments = json_array(), *summary = NULL;
+    int got = s->seg ? fw_segmenter_peek(s->seg, now_s, &g) : 0;
+    if (got < 0)
         return fw_error_set(err, FW_ENOMEM, "out of memory");
-    }
-    int usable = 0, need = 0;
-    for (int i = 0; i < n; i++) {
-        m[i] = s->o[i].m;
-        usable += m[i].usable;
-        if (m[i].usable && !s->o[i].vec) /* only what fusion uses, and has no vector yet */
-            texts[need++] = m[i].text;
-        for (int p = 0; p < s->n_phrases && s->o[i].rel; p++)
-            rel[(size_t)p * n + i] = s->o[i].rel[p];
-    }
-    float *fresh = NULL, *emb = NULL;
-    int dim = s->dim, got = 0;
-    fw_segment *g = NULL;
-    int n_seg = 0;
-    int rc = need ? fw_embed(s->emb, texts, need, &fresh, &got, err) : 0;
-    if (!rc && got && dim && got != dim)
-        rc = fw_error_set(err, FW_ENET, "embed-url: vectors of %d, then %d dimensions", dim, got);
-    dim = dim ? dim : got ? got : 1;
-    if (!rc && !(emb = calloc((size_t)(n ? n : 1) * dim, sizeof *emb)))
-        rc = fw_error_set(err, FW_ENOMEM, "out of memory");
-    for (int i = 0, k = 0; !rc && i < n; i++) { /* unusable rows stay zero: never read */
-        const float *v = s->o[i].vec ? s->o[i].vec : m[i].usable ? fresh + (size_t)k++ * dim : NULL;
-        if (v)
-            memcpy(emb + (size_t)i * dim, v, (size_t)dim * sizeof *emb);
-    }
-    free(fresh);
-    if (!rc && fw_segments(m, n, emb, dim, s->p.segment_threshold, duration_s, &g, &n_seg))
-        rc = fw_error_set(err, FW_ENOMEM, "out of memory");
-    if (!rc) {
-        fw_error warn = {0};
-        json_t *summary = summary_json(s, m, g, n_seg, emb, dim, &warn);
-        json_t *root =
-            json_pack("{s:o, s:o, s:o, s:o, s:{s:s, s:i, s:f, s:f, s:i, s:i, s:i}}", "segments",
-                      segments_json(m, g, n_seg), "events", fw_events_match(s->events, m, n, rel),
-                      "summary", summary, "review", review_json(s, summary), "fusion", "embedder",
-                      fw_embedder_name(s->emb), "embedding_requests", fw_embedder_requests(s->emb),
-                      "segment_threshold", s->p.segment_threshold, "min_confidence",
-                      s->p.min_confidence, "observations", n, "gated", n - usable,
-                      "event_definitions", fw_events_count(s->events));
-        json_object_set_new(json_object_get(root, "fusion"), "seconds",
-                            json_pack("{s:f, s:f}", "add", s->add_s, "finish", fw_now_s() - t0));
-        *json = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
-        json_decref(root);
-        if (!*json)
-            rc = fw_error_set(err, FW_ENOMEM, "out of memory");
-    }
-    fw_segments_free(g, n_seg);
-    free(emb);
-    free(m);
-    free(texts);
-    free(rel);
-    return rc;
+    if (got) {
+        json_t *kfs = json_array();
+        for (int k = 0; k < g.n_members; k++)
+            json_array_append_new(kfs, json_integer(g.keyframes[k]));
+        json_array_append_new(segments,
+                              json_pack("{s:i, s:f, s:f, s:s, s:o, s:i, s:f, s:b}", "index",
+                                        g.index, "start", g.start_s, "end", g.end_s, "text", g.text,
+                                        "keyframes", kfs, "keyframe", g.keyframe, "confidence",
+                                        g.confidence, "open", 1));
+        summary = fw_extract_summary_with(s->ext, g.start_s, g.end_s, g.text, g.confidence, g.vec);
+        fw_seg_clear(&g);
+    } else
+        summary = extractive(s);
+    if (summary)
+        json_object_set_new(summary, "partial", json_true());
+    json_t *root =
+        json_pack("{s:o, s:o, s:o, s:{s:b, s:O, s:i}}", "segments", segments, "events",
+                  fw_event_stream_peek(s->evs), "summary", summary, "review", "required",
+                  s->hits > 0, "reasons", s->reasons, "terms", fw_lexicon_count(s->lexicon));
+    if (root)
+        json_object_set_new(root, "fusion", fusion_json(s, fw_now_s()));
+    return dump(root, json, err);
 }

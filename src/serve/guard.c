@@ -168,15 +168,29 @@ static int addresses_allowed(const fw_guard *g, const char *host, char *why, siz
     return ok;
 }
 
-int fw_guard_url(const fw_guard *g, const char *url, char *why, size_t why_size)
+/* A scheme a live stream may come by. */
+static int live_scheme(const char *scheme)
+{
+    static const char *const names[] = {"http", "https", "udp", "rtp",
+                                        "rtsp", "rtsps", "srt", NULL};
+    for (int i = 0; names[i]; i++)
+        if (strcasecmp(scheme, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int check_url(const fw_guard *g, const char *url, int live, char *why, size_t why_size)
 {
     CURLU *u = curl_url();
     char *scheme = NULL, *host = NULL;
     int rc = FW_GUARD_FORBIDDEN;
-    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) ||
+    if (!u || curl_url_set(u, CURLUPART_URL, url, live ? CURLU_NON_SUPPORT_SCHEME : 0) ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) || curl_url_get(u, CURLUPART_HOST, &host, 0))
-        snprintf(why, why_size, "%s: not a URL", url);
-    else if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)
+        snprintf(why, why_size, "%s: not a URL%s", url, live ? " with a host" : "");
+    else if (live && !live_scheme(scheme))
+        snprintf(why, why_size, "%s: a live stream comes by http(s), udp, rtp, rtsp(s) or srt",
+                 url);
+    else if (!live && strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)
         snprintf(why, why_size, "%s: only http and https URLs are taken", url);
     else if (!g->n_hosts)
         snprintf(why, why_size, "URL inputs are not enabled on this server (--allow-url-host)");
@@ -195,6 +209,16 @@ int fw_guard_url(const fw_guard *g, const char *url, char *why, size_t why_size)
     curl_free(host);
     curl_url_cleanup(u);
     return rc;
+}
+
+int fw_guard_url(const fw_guard *g, const char *url, char *why, size_t why_size)
+{
+    return check_url(g, url, 0, why, why_size);
+}
+
+int fw_guard_live_url(const fw_guard *g, const char *url, char *why, size_t why_size)
+{
+    return check_url(g, url, 1, why, why_size);
 }
 
 static curl_socket_t open_checked(void *user, curlsocktype purpose, struct curl_sockaddr *a)

@@ -34,6 +34,9 @@ int fw_guard_path(const fw_guard *g, const char *path, char *resolved, size_t si
 /* url allowed (scheme, host, every address it resolves to): FW_GUARD_OK, else
  * FW_GUARD_FORBIDDEN with why. */
 int fw_guard_url(const fw_guard *g, const char *url, char *why, size_t why_size);
+/* A live stream's url, read by the analysis itself (not fetched): as fw_guard_url, with the
+ * schemes http, https, udp, rtp, rtsp, rtsps and srt. */
+int fw_guard_live_url(const fw_guard *g, const char *url, char *why, size_t why_size);
 /* 1 when addr is public (not loopback, private, link-local, shared, multicast, ...). */
 int fw_guard_public(const struct sockaddr *addr);
 /* Sets the guard on a curl handle: http(s) only, no redirects, addresses checked at

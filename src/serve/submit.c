@@ -259,6 +259,13 @@ static int submit_json(fw_service *s, struct mg_connection *c)
             st = fw_http_error(c, 400, "no_such_file", "%s", why);
         else
             st = accept_job(s, c, doc, "path", resolved, path, &added);
+    } else if (json_object_get(doc, "live") && !json_is_boolean(json_object_get(doc, "live")))
+        st = fw_http_error(c, 400, "bad_request", "live: true or false");
+    else if (json_is_true(json_object_get(doc, "live"))) { /* read as it comes, not fetched */
+        if (fw_guard_live_url(&s->guard, url, why, sizeof why))
+            st = fw_http_error(c, 403, "forbidden_url", "%s", why);
+        else
+            st = accept_job(s, c, doc, "live", url, url, &added);
     } else if (fw_guard_url(&s->guard, url, why, sizeof why))
         st = fw_http_error(c, 403, "forbidden_url", "%s", why);
     else

@@ -141,6 +141,9 @@ static const char *analyse(run *r, const char *input, json_t *payload, fw_error 
         fw_error_set(err, FW_EINVAL, "%s", why);
         return "failed";
     }
+    const char *kind = json_string_value(json_object_get(payload, "kind"));
+    if (kind && strcmp(kind, "live") == 0 && !p.live)
+        p.live = "on"; /* a live job: its segments as they close, a cancel its end */
     const char **chosen = fw_job_chosen(s, json_is_object(options) ? options : NULL);
     fw_job_dir(s->data, r->id, dir, sizeof dir);
     fw_analysis_opts opts = fw_analysis_opts_default();
@@ -199,6 +202,18 @@ static const char *check_and_analyse(run *r, const char *path, json_t *payload, 
     return "failed";
 }
 
+/* A live stream is read by the analysis, live; its URL is checked again as it starts (the
+ * host's addresses may have changed). A cancel ends it with its report. */
+static const char *check_live_and_analyse(run *r, const char *url, json_t *payload, fw_error *err)
+{
+    if (fw_guard_live_url(&r->s->guard, url, err->message, sizeof err->message)) {
+        err->code = FW_EINVAL;
+        r->code = "forbidden_url";
+        return "failed";
+    }
+    return analyse(r, url, payload, err);
+}
+
 /* Runs the job; its end state, or NULL when the server's stop interrupted it. */
 static const char *run_job(run *r, json_t *payload, char *fetched, size_t size, fw_error *err)
 {
@@ -218,6 +233,8 @@ static const char *run_job(run *r, json_t *payload, char *fetched, size_t size, 
         state = fetch_and_analyse(r, input, fetched, size, payload, err);
     else if (strcmp(kind, "path") == 0)
         state = check_and_analyse(r, input, payload, err);
+    else if (strcmp(kind, "live") == 0)
+        state = check_live_and_analyse(r, input, payload, err);
     else
         state = analyse(r, input, payload, err);
     /* cancelled by the stop, not by a client: interrupted, not ended. A client's cancel,

@@ -2,6 +2,7 @@
 #include <libavformat/avformat.h>
 #include <libavutil/display.h>
 #include <libavutil/log.h>
+
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -9,55 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "core/error.h"
 #include "core/log.h"
 #include "source/pipe.h"
 #include "source/source.h"
+#include "source/source_int.h"
 
 /* Problems not tied to a source (opening, probing), for error messages, and the demuxer
  * that said the last one ("mov,mp4,m4a,3gp,3g2,mj2"). */
 static _Thread_local char last_problem[256];
 static _Thread_local char last_demuxer[64];
-
-/* A decoder that conceals damage (h264 with a broken slice) still returns frames and
- * says so only in its log, often from its worker threads; the log callback finds
- * the source through the codec context's opaque pointer (frame-thread copies keep
- * it) and counts the problem there. */
-typedef struct problem_log {
-    atomic_long n;
-    char last[256];
-} problem_log;
-
-struct fw_source {
-    AVFormatContext *fmt;
-    AVCodecContext *dec;
-    AVPacket *pkt;
-    AVFrame *frame;
-    int stream;
-    AVRational tb;
-    int64_t start_pts;    /* pts of time zero */
-    int64_t last_pts;     /* for frames without a timestamp */
-    double offset_s;      /* added to times after a timestamp reset (they never go back) */
-    double last_s;        /* the time of the last frame given out (-1: none yet) */
-    double end_s;         /* the end of the last frame given out */
-    double declared_s;    /* the video's length as the container declares it (-1: unknown) */
-    double packets_end_s; /* where the stream's packets end (what the demuxer read) */
-    int resets;           /* timestamp discontinuities offset */
-    int stalled;          /* the input gave no byte for read_timeout_s */
-    char cut[1400];       /* why the input ended early ("" while it did not) */
-    int draining;         /* the demuxer hit its end; the decoder is being flushed */
-    int done;
-    problem_log problems; /* error messages of this source's decoder */
-    fw_discard discard;
-    double frame_dur_s;
-    fw_video_info info;
-    const atomic_int *cancel; /* the caller's stop flag, or NULL */
-    double read_timeout_s;    /* no byte for this long ends the input (0: wait for ever) */
-    fw_pipe pipe;             /* standard input, a FIFO: read by fw_pipe through io */
-    AVIOContext *io;
-    char path[1024];
-};
 
 /* ---- libav* log routing ----------------------------------------------------- */
 
@@ -157,7 +121,7 @@ static int rotation_of(AVStream *st)
 }
 
 /* The best video stream that is a real video (not a cover picture), or -1. */
-static int pick_stream(AVFormatContext *fmt)
+int fw_source_pick_stream(AVFormatContext *fmt)
 {
     int best = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, NULL, 0);
     if (best >= 0 && !(fmt->streams[best]->disposition & AV_DISPOSITION_ATTACHED_PIC))
@@ -172,7 +136,7 @@ static int pick_stream(AVFormatContext *fmt)
 }
 
 /* libavformat's interrupt callback: 1 stops a blocking open, probe or read. */
-static int interrupted(void *opaque)
+int fw_source_interrupted(void *opaque)
 {
     const fw_source *s = opaque;
     return s->cancel && atomic_load(s->cancel);
@@ -212,7 +176,7 @@ static int timed_out(const fw_source *s, int averror)
     return s->pipe.timed_out || averror == AVERROR(ETIMEDOUT);
 }
 
-static int open_format(fw_source *s, const char *input, fw_error *err)
+int fw_source_open_format(fw_source *s, const char *input, fw_error *err)
 {
     last_problem[0] = last_demuxer[0] = '\0';
     struct stat st;
@@ -221,7 +185,7 @@ static int open_format(fw_source *s, const char *input, fw_error *err)
     /* the callback must be there before opening: the I/O layer copies it then */
     if (!(s->fmt = avformat_alloc_context()))
         return fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
-    s->fmt->interrupt_callback = (AVIOInterruptCB){interrupted, s};
+    s->fmt->interrupt_callback = (AVIOInterruptCB){fw_source_interrupted, s};
     s->fmt->opaque = &s->problems;
     AVDictionary *opts = NULL;
     int rc = 0;
@@ -234,10 +198,12 @@ static int open_format(fw_source *s, const char *input, fw_error *err)
         char us[32];
         snprintf(us, sizeof us, "%.0f", s->read_timeout_s * 1e6);
         av_dict_set(&opts, "rw_timeout", us, 0);
+        if (strncmp(input, "udp:", 4) == 0 || strncmp(input, "rtp:", 4) == 0)
+            av_dict_set(&opts, "timeout", us, 0); /* UDP reads wait on their own timeout */
     }
     rc = avformat_open_input(&s->fmt, s->io ? "" : input, NULL, &opts);
     av_dict_free(&opts);
-    if (rc < 0 && interrupted(s))
+    if (rc < 0 && fw_source_interrupted(s))
         return fw_error_set(err, FW_ECANCELED, "%s: cancelled", input);
     if (rc < 0 && timed_out(s, rc))
         return fw_error_set(err, FW_EOPEN, "%s: no data within %g s (the read-timeout setting)",
@@ -255,7 +221,7 @@ static int open_format(fw_source *s, const char *input, fw_error *err)
     if (strcmp(s->fmt->iformat->name, "tty") == 0)
         return fw_error_set(err, FW_EFORMAT, "%s: not a media file (looks like plain text)", input);
     rc = avformat_find_stream_info(s->fmt, NULL);
-    if (rc < 0 && interrupted(s))
+    if (rc < 0 && fw_source_interrupted(s))
         return fw_error_set(err, FW_ECANCELED, "%s: cancelled", input);
     if (rc < 0 && timed_out(s, rc))
         return fw_error_set(err, FW_EOPEN, "%s: no data within %g s (the read-timeout setting)",
@@ -266,7 +232,7 @@ static int open_format(fw_source *s, const char *input, fw_error *err)
     return 0;
 }
 
-static int open_decoder(fw_source *s, const char *input, int threads, fw_error *err)
+int fw_source_open_decoder(fw_source *s, const char *input, int threads, fw_error *err)
 {
     AVStream *st = s->fmt->streams[s->stream];
     const AVCodec *codec = avcodec_find_decoder(st->codecpar->codec_id);
@@ -367,12 +333,13 @@ int fw_source_open(fw_source **out, const char *input, int threads, double read_
         return fw_error_set(err, FW_ENOMEM, "%s: out of memory", input);
     s->cancel = cancel;
     s->read_timeout_s = read_timeout_s;
+    s->threads = threads;
     s->pipe.fd = -1;
     snprintf(s->path, sizeof s->path, "%s", input);
-    int rc = open_format(s, input, err);
+    int rc = fw_source_open_format(s, input, err);
     if (rc)
         goto fail;
-    s->stream = pick_stream(s->fmt);
+    s->stream = fw_source_pick_stream(s->fmt);
     int no_codec = s->stream < 0 && s->fmt->nb_streams &&
                    s->fmt->streams[0]->codecpar->codec_id == AV_CODEC_ID_NONE;
     if (s->stream < 0 && strncmp(s->fmt->iformat->name, "mov,", 4) == 0 &&
@@ -388,7 +355,7 @@ int fw_source_open(fw_source **out, const char *input, int threads, double read_
                           s->fmt->nb_streams, s->fmt->nb_streams == 1 ? "" : "s");
         goto fail;
     }
-    if ((rc = open_decoder(s, input, threads, err)))
+    if ((rc = fw_source_open_decoder(s, input, threads, err)))
         goto fail;
     s->pkt = av_packet_alloc();
     s->frame = av_frame_alloc();
@@ -416,6 +383,7 @@ int fw_source_open(fw_source **out, const char *input, int threads, double read_
     vi->width = swap ? st->codecpar->height : st->codecpar->width;
     vi->height = swap ? st->codecpar->width : st->codecpar->height;
     vi->fps = fps;
+    s->live = fw_source_live(s);
     *out = s;
     return 0;
 fail:
@@ -447,7 +415,7 @@ static int feed(fw_source *s)
              * have, and let the caller warn through the problem counter. */
             if (timed_out(s, rc))
                 s->stalled = 1;
-            else if (rc != AVERROR_EOF && !interrupted(s))
+            else if (rc != AVERROR_EOF && !fw_source_interrupted(s))
                 s->info.decode_errors++;
             avcodec_send_packet(s->dec, NULL);
             return 1;
@@ -487,6 +455,12 @@ static double next_time(fw_source *s, double t)
         int discont = (s->fmt->iformat->flags & AVFMT_TS_DISCONT) != 0;
         if (t < s->last_s - s->frame_dur_s / 2 || (discont && t > s->last_s + 10)) {
             double to = s->last_s + s->frame_dur_s;
+            if (s->live) /* a live stream restarted: it goes on when it came, after a gap */
+                to = fmax(to, fw_source_arrival(s));
+            if (s->live && to > s->last_s + s->frame_dur_s + 1 && s->n_gaps < FW_SOURCE_GAPS) {
+                s->gaps[s->n_gaps][0] = s->last_s + s->frame_dur_s;
+                s->gaps[s->n_gaps++][1] = to;
+            }
             s->offset_s += to - t;
             t = to;
             s->resets++;
@@ -501,20 +475,22 @@ int fw_source_next(fw_source *s, AVFrame **frame, fw_frame_info *fi, fw_error *e
 {
     if (s->done)
         return 0;
-    if (interrupted(s))
+    if (fw_source_interrupted(s))
         return fw_error_set(err, FW_ECANCELED, "%s: cancelled", s->path);
     av_frame_unref(s->frame);
     for (;;) {
         int rc = avcodec_receive_frame(s->dec, s->frame);
         if (rc == 0)
             break;
+        if (rc == AVERROR_EOF && fw_source_reopen(s) == 0)
+            continue;
         if (rc == AVERROR_EOF) {
             s->done = 1;
             if (s->info.frames_decoded == 0)
                 return fw_error_set(err, FW_EDECODE, "%s: not a readable video (%s)", s->path,
                                     fw_source_last_problem(s)[0] ? fw_source_last_problem(s)
                                                                  : "no decodable frame");
-            if (!interrupted(s))
+            if (!fw_source_interrupted(s))
                 check_end(s);
             return 0;
         }
@@ -541,6 +517,8 @@ int fw_source_next(fw_source *s, AVFrame **frame, fw_frame_info *fi, fw_error *e
     fi->number = s->info.frames_decoded++;
     fi->pts = pts;
     fi->time_s = next_time(s, (double)(pts - s->start_pts) * av_q2d(s->tb));
+    if (!s->wall0)
+        fw_source_set_wall0(s, fi->time_s);
     fi->dur_s = s->frame_dur_s;
     fi->key = f->key_frame;
     *frame = f;

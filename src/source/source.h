@@ -43,6 +43,21 @@ int fw_source_resets(const fw_source *src);
 const char *fw_source_last_problem(const fw_source *src);
 void fw_source_close(fw_source *src);
 
+/* ---- live inputs ---- */
+/* 1 for an input that cannot seek and may not end: standard input, a FIFO, a network
+ * stream, an HLS playlist without its end. */
+int fw_source_live(const fw_source *src);
+/* on: a network stream that ends (dropped, or silent for read_timeout_s) is opened again,
+ * waiting 1, 2, 4 ... s (at most max_wait_s) between tries, until it opens or cancel. */
+void fw_source_set_reconnect(fw_source *src, int on, double max_wait_s);
+/* Reopens so far; *gaps: the first FW_SOURCE_GAPS times away {from, to} (media seconds:
+ * times go on after the time away). */
+#define FW_SOURCE_GAPS 64
+int fw_source_reconnects(const fw_source *src, const double (**gaps)[2], int *n_gaps);
+/* The wall-clock time (Unix seconds) of media time 0: a file's creation time, else when
+ * the first frame came less its time; 0 before the first frame. */
+double fw_source_wall0(const fw_source *src);
+
 /* Routes libav* log lines: kept for fw_source_last_problem and sent to fw_log (cleaned of
  * libav's "[codec @ 0x...]" prefixes). Installs once per process; thread-safe. */
 void fw_source_install_log(void);

@@ -304,7 +304,7 @@ static void observation(fw_cache *c, json_t *obs, const fw_keyframe *kf)
     free(text);
 }
 
-void fw_cache_end(fw_cache *c, json_t *report, const char *error)
+void fw_cache_end(fw_cache *c, json_t *report, const char *text, const char *error)
 {
     lock(c);
     if (c->job && !c->ended) {
@@ -314,11 +314,9 @@ void fw_cache_end(fw_cache *c, json_t *report, const char *error)
             snprintf(why, sizeof why, "not all stored: %s", c->err.message), error = why;
         int keep =
             !error && report && !json_object_get(json_object_get(report, "summary"), "error");
-        char *text = keep ? json_dumps(report, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-        if (text)
+        if (keep && text)
             fw_store_result_put(c->store, c->video, c->settings, c->job, text,
                                 c->err.code ? NULL : &c->err);
-        free(text);
         fw_store_job_end(c->store, c->job, error ? "failed" : "done", error,
                          c->err.code ? NULL : &c->err);
         c->ended = 1;

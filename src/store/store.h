@@ -158,9 +158,9 @@ int fw_cache_lookup(fw_cache *c, const fw_keyframe *kf, fw_observation *out);
 int fw_cache_fill(fw_cache *c, int keyframe, double time_s, json_t *o, fw_observation *out);
 /* Records an observation of the job and, for a model's, of its frame (kf, may be NULL). */
 void fw_cache_observation(fw_cache *c, json_t *obs, const fw_keyframe *kf);
-/* Ends the job (error NULL: done); a successful report (without a failed summary) becomes
- * the result. */
-void fw_cache_end(fw_cache *c, json_t *report, const char *error);
+/* Ends the job (error NULL: done); a successful report (report: its head, without a
+ * failed summary) becomes the result: text, the whole report's JSON (NULL: none kept). */
+void fw_cache_end(fw_cache *c, json_t *report, const char *text, const char *error);
 void fw_cache_close(fw_cache *c);
 
 #endif

@@ -43,13 +43,14 @@ static out text_out(void (*fn)(FILE *, const char *), const char *s)
     return o;
 }
 
-static out report_out(int (*fn)(json_t *, FILE *), json_t *report)
+static out report_out(int (*fn)(const fw_doc *, FILE *), json_t *report)
 {
     out o = {0};
     FILE *f = open_memstream(&o.p, &o.n);
     if (!f)
         abort();
-    int rc = fn(report, f);
+    fw_doc d = {report, NULL};
+    int rc = fn(&d, f);
     FZ_CHECK("writer_succeeds", rc == 0, "a writer failed on a memory stream");
     fclose(f);
     return o;

@@ -116,7 +116,7 @@ static json_t *make_report(void)
     return report;
 }
 
-typedef int (*writer)(json_t *, FILE *);
+typedef int (*writer)(const fw_doc *, FILE *);
 
 /* Writes the report with w into DIR/name; returns the file's contents (malloc'd). */
 static char *write_with(writer w, json_t *report, const char *name)
@@ -125,7 +125,8 @@ static char *write_with(writer w, json_t *report, const char *name)
     snprintf(path, sizeof path, "%s/%s", fwt_tmpdir(), name);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    assert_int_equal(w(report, f), 0);
+    fw_doc d = {report, NULL};
+    assert_int_equal(w(&d, f), 0);
     assert_int_equal(fclose(f), 0);
     return fwt_slurp(path);
 }
@@ -506,7 +507,8 @@ static void empty_report_and_failed_writes(void **state)
         FILE *f = fopen("/dev/full", "w");
         assert_non_null(f);
         errno = 0;
-        assert_int_equal(ws[i](report, f), -1);
+        fw_doc d = {report, NULL};
+        assert_int_equal(ws[i](&d, f), -1);
         assert_int_equal(errno, ENOSPC);
         fclose(f);
     }
