@@ -473,13 +473,16 @@ FW_API int fw_analysis_run(fw_analysis *a, fw_event_fn fn, void *user, fw_error 
 /* Asks the analysis to stop; thread-safe and async-signal-safe (it sets a flag), from
  * any thread or a signal handler, before or during fw_analysis_run: decoding stops
  * (libavformat's interrupt callback), model requests in flight are abandoned within
- * ~0.1 s, the story's LLM calls stop; the run ends with state cancelled. Before the run:
+ * ~0.1 s, the story's LLM calls stop; the run ends with state cancelled. A live run (the
+ * live setting) ends instead: its story is finished (a second cancel stops its LLM calls)
+ * and written, and the state is done. Before the run:
  * the run does nothing. Once the report is made (or a stored result is being given
  * back), there is nothing left to stop: the files are written and the run ends done. */
 FW_API void fw_analysis_cancel(fw_analysis *a);
 FW_API fw_analysis_state fw_analysis_get_state(const fw_analysis *a); /* thread-safe */
 /* The report (schema framewise.report/1) as JSON text, the same as report.json; NULL before
- * the run ends, or when nothing was decoded. Owned by the analysis. */
+ * the run ends, or when nothing was decoded. Made on the first call (a long video's is
+ * large: a caller that reads report.json need not ask). Owned by the analysis. */
 FW_API const char *fw_analysis_report(const fw_analysis *a);
 /* The settings in effect (after the defaults and the preset). Owned by the analysis. */
 FW_API const fw_params *fw_analysis_params(const fw_analysis *a);

@@ -191,8 +191,10 @@ static int run(fw_analysis *a, state *st, fw_error *err)
 /* The report on stdout: as it is (--json), or its summary. */
 static void print_report(const fw_analysis *a, const state *st)
 {
+    if (st->o->quiet && !st->o->json)
+        return; /* not made at all: a long video's report is large */
     const char *text = fw_analysis_report(a);
-    json_t *report = text && !st->o->json && !st->o->quiet ? json_loads(text, 0, NULL) : NULL;
+    json_t *report = text && !st->o->json ? json_loads(text, 0, NULL) : NULL;
     if (text && st->o->json)
         printf("%s\n", text);
     else if (report) { /* on a terminal: nothing in it may act (core/safetext.h) */
