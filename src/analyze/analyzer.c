@@ -524,7 +524,7 @@ int fw_analyzer_submit_done(fw_analyzer *a, const fw_keyframe *kf, const fw_obse
     }
     pthread_mutex_lock(&a->mu);
     int i = kf->index;
-    if (a->stopping || slot_room(a, i)) {
+    if (a->stopping || i < a->next || slot_room(a, i)) { /* i < next: delivered already */
         int rc = a->failed ? fatal(a, err) : fw_error_set(err, FW_ECANCELED, "analyzer: stopped");
         pthread_mutex_unlock(&a->mu);
         answer_free(&ans);

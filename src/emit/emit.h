@@ -150,10 +150,12 @@ void fw_doc_begin(fw_doc_it *it, const fw_doc *d, const char *key);
 json_t *fw_doc_next(fw_doc_it *it);
 void fw_doc_end(fw_doc_it *it);
 size_t fw_doc_count(const fw_doc *d, const char *key);
-/* report.json's text (json_dumps' 2-space layout), the lists streamed; 0 or -1. */
-int fw_doc_write_json(const fw_doc *d, FILE *out);
+/* report.json's text, the lists streamed (a spooled list head does not name comes last):
+ * json_dumps' 2-space layout with 10 significant digits, or compact with 17 (what the store
+ * keeps). 0 or -1. */
+int fw_doc_write_json(const fw_doc *d, FILE *out, int compact);
 /* The same as one malloc'd text (the caller frees it), or NULL when out of memory. */
-char *fw_doc_text(const fw_doc *d);
+char *fw_doc_text(const fw_doc *d, int compact);
 
 /* mkdir -p; 0 or -1 with errno set. */
 int fw_mkdirs(const char *path);

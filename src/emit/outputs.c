@@ -39,7 +39,7 @@ int fw_formats_parse(const char *list, unsigned *out, fw_error *err)
 
 static int dump_json(const fw_doc *d, FILE *f)
 {
-    return fw_doc_write_json(d, f);
+    return fw_doc_write_json(d, f, 0);
 }
 
 static const struct {
@@ -152,37 +152,36 @@ const fw_kept *fw_kflist_get(const fw_kflist *l, int i)
 
 int fw_kflist_add(fw_kflist *l, const fw_keyframe *kf, fw_error *err)
 {
-    int slot = l->keep > 0 ? l->n % l->keep : l->n;
-    if (l->keep > 0 && l->n >= l->keep) { /* the oldest goes */
-        free(l->list[slot].file);
-        l->list[slot].file = NULL;
-    } else if (l->n == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 64;
-        fw_kept *list = realloc(l->list, (size_t)cap * sizeof *list);
-        if (!list)
-            return fw_error_set(err, FW_ENOMEM, "out of memory");
-        l->list = list;
-        l->cap = cap;
-    }
-    fw_kept *k = &l->list[slot];
-    k->kf = *kf;
-    k->kf.jpeg = NULL;
-    k->kf.jpeg_size = 0;
-    k->kf.index += l->index_offset;
-    k->kf.time_s += l->time_offset;
-    k->file = NULL;
-    if (l->dir) {
+    fw_kept k = {.kf = *kf};
+    k.kf.jpeg = NULL;
+    k.kf.jpeg_size = 0;
+    k.kf.index += l->index_offset;
+    k.kf.time_s += l->time_offset;
+    if (l->dir) { /* the file first: a failure leaves the list as it was */
         size_t n = strlen(l->dir) + 32;
-        if (!(k->file = malloc(n)))
+        if (!(k.file = malloc(n)))
             return fw_error_set(err, FW_ENOMEM, "out of memory");
-        snprintf(k->file, n, "%s/kf_%06d.jpg", l->dir, k->kf.index);
-        if (write_file(k->file, kf->jpeg, kf->jpeg_size)) {
-            int rc =
-                fw_error_set(err, FW_EIO, "%.400s: cannot write: %s", k->file, strerror(errno));
-            free(k->file);
+        snprintf(k.file, n, "%s/kf_%06d.jpg", l->dir, k.kf.index);
+        if (write_file(k.file, kf->jpeg, kf->jpeg_size)) {
+            int rc = fw_error_set(err, FW_EIO, "%.400s: cannot write: %s", k.file, strerror(errno));
+            free(k.file);
             return rc;
         }
     }
+    int slot = l->keep > 0 ? l->n % l->keep : l->n;
+    if (l->keep > 0 && l->n >= l->keep) { /* the oldest goes */
+        free(l->list[slot].file);
+    } else if (l->n == l->cap) {
+        int cap = l->cap ? l->cap * 2 : 64;
+        fw_kept *list = realloc(l->list, (size_t)cap * sizeof *list);
+        if (!list) {
+            free(k.file);
+            return fw_error_set(err, FW_ENOMEM, "out of memory");
+        }
+        l->list = list;
+        l->cap = cap;
+    }
+    l->list[slot] = k;
     l->n++;
     return 0;
 }

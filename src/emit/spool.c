@@ -219,10 +219,10 @@ static int dump_cb(const char *buf, size_t size, void *data)
     return fwrite(buf, 1, size, data) == size ? 0 : -1;
 }
 
-/* v dumped at the given indent (its lines after the first shifted). */
-static int put_value(FILE *out, json_t *v, int indent)
+/* v dumped with flags, at the given indent (its lines after the first shifted). */
+static int put_value(FILE *out, json_t *v, int indent, int flags)
 {
-    char *text = json_dumps(v, JSON_INDENT(2) | JSON_REAL_PRECISION(10) | JSON_ENCODE_ANY);
+    char *text = json_dumps(v, (size_t)flags | JSON_ENCODE_ANY);
     if (!text)
         return -1;
     for (const char *c = text; *c; c++) {
@@ -234,51 +234,70 @@ static int put_value(FILE *out, json_t *v, int indent)
     return ferror(out) ? -1 : 0;
 }
 
-int fw_doc_write_json(const fw_doc *d, FILE *out)
+/* A list of the doc, its spooled records then head's: "[\n    {...},\n    ...\n  ]". */
+static int put_list(FILE *out, const fw_doc *d, const char *key, int flags)
 {
+    fw_doc_it it;
+    fw_doc_begin(&it, d, key);
+    size_t n = 0;
+    int compact = flags & JSON_COMPACT;
+    for (json_t *o; (o = fw_doc_next(&it));) {
+        fputs(n++ ? (compact ? "," : ",\n    ") : (compact ? "[" : "[\n    "), out);
+        if (put_value(out, o, 4, flags)) {
+            fw_doc_end(&it);
+            return -1;
+        }
+    }
+    fw_doc_end(&it);
+    fputs(!n ? "[]" : compact ? "]" : "\n  ]", out);
+    return 0;
+}
+
+static void put_key(FILE *out, const char *key, int first, int compact)
+{
+    fputs(first ? (compact ? "" : "\n  ") : (compact ? "," : ",\n  "), out);
+    json_t *k = json_string(key);
+    json_dump_callback(k, dump_cb, out, JSON_ENCODE_ANY);
+    json_decref(k);
+    fputs(compact ? ":" : ": ", out);
+}
+
+int fw_doc_write_json(const fw_doc *d, FILE *out, int compact)
+{
+    int flags =
+        compact ? JSON_COMPACT | JSON_REAL_PRECISION(17) : JSON_INDENT(2) | JSON_REAL_PRECISION(10);
     const char *key;
     json_t *v;
     int first = 1;
     fputc('{', out);
     json_object_foreach(d->head, key, v)
     {
-        fputs(first ? "\n  " : ",\n  ", out);
+        put_key(out, key, first, compact);
         first = 0;
-        json_t *k = json_string(key);
-        json_dump_callback(k, dump_cb, out, JSON_ENCODE_ANY);
-        json_decref(k);
-        fputs(": ", out);
         int spooled = d->spool && list_of(key) >= 0 && json_is_array(v);
-        if (!spooled) {
-            if (put_value(out, v, 2))
-                return -1;
-            continue;
-        }
-        fw_doc_it it;
-        fw_doc_begin(&it, d, key);
-        size_t n = 0;
-        for (json_t *o; (o = fw_doc_next(&it));) {
-            fputs(n++ ? ",\n    " : "[\n    ", out);
-            if (put_value(out, o, 4)) {
-                fw_doc_end(&it);
-                return -1;
-            }
-        }
-        fw_doc_end(&it);
-        fputs(n ? "\n  ]" : "[]", out);
+        if (spooled ? put_list(out, d, key, flags) : put_value(out, v, 2, flags))
+            return -1;
     }
-    fputs(first ? "}" : "\n}", out);
+    for (int l = 0; d->spool && l < FW_SPOOL_LISTS; l++) { /* a list head does not name */
+        if (json_object_get(d->head, keys[l]) || !fw_spool_count(d->spool, l))
+            continue;
+        put_key(out, keys[l], first, compact);
+        first = 0;
+        if (put_list(out, d, keys[l], flags))
+            return -1;
+    }
+    fputs(first || compact ? "}" : "\n}", out);
     return ferror(out) ? -1 : 0;
 }
 
-char *fw_doc_text(const fw_doc *d)
+char *fw_doc_text(const fw_doc *d, int compact)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
     if (!f)
         return NULL;
-    int bad = fw_doc_write_json(d, f);
+    int bad = fw_doc_write_json(d, f, compact);
     if (fclose(f) || bad) {
         free(text);
         return NULL;

@@ -121,7 +121,8 @@ int fw_analysis_open(fw_analysis **out, const char *input, const fw_params *para
     a->out_dir = copy(o.out_dir, &oom);
     a->kfs.dir = a->out_dir;
     a->kfs.keep = 4096; /* what the analyzer may still need: it is never that far behind */
-    int rc = oom ? fw_error_set(err, FW_ENOMEM, "%s: out of memory", input) : 0;
+    a->found = json_array();
+    int rc = oom || !a->found ? fw_error_set(err, FW_ENOMEM, "%s: out of memory", input) : 0;
     if (!rc)
         rc = open_settings(a, &o, err);
     struct stat st;
@@ -132,6 +133,8 @@ int fw_analysis_open(fw_analysis **out, const char *input, const fw_params *para
     if (!rc && !a->hit)
         rc = open_work(a, err);
     if (rc) {
+        if (a->made_dir && a->out_dir) /* nothing was made in it (the spool is unlinked) */
+            rmdir(a->out_dir);
         fw_analysis_close(a);
         return rc;
     }
@@ -233,7 +236,7 @@ const char *fw_analysis_report(const fw_analysis *a)
     fw_analysis *w = (fw_analysis *)a; /* made on the first call: a long video's is large */
     if (!w->report && w->report_json) {
         fw_doc doc = {w->report_json, w->spool};
-        w->report = fw_doc_text(&doc);
+        w->report = fw_doc_text(&doc, 0);
     }
     return w->report;
 }
@@ -255,6 +258,7 @@ void fw_analysis_close(fw_analysis *a)
     json_decref(a->hit);
     json_decref(a->base);
     json_decref(a->written);
+    json_decref(a->found);
     json_decref(a->report_json);
     fw_kflist_free(&a->kfs);
     fw_spool_close(a->spool);

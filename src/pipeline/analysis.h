@@ -51,8 +51,10 @@ struct fw_analysis {
     int live;                 /* live: segments as they close, flushes, a stop is the end */
     atomic_int fuse_due;      /* live: fusion runs at the analyzer's next observation */
     atomic_int story_stop;    /* live: the story's stop flag (a second cancel) */
-    double next_flush;        /* live: when the report files are rewritten next */
-    int flushes;
+    int flushes;              /* live: report files rewritten (the flusher's thread) */
+    fw_video_info video0;     /* the video as opened: what a flush says of it */
+    int64_t frames;           /* frames decoded so far (on_progress, under mu) */
+    json_t *found; /* live: [name, time] of the multi-step events told as they were found */
     double done_s, total_s, fraction;
     int cancel_sent; /* the job was told */
     int shown_stage; /* the last progress event: analyze (1) or decode, done, total */
@@ -71,9 +73,10 @@ int fw_analysis_replay(fw_analysis *a, fw_error *err);
 /* replay.c: the earlier part of an appended recording (a->base) first: its keyframes into
  * the output folder, its records as events, its observations into the story. */
 int fw_analysis_feed_base(fw_analysis *a, fw_error *err);
-/* analysis_run.c: an observation into the report, the story and the stream; 0, or 1 to
- * stop (a->story_err says why). */
-int fw_analysis_tell(fw_analysis *a, const fw_observation *ob, json_t *o, int pushed);
+/* analysis_run.c: an observation into the story and the stream (pushed: from a stage's
+ * thread). A story that fails keeps its error in story_err and is not fed again; the run
+ * goes on. */
+void fw_analysis_tell(fw_analysis *a, const fw_observation *ob, json_t *o, int pushed);
 /* analysis_run.c: the files, once a->report_json is made: report.jsonl closed, then the
  * chosen formats (the "write" stage). 0 or FW_EIO. */
 int fw_analysis_write(fw_analysis *a, fw_error *err);

@@ -64,9 +64,15 @@ static void on_segment(void *user, json_t *segment)
     json_decref(o);
 }
 
+/* A multi-step event found as the video goes on: a live run tells it now (and not again
+ * at the end); other runs tell every event at the end, as a short video's. */
 static void on_found(void *user, json_t *event)
 {
     fw_analysis *a = user;
+    if (!a->live)
+        return;
+    json_array_append_new(a->found, json_pack("[O, O]", json_object_get(event, "name"),
+                                              json_object_get(event, "time")));
     json_t *o = json_deep_copy(event);
     fw_safe_json(o);
     add_wall(a, o, "time");
@@ -95,22 +101,23 @@ static int on_keyframe(void *user, const fw_keyframe *kf)
     return 0;
 }
 
-int fw_analysis_tell(fw_analysis *a, const fw_observation *ob, json_t *o, int pushed)
+void fw_analysis_tell(fw_analysis *a, const fw_observation *ob, json_t *o, int pushed)
 {
     void (*send)(fw_evq *, fw_event_type, json_t *) = pushed ? fw_evq_push : fw_evq_emit;
     const char *gate = NULL;
     char *events = NULL;
     fw_error e = {0};
+    /* A story that failed (its embeddings server) is not fed again, and the run goes on:
+     * every observation is kept, and the story's error is the run's at the end. */
     pthread_mutex_lock(&a->story_mu);
-    int rc = atomic_exchange(&a->fuse_due, 0) ? fw_story_fuse(a->story, &e) : 0;
-    if (!rc)
+    int rc = a->story_err.code                  ? 0
+             : atomic_exchange(&a->fuse_due, 0) ? fw_story_fuse(a->story, &e)
+                                                : 0;
+    if (!rc && !a->story_err.code)
         rc = fw_story_add(a->story, ob, &gate, &events, &e);
+    if (rc)
+        a->story_err = e;
     pthread_mutex_unlock(&a->story_mu);
-    if (rc) {
-        if (!a->story_err.code)
-            a->story_err = e;
-        return 1;
-    }
     if (gate)
         json_object_set_new(o, "gated", json_string(gate));
     send(a->q, FW_EVENT_OBSERVATION, o);
@@ -123,7 +130,6 @@ int fw_analysis_tell(fw_analysis *a, const fw_observation *ob, json_t *o, int pu
     }
     json_decref(fired);
     free(events);
-    return 0;
 }
 
 static int on_observation(void *user, const fw_observation *engine_ob)
@@ -138,7 +144,7 @@ static int on_observation(void *user, const fw_observation *engine_ob)
         return 1;
     }
     add_wall(a, o, "time");
-    int stop = fw_analysis_tell(a, &ob, o, 1);
+    fw_analysis_tell(a, &ob, o, 1);
     spool(a, FW_SPOOL_OBSERVATIONS, o);
     json_t *change = fw_report_timeline_entry(o);
     spool(a, FW_SPOOL_TIMELINE, change);
@@ -152,7 +158,7 @@ static int on_observation(void *user, const fw_observation *engine_ob)
     pthread_mutex_unlock(&a->mu);
     fw_cache_observation(&a->cache, o, k ? &kf : NULL);
     json_decref(o);
-    return stop;
+    return 0;
 }
 
 static int lookup(void *user, const fw_keyframe *kf, fw_observation *out)
@@ -164,6 +170,7 @@ static void on_progress(void *user, double done_s, double total_s)
 {
     fw_analysis *a = user;
     pthread_mutex_lock(&a->mu);
+    a->frames++; /* once a frame */
     a->done_s = done_s;
     a->total_s = total_s;
     pthread_mutex_unlock(&a->mu);
@@ -205,32 +212,40 @@ void fw_analysis_progress(fw_analysis *a, int force)
     fw_evq_progress(a->q, a->in_analyze ? "analyze" : "decode", done, total, f);
 }
 
-static json_t *report_head(fw_analysis *a, int rc, const fw_error *err, json_t *story);
-static json_t *live_json(fw_analysis *a, const char *ended);
+static json_t *report_head(fw_analysis *a, int rc, const fw_error *err, json_t *story,
+                           const fw_video_info *vi, const fw_stats *stats);
 
-/* live: the report files from what is there now ("partial": true); fusion catches up at
- * the analyzer's next observation, so the next flush has it. */
+/* live: the report files from what is there now ("partial": true), on the flusher's
+ * thread. Fusion catches up at the analyzer's next observation, so the next flush has
+ * it. The counts are the analysis' own (the job's belong to its thread while it runs). */
 static void flush(fw_analysis *a)
 {
     atomic_store(&a->fuse_due, 1);
-    if (pthread_mutex_trylock(&a->story_mu))
-        return; /* fusion is running (a summary request): the next tick */
+    fw_video_info vi = a->video0;
+    fw_stats st = {0};
+    pthread_mutex_lock(&a->mu);
+    double now_s = a->kfs.time_offset + a->done_s;
+    st.frames_decoded = vi.frames_decoded = a->frames;
+    st.keyframes = a->kfs.n;
+    st.observations = a->n_obs;
+    st.failed = a->n_failed;
+    pthread_mutex_unlock(&a->mu);
     char *text = NULL;
     fw_error e = {0};
-    pthread_mutex_lock(&a->mu);
-    double now_s = a->done_s;
-    pthread_mutex_unlock(&a->mu);
+    pthread_mutex_lock(&a->story_mu);
     int rc = fw_story_snapshot(a->story, now_s, &text, &e);
     pthread_mutex_unlock(&a->story_mu);
     json_t *story = rc ? NULL : json_loads(text, 0, NULL);
     free(text);
     fw_safe_json(story);
-    json_t *head = story ? report_head(a, 0, NULL, story) : NULL;
+    json_t *head = story ? report_head(a, 0, NULL, story, &vi, &st) : NULL;
     json_decref(story);
     if (!head)
         return;
     json_object_set_new(head, "partial", json_true());
-    json_object_set_new(head, "live", live_json(a, NULL));
+    json_object_set_new(
+        head, "live",
+        json_pack("{s:n, s:i, s:f}", "ended", "flushes", a->flushes, "flush", a->p.flush_s));
     fw_doc doc = {head, a->spool};
     json_t *written = json_array();
     if (a->out_dir &&
@@ -238,6 +253,66 @@ static void flush(fw_analysis *a)
         a->flushes++;
     json_decref(written);
     json_decref(head);
+}
+
+/* live: the flusher's thread, a flush every flush_s until the run ends. */
+typedef struct flusher {
+    fw_analysis *a;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop, started;
+} flusher;
+
+static void *flusher_main(void *arg)
+{
+    flusher *f = arg;
+    pthread_mutex_lock(&f->mu);
+    while (!f->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        double at = until.tv_sec + until.tv_nsec / 1e9 + f->a->p.flush_s;
+        until.tv_sec = (time_t)at;
+        until.tv_nsec = (long)((at - (double)until.tv_sec) * 1e9);
+        while (!f->stop && pthread_cond_timedwait(&f->cv, &f->mu, &until) == 0)
+            ; /* woken early: only the stop counts */
+        if (f->stop || atomic_load(&f->a->cancel))
+            break;
+        pthread_mutex_unlock(&f->mu);
+        flush(f->a);
+        pthread_mutex_lock(&f->mu);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+static void flusher_start(flusher *f, fw_analysis *a)
+{
+    memset(f, 0, sizeof *f);
+    f->a = a;
+    if (!a->live || a->p.flush_s <= 0 || !a->out_dir)
+        return;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&f->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&f->mu, NULL);
+    f->started = pthread_create(&f->thread, NULL, flusher_main, f) == 0;
+}
+
+static void flusher_stop(flusher *f)
+{
+    if (!f->a || !f->a->live || f->a->p.flush_s <= 0 || !f->a->out_dir)
+        return;
+    pthread_mutex_lock(&f->mu);
+    f->stop = 1;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    if (f->started)
+        pthread_join(f->thread, NULL);
+    pthread_cond_destroy(&f->cv);
+    pthread_mutex_destroy(&f->mu);
 }
 
 static void tick(void *user)
@@ -248,10 +323,6 @@ static void tick(void *user)
         fw_job_cancel(a->job);
     }
     fw_analysis_progress(a, 0);
-    if (a->live && a->p.flush_s > 0 && !a->cancel_sent && fw_now_s() >= a->next_flush) {
-        flush(a);
-        a->next_flush = fw_now_s() + a->p.flush_s;
-    }
 }
 
 /* ---- the job's thread ---- */
@@ -283,17 +354,34 @@ static void run_job(fw_analysis *a, runner *r)
         .user = a,
     };
     pthread_t thread;
-    a->next_flush = fw_now_s() + a->p.flush_s;
+    a->video0 = *fw_job_video(a->job);
     if (pthread_create(&thread, NULL, job_main, r) != 0) {
         r->rc = fw_error_set(&r->err, FW_EINTERNAL, "%s: cannot start the job's thread", a->input);
         return;
     }
+    flusher f;
+    flusher_start(&f, a);
     fw_evq_pump(a->q, tick, a);
     pthread_join(thread, NULL);
+    flusher_stop(&f);           /* its last flush is done before the final report */
     fw_analysis_progress(a, 1); /* the last word on the observations */
 }
 
 /* ---- after the job ---- */
+
+/* Whether a multi-step event was told when it was found (on_found). */
+static int told(const fw_analysis *a, json_t *event)
+{
+    size_t i;
+    json_t *f;
+    if (!json_object_get(event, "steps"))
+        return 0;
+    json_array_foreach(
+        a->found, i,
+        f) if (json_equal(json_array_get(f, 0), json_object_get(event, "name")) &&
+               json_equal(json_array_get(f, 1), json_object_get(event, "time"))) return 1;
+    return 0;
+}
 
 /* The story's part of the report, or NULL (err says why). */
 static json_t *finish_story(fw_analysis *a, double duration_s, fw_error *err)
@@ -325,7 +413,8 @@ static json_t *finish_story(fw_analysis *a, double duration_s, fw_error *err)
     json_array_foreach(json_object_get(story, "events"), i, v)
     {
         add_wall(a, v, "time");
-        fw_evq_emit(a->q, FW_EVENT_EVENT, v);
+        if (!told(a, v))
+            fw_evq_emit(a->q, FW_EVENT_EVENT, v);
     }
     fw_evq_emit(a->q, FW_EVENT_SUMMARY, json_object_get(story, "summary"));
     fw_evq_emit(a->q, FW_EVENT_REVIEW, json_object_get(story, "review"));
@@ -390,20 +479,18 @@ static int failed_frames(fw_analysis *a, fw_error *err)
     return 0;
 }
 
-/* The report's head: everything but the lists the spool holds (the earlier part's lists
- * of an appended recording are in it, before the spool's). */
-static json_t *report_head(fw_analysis *a, int rc, const fw_error *err, json_t *story)
+/* The report's head: everything but the lists the spool holds (an appended recording's
+ * earlier part is spooled first, by fw_analysis_feed_base). */
+static json_t *report_head(fw_analysis *a, int rc, const fw_error *err, json_t *story,
+                           const fw_video_info *vi, const fw_stats *stats)
 {
-    fw_stats stats;
-    fw_job_stats(a->job, &stats);
-    const fw_video_info *vi = fw_job_video(a->job);
     json_t *none = json_array();
     fw_report_in in = {.video = vi,
                        .path = a->name,
                        .params = &a->p,
                        .keyframes = json_array(),
                        .observations = none,
-                       .stats = &stats,
+                       .stats = stats,
                        .timeline = none,
                        .story = story,
                        .append = append_json(a),
@@ -435,9 +522,16 @@ static int report(fw_analysis *a, int rc, fw_error *err)
     }
     if (!rc && atomic_load(&a->cancel) && !a->live) /* the summary's requests stopped */
         rc = fw_error_set(err, FW_ECANCELED, "%s: cancelled", a->input);
+    pthread_mutex_lock(&a->mu);
+    fw_error kf = a->kf_err; /* a record the spool could not keep: the files lack it */
+    pthread_mutex_unlock(&a->mu);
+    if (!rc && kf.code)
+        rc = (*err = kf).code;
     if (!rc)
         rc = failed_frames(a, err);
-    a->report_json = report_head(a, rc, err, story);
+    fw_stats stats;
+    fw_job_stats(a->job, &stats);
+    a->report_json = report_head(a, rc, err, story, vi, &stats);
     json_decref(story);
     if (!a->report_json)
         return rc ? rc : fw_error_set(err, FW_ENOMEM, "%s: out of memory", a->input);
@@ -447,7 +541,7 @@ static int report(fw_analysis *a, int rc, fw_error *err)
                                          : atomic_load(&a->cancel) ? "signal"
                                                                    : "end"));
     fw_doc doc = {a->report_json, a->spool};
-    char *text = a->cache.job ? fw_doc_text(&doc) : NULL; /* the store keeps it whole */
+    char *text = a->cache.job ? fw_doc_text(&doc, 1) : NULL; /* the store keeps it whole */
     fw_cache_end(&a->cache, a->report_json, text, rc ? err->message : NULL);
     free(text);
     if (a->cache.err.code) { /* the analysis went on without the store */

@@ -353,7 +353,7 @@ static int decode_all(fw_job *job, const fw_callbacks *cb, fw_error *err)
     int have_frames = 0, rc;
     AVFrame *frame;
     fw_frame_info fi;
-    int reconnects = 0;
+    int reconnects = 0, seen_gaps = 0;
     while ((rc = fw_source_next(job->src, &frame, &fi, err)) == 1) {
         have_frames = 1;
         const double(*gaps)[2];
@@ -361,11 +361,17 @@ static int decode_all(fw_job *job, const fw_callbacks *cb, fw_error *err)
         if (fw_source_reconnects(job->src, &gaps, &n_gaps) > reconnects && cb->on_warning) {
             char msg[1400];
             reconnects++;
-            snprintf(msg, sizeof msg,
-                     "%s: the stream dropped at %.1f s and was opened again %.1f s later (a gap "
-                     "in the timeline)",
-                     vi->path, n_gaps ? gaps[n_gaps - 1][0] : fi.time_s,
-                     n_gaps ? gaps[n_gaps - 1][1] - gaps[n_gaps - 1][0] : 0);
+            if (n_gaps > seen_gaps) /* its gap is the last listed */
+                snprintf(msg, sizeof msg,
+                         "%s: the stream dropped at %.1f s and was opened again %.1f s later (a "
+                         "gap in the timeline)",
+                         vi->path, gaps[n_gaps - 1][0], gaps[n_gaps - 1][1] - gaps[n_gaps - 1][0]);
+            else
+                snprintf(msg, sizeof msg,
+                         "%s: the stream dropped and was opened again at %.1f s (a gap in the "
+                         "timeline)",
+                         vi->path, fi.time_s);
+            seen_gaps = n_gaps;
             cb->on_warning(cb->user, msg);
         }
         job->last_frame = fi.number;

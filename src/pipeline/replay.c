@@ -41,8 +41,9 @@ int fw_analysis_feed_base(fw_analysis *a, fw_error *err)
     size_t i;
     json_t *v;
     for (int l = FW_SPOOL_KEYFRAMES; l <= FW_SPOOL_TIMELINE; l++) /* they come first */
-        json_array_foreach(json_object_get(a->base, fw_spool_key(l)), i,
-                           v) if ((rc = fw_spool_add(a->spool, l, v, err))) return rc;
+        if (l != FW_SPOOL_OBSERVATIONS)
+            json_array_foreach(json_object_get(a->base, fw_spool_key(l)), i,
+                               v) if ((rc = fw_spool_add(a->spool, l, v, err))) return rc;
     json_array_foreach(json_object_get(a->base, "observations"), i, v)
     {
         json_t *o = json_deep_copy(v);
@@ -51,12 +52,11 @@ int fw_analysis_feed_base(fw_analysis *a, fw_error *err)
         fw_observation ob;
         fw_cache_fill(&a->cache, (int)json_integer_value(json_object_get(o, "keyframe")),
                       json_number_value(json_object_get(o, "time")), o, &ob);
-        int stop = fw_analysis_tell(a, &ob, o, 0);
+        fw_analysis_tell(a, &ob, o, 0);
+        rc = fw_spool_add(a->spool, FW_SPOOL_OBSERVATIONS, o, err); /* as the story saw it */
         json_decref(o);
-        if (stop) {
-            *err = a->story_err;
-            return err->code;
-        }
+        if (rc)
+            return rc;
     }
     return 0;
 }

@@ -292,11 +292,16 @@ static void review_text(fw_story *s, const char *text, double time, const char *
     json_array_foreach(hits, i, h)
     {
         const char *term = json_string_value(json_object_get(h, "term"));
-        int seen = 0; /* the reasons are in time order: those of this time are last */
+        /* the observations' reasons are in time order: those of this time are last; the
+         * summary's (at the end, its own times) are looked up among all */
+        int seen = 0, all = strcmp(source, "summary") == 0;
         for (size_t j = json_array_size(s->reasons); j-- > 0 && !seen;) {
             json_t *r = json_array_get(s->reasons, j);
-            if (json_real_value(json_object_get(r, "time")) != time)
+            if (json_real_value(json_object_get(r, "time")) != time) {
+                if (all)
+                    continue;
                 break;
+            }
             seen = strcmp(json_string_value(json_object_get(r, "term")), term) == 0;
         }
         if (seen)

@@ -190,6 +190,10 @@ static int check_url(const fw_guard *g, const char *url, int live, char *why, si
     else if (live && !live_scheme(scheme))
         snprintf(why, why_size, "%s: a live stream comes by http(s), udp, rtp, rtsp(s) or srt",
                  url);
+    else if (live && strchr(url, '?') &&
+             (!strcasecmp(scheme, "udp") || !strcasecmp(scheme, "rtp") ||
+              !strcasecmp(scheme, "srt"))) /* their options would bind ports, listen */
+        snprintf(why, why_size, "%s: options in a %s URL are not taken", url, scheme);
     else if (!live && strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)
         snprintf(why, why_size, "%s: only http and https URLs are taken", url);
     else if (!g->n_hosts)

@@ -384,6 +384,7 @@ int fw_source_open(fw_source **out, const char *input, int threads, double read_
     vi->height = swap ? st->codecpar->width : st->codecpar->height;
     vi->fps = fps;
     s->live = fw_source_live(s);
+    s->network = fw_source_network(s);
     *out = s;
     return 0;
 fail:
@@ -417,6 +418,7 @@ static int feed(fw_source *s)
                 s->stalled = 1;
             else if (rc != AVERROR_EOF && !fw_source_interrupted(s))
                 s->info.decode_errors++;
+            s->dropped = rc != AVERROR_EOF; /* not the stream's own end */
             avcodec_send_packet(s->dec, NULL);
             return 1;
         }
@@ -455,7 +457,7 @@ static double next_time(fw_source *s, double t)
         int discont = (s->fmt->iformat->flags & AVFMT_TS_DISCONT) != 0;
         if (t < s->last_s - s->frame_dur_s / 2 || (discont && t > s->last_s + 10)) {
             double to = s->last_s + s->frame_dur_s;
-            if (s->live) /* a live stream restarted: it goes on when it came, after a gap */
+            if (s->live && s->network) /* a stream restarted: it goes on when it came */
                 to = fmax(to, fw_source_arrival(s));
             if (s->live && to > s->last_s + s->frame_dur_s + 1 && s->n_gaps < FW_SOURCE_GAPS) {
                 s->gaps[s->n_gaps][0] = s->last_s + s->frame_dur_s;

@@ -22,8 +22,7 @@ double fw_source_arrival(const fw_source *s)
     return s->wall0 > 0 ? wall_now() - s->wall0 : 0;
 }
 
-/* A URL of a network protocol (not a local file, not a pipe). */
-static int network(const fw_source *s)
+int fw_source_network(const fw_source *s)
 {
     return !s->io && strstr(s->path, "://") && strncmp(s->path, "file:", 5) != 0;
 }
@@ -34,16 +33,21 @@ int fw_source_live(const fw_source *s)
         return 1; /* standard input, a FIFO */
     if (strcmp(s->fmt->iformat->name, "hls") == 0)
         return s->info.duration_s <= 0; /* a playlist without its end */
-    return network(s) && !(s->fmt->pb && (s->fmt->pb->seekable & AVIO_SEEKABLE_NORMAL));
+    return fw_source_network(s) && !(s->fmt->pb && (s->fmt->pb->seekable & AVIO_SEEKABLE_NORMAL));
 }
 
 /* With reconnect, a network stream that ended after its first frame, opened again: tries with waits
  * of 1, 2, 4 ... s (at most max_wait_s) until it opens or the caller stops; the time it was away is
- * a gap, and times go on after it. 0, or -1 when stopped. */
+ * a gap, and times go on after it. 0, or -1 when it is not to be (not live, not a drop, no
+ * reconnect) or was stopped. */
 int fw_source_reopen(fw_source *s)
 {
-    if (!s->reconnect || !network(s) || s->info.frames_decoded == 0 || fw_source_interrupted(s))
-        return -1;                                     /* not to be opened again: it ended */
+    /* only a live stream that dropped: a file's end, an HLS playlist's end are the end */
+    int ended = !s->dropped && strcmp(s->fmt->iformat->name, "hls") == 0;
+    if (!s->reconnect || !s->live || !s->network || ended || s->info.frames_decoded == 0 ||
+        fw_source_interrupted(s))
+        return -1;
+
     double wait = 0, from = s->end_s, w0 = wall_now(); /* at once, then 1, 2, 4 ... s */
     for (;;) {
         for (double t = 0; t < wait; t += 0.1) {
@@ -59,7 +63,7 @@ int fw_source_reopen(fw_source *s)
             fw_source_open_decoder(s, s->path, s->threads, &e) == 0)
             break;
         if (fw_source_interrupted(s))
-            return -1;
+            return s->done = 1, -1; /* closed: nothing more is read */
         wait = fmin(wait ? wait * 2 : 1, s->max_wait_s > 1 ? s->max_wait_s : 1);
     }
     double away = wall_now() - w0;

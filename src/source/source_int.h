@@ -56,6 +56,8 @@ struct fw_source {
     int n_gaps;
     double wall0; /* the wall-clock time of media time 0 (0: no frame yet) */
     int live;     /* fw_source_live, once opened */
+    int network;  /* a URL of a network protocol (fw_source_network) */
+    int dropped;  /* the last read failed (a timeout, an error): not the stream's own end */
 };
 
 /* decode.c: the best video stream (-1: none); libavformat's interrupt callback (1: stop);
@@ -71,6 +73,8 @@ int fw_source_open_decoder(fw_source *s, const char *input, int threads, fw_erro
  * frame of a live input comes, on its media clock; media time 0 on the wall clock set at
  * the first frame (its time t). */
 int fw_source_reopen(fw_source *s);
+/* A URL of a network protocol: not a local file, not a pipe. */
+int fw_source_network(const fw_source *s);
 double fw_source_arrival(const fw_source *s);
 void fw_source_set_wall0(fw_source *s, double t);
 
