@@ -43,9 +43,8 @@ mkdir -p "$WORK" "$(dirname "$RESULTS")"
 RUNS=$(mktemp -d "${TMPDIR:-/tmp}/fw-bench.XXXXXX")
 trap 'rm -rf "$RUNS"' EXIT
 notes=()
-bin_sum() { sha256sum "$BIN" | cut -c1-16; }
-BIN_SUM0=$(bin_sum)
-LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+source bench/meta.sh
+meta_begin
 
 # ---------------------------------------------------------------- input (a): synthetic 1080p30, 60 s
 # Six 10 s shots (so five hard cuts), all with motion, plus light temporal grain like a real camera:
@@ -177,20 +176,8 @@ for x in "${inputs[@]}"; do
 done
 
 # ---------------------------------------------------------------- report
-LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
-BIN_SUM1=$(bin_sum)
-if [ "$BIN_SUM1" != "$BIN_SUM0" ]; then
-  notes+=("**the framewise binary changed during the benchmark** (sha256 $BIN_SUM0… -> $BIN_SUM1…, rebuilt by someone else?): results mix two builds; re-run.")
-  echo "keyframes.sh: WARNING: $BIN changed while the benchmark ran" >&2
-fi
-if awk -v l="${LOAD0%% *}" 'BEGIN { exit !(l > 0.5) }'; then
-  notes+=("the machine was not idle at the start (1-min load average ${LOAD0%% *}): timings may be noisy; compare the min-max spread.")
-fi
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-[ -n "$cpu" ] || cpu=$(uname -m)
+meta_end keyframes.sh "timings may be noisy; compare the min-max spread"
 ffv=$(ffmpeg -version | head -n 1)
-gitrev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain -- src include CMakeLists.txt 2>/dev/null)" ]; then gitrev="$gitrev (+ uncommitted changes)"; fi
 cvv=$("$PY" -c 'import cv2; print(cv2.__version__)' 2>/dev/null || echo "not installed")
 
 {

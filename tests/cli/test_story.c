@@ -464,6 +464,118 @@ static void story_usage_errors_are_one_line(void **state)
     fwt_free(&r);
 }
 
+static json_t *fused(const char *clip, const char *out, int window)
+{
+    fwt_run r;
+    /* the support preset (its events), a keyframe every second at least (--max-gap 1, the
+     * preset's is 8), so that each segment and each run of an event holds several
+     * observations on both sides of a 2 s window's border */
+    fwt_fw(&r, "analyze '%s' -o '%s' -q --no-cache --preset support --max-gap 1 --fusion-window %d",
+           clip, out, window);
+    if (r.status != 0)
+        fail_msg("analyze --fusion-window %d exited %d: %s", window, r.status, r.err);
+    fwt_free(&r);
+    char path[600];
+    snprintf(path, sizeof path, "%s/report.json", out);
+    return fwt_json_file(path);
+}
+
+static void differ(const char *what, size_t i, json_t *whole, json_t *windowed)
+{
+    char *a = json_dumps(whole, JSON_COMPACT), *b = json_dumps(windowed, JSON_COMPACT);
+    fail_msg("%s %zu differs:\n  whole video: %.600s\n  windowed:    %.600s", what, i, a, b);
+}
+
+static int same_number(json_t *a, json_t *b, const char *key, double tol)
+{
+    json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
+    if (!x || !y)
+        return !x && !y;
+    double d = json_number_value(x) - json_number_value(y);
+    return d <= tol && d >= -tol;
+}
+
+static int same_string(json_t *a, json_t *b, const char *key)
+{
+    json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
+    if (!x || !y)
+        return !x && !y;
+    return json_equal(x, y);
+}
+
+/* Fusion in windows (--fusion-window 2) gives the whole video's segments and events. */
+static void windowed_fusion_equals_whole_video_fusion(void **state)
+{
+    (void)state;
+    const char *clip = support_clip();
+    json_t *whole = fused(clip, out_file("whole"), 0);
+    json_t *windowed = fused(clip, out_file("windowed"), 2);
+
+    /* the result is one a 2 s window cuts: a segment of several keyframes longer than the
+     * window, a multi-step event whose steps are further apart than it, and a single event
+     * whose run of observations lasts longer than it */
+    json_t *segs = json_object_get(whole, "segments"), *evs = json_object_get(whole, "events");
+    size_t i;
+    json_t *s, *e;
+    int long_segment = 0, long_steps = 0, long_run = 0;
+    json_array_foreach(segs, i, s) long_segment +=
+        num(s, "end") - num(s, "start") > 2.0 &&
+        json_array_size(json_object_get(s, "keyframes")) >= 3;
+    json_array_foreach(evs, i, e)
+    {
+        json_t *steps = json_object_get(e, "steps");
+        size_t n = json_array_size(steps);
+        if (n >= 2 &&
+            num(json_array_get(steps, n - 1), "time") - num(json_array_get(steps, 0), "time") > 2.0)
+            long_steps++;
+        if (!steps && num(e, "end") - num(e, "time") > 2.0)
+            long_run++;
+    }
+    if (!long_segment)
+        fail_msg("no segment of 3 keyframes or more longer than 2 s: %s",
+                 json_dumps(segs, JSON_COMPACT));
+    if (!long_steps)
+        fail_msg("no multi-step event spanning more than 2 s: %s", json_dumps(evs, JSON_COMPACT));
+    if (!long_run)
+        fail_msg("no single event lasting more than 2 s: %s", json_dumps(evs, JSON_COMPACT));
+
+    /* segments: start, end, text, keyframes */
+    json_t *wsegs = json_object_get(windowed, "segments");
+    if (json_array_size(segs) != json_array_size(wsegs))
+        differ("the segments", 0, segs, wsegs);
+    json_array_foreach(segs, i, s)
+    {
+        json_t *w = json_array_get(wsegs, i);
+        if (!same_number(s, w, "start", 1e-9) || !same_number(s, w, "end", 1e-9) ||
+            !same_string(s, w, "text") ||
+            !json_equal(json_object_get(s, "keyframes"), json_object_get(w, "keyframes")))
+            differ("segment", i, s, w);
+    }
+    /* events: name, time, end, keyframe, steps */
+    json_t *wevs = json_object_get(windowed, "events");
+    if (json_array_size(evs) != json_array_size(wevs))
+        differ("the events", 0, evs, wevs);
+    json_array_foreach(evs, i, e)
+    {
+        json_t *w = json_array_get(wevs, i);
+        if (!same_string(e, w, "name") || !same_number(e, w, "time", 1e-9) ||
+            !same_number(e, w, "end", 1e-9) || !same_number(e, w, "keyframe", 0))
+            differ("event", i, e, w);
+        json_t *st = json_object_get(e, "steps"), *wst = json_object_get(w, "steps");
+        if (json_array_size(st) != json_array_size(wst) || !st != !wst)
+            differ("event", i, e, w);
+        for (size_t k = 0; k < json_array_size(st); k++) {
+            json_t *a = json_array_get(st, k), *b = json_array_get(wst, k);
+            if (!same_string(a, b, "name") || !same_number(a, b, "time", 1e-9) ||
+                !same_number(a, b, "keyframe", 0) || !same_number(a, b, "score", 1e-6) ||
+                !same_string(a, b, "evidence"))
+                differ("event", i, e, w);
+        }
+    }
+    json_decref(whole);
+    json_decref(windowed);
+}
+
 int main(int argc, char **argv)
 {
     fwt_select_test(argc, argv);
@@ -475,6 +587,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(model_text_is_escaped_in_every_output, fwt_teardown),
         cmocka_unit_test_teardown(review_flags_sensitive_text_in_both_languages, fwt_teardown),
         cmocka_unit_test_teardown(story_usage_errors_are_one_line, fwt_teardown),
+        cmocka_unit_test_teardown(windowed_fusion_equals_whole_video_fusion, fwt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,12 +3,14 @@
  * callbacks, /healthz and /metrics, settings. One test per process: test_api NAME. */
 #include <openssl/hmac.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -274,6 +276,67 @@ static void cancel_mid_job_stops_model_requests(void **state)
     fwt_vlm_stop(&v);
 }
 
+/* A live stream as a job: read as it comes (not fetched), observed while it runs; a cancel
+ * ends it done, with its report. */
+static void live_url_job_runs_until_cancel_and_ends_with_its_report(void **state)
+{
+    (void)state;
+    fwt_vlm v;
+    fwt_vlm_start(&v, "--slots 2");
+    fws_server s;
+    start(&s, &v, "--allow-url-host 127.0.0.1 --allow-private-urls");
+    int port = fwt_free_udp_port();
+    char body[512], path[64];
+    fws_resp r;
+    /* only a live job reads a udp URL; only live schemes are taken */
+    snprintf(body, sizeof body, "{\"url\": \"udp://127.0.0.1:%d\"}", port);
+    fws_http(&r, &s, "POST", "/v1/jobs", TOKEN, "application/json", body, strlen(body));
+    fws_expect_error(&r, 403, "forbidden_url");
+    snprintf(body, sizeof body, "{\"url\": \"file:///etc/passwd\", \"live\": true}");
+    fws_http(&r, &s, "POST", "/v1/jobs", TOKEN, "application/json", body, strlen(body));
+    fws_expect_error(&r, 403, "forbidden_url");
+    snprintf(body, sizeof body, "{\"url\": \"udp://127.0.0.1:%d?localport=9\", \"live\": true}",
+             port);
+    fws_http(&r, &s, "POST", "/v1/jobs", TOKEN, "application/json", body, strlen(body));
+    fws_expect_error(&r, 403, "forbidden_url");
+    snprintf(body, sizeof body, "{\"url\": \"udp://127.0.0.1:%d\", \"live\": true}", port);
+    fws_http(&r, &s, "POST", "/v1/jobs", TOKEN, "application/json", body, strlen(body));
+    int64_t id = fws_job_id(&r);
+    assert_int_equal(r.status, 202);
+    fws_resp_free(&r);
+    /* the stream: 60 s at its own pace, a new colour every second */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "exec ffmpeg -nostdin -v error -re -f lavfi -i "
+             "'color=c=red:s=160x120:r=10,hue=h=t*60' -t 60 -c:v libx264 -preset ultrafast "
+             "-tune zerolatency -g 10 -pix_fmt yuv420p -f mpegts "
+             "'udp://127.0.0.1:%d?pkt_size=1316' >/dev/null 2>&1",
+             port);
+    int ff = fwt_spawn(cmd);
+    json_decref(fws_wait_for(&s, TOKEN, id, observed_some, NULL, 60));
+    snprintf(path, sizeof path, "/v1/jobs/%lld", (long long)id);
+    fws_http(&r, &s, "DELETE", path, TOKEN, NULL, NULL, 0);
+    assert_true(r.status == 202 || r.status == 200);
+    fws_resp_free(&r);
+    json_t *job = fws_wait(&s, TOKEN, id, "cancelled|done|failed", 60);
+    assert_string_equal(jstr(job, "state"), "done");
+    json_decref(job);
+    kill(ff, SIGKILL);
+    waitpid(ff, NULL, 0);
+    fwt_untrack(ff);
+    snprintf(path, sizeof path, "/v1/jobs/%lld/report", (long long)id);
+    fws_http(&r, &s, "GET", path, TOKEN, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    json_t *live = json_object_get(r.json, "live");
+    assert_string_equal(jstr(live, "ended"), "signal");
+    assert_true(json_array_size(json_object_get(r.json, "keyframes")) >= 2);
+    assert_true(json_array_size(json_object_get(r.json, "observations")) >= 2);
+    assert_null(json_object_get(r.json, "partial"));
+    fws_resp_free(&r);
+    fws_stop(&s);
+    fwt_vlm_stop(&v);
+}
+
 static void cancel_of_a_queued_job_is_immediate(void **state)
 {
     (void)state;
@@ -500,6 +563,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(list_filters_by_state_and_pages, fwt_teardown),
         cmocka_unit_test_teardown(idempotency_key_gives_back_the_same_job, fwt_teardown),
         cmocka_unit_test_teardown(cancel_mid_job_stops_model_requests, fwt_teardown),
+        cmocka_unit_test_teardown(live_url_job_runs_until_cancel_and_ends_with_its_report,
+                                  fwt_teardown),
         cmocka_unit_test_teardown(cancel_of_a_queued_job_is_immediate, fwt_teardown),
         cmocka_unit_test_teardown(cancel_of_a_queued_job_ends_it_like_any_other, fwt_teardown),
         cmocka_unit_test_teardown(callback_is_posted_once_with_a_valid_signature, fwt_teardown),
