@@ -521,6 +521,8 @@ int fw_source_next(fw_source *s, AVFrame **frame, fw_frame_info *fi, fw_error *e
     fi->time_s = next_time(s, (double)(pts - s->start_pts) * av_q2d(s->tb));
     if (!s->wall0)
         fw_source_set_wall0(s, fi->time_s);
+    if (s->live)
+        fw_source_arrived(s);
     fi->dur_s = s->frame_dur_s;
     fi->key = f->key_frame;
     *frame = f;

@@ -17,6 +17,11 @@ static double wall_now(void)
 }
 
 /* When a frame of a live input comes, on its media clock (0 before the first frame). */
+void fw_source_arrived(fw_source *s)
+{
+    s->last_wall = wall_now();
+}
+
 double fw_source_arrival(const fw_source *s)
 {
     return s->wall0 > 0 ? wall_now() - s->wall0 : 0;
@@ -48,7 +53,7 @@ int fw_source_reopen(fw_source *s)
         fw_source_interrupted(s))
         return -1;
 
-    double wait = 0, from = s->end_s, w0 = wall_now(); /* at once, then 1, 2, 4 ... s */
+    double wait = 0, from = s->end_s; /* at once, then 1, 2, 4 ... s */
     for (;;) {
         for (double t = 0; t < wait; t += 0.1) {
             if (fw_source_interrupted(s))
@@ -66,7 +71,8 @@ int fw_source_reopen(fw_source *s)
             return s->done = 1, -1; /* closed: nothing more is read */
         wait = fmin(wait ? wait * 2 : 1, s->max_wait_s > 1 ? s->max_wait_s : 1);
     }
-    double away = wall_now() - w0;
+    /* away: from the end of the last frame that came (its arrival) to now */
+    double away = fmax(0, wall_now() - s->last_wall - s->frame_dur_s);
     AVStream *st = s->fmt->streams[s->stream];
     s->tb = st->time_base;
     s->start_pts = st->start_time;

@@ -54,10 +54,11 @@ struct fw_source {
     int reconnects;
     double gaps[FW_SOURCE_GAPS][2];
     int n_gaps;
-    double wall0; /* the wall-clock time of media time 0 (0: no frame yet) */
-    int live;     /* fw_source_live, once opened */
-    int network;  /* a URL of a network protocol (fw_source_network) */
-    int dropped;  /* the last read failed (a timeout, an error): not the stream's own end */
+    double wall0;     /* the wall-clock time of media time 0 (0: no frame yet) */
+    int live;         /* fw_source_live, once opened */
+    int network;      /* a URL of a network protocol (fw_source_network) */
+    int dropped;      /* the last read failed (a timeout, an error): not the stream's own end */
+    double last_wall; /* live: when the last frame came (wall clock) */
 };
 
 /* decode.c: the best video stream (-1: none); libavformat's interrupt callback (1: stop);
@@ -76,6 +77,8 @@ int fw_source_reopen(fw_source *s);
 /* A URL of a network protocol: not a local file, not a pipe. */
 int fw_source_network(const fw_source *s);
 double fw_source_arrival(const fw_source *s);
+/* live: a frame came now. */
+void fw_source_arrived(fw_source *s);
 void fw_source_set_wall0(fw_source *s, double t);
 
 #endif
