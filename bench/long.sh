@@ -15,6 +15,7 @@
 #               25 minutes on 2 cores: run it when the machine is free
 #   LONG_FPS    frame rate of the generated stream (default 10: keeps 2 cores ahead of real time)
 #   LONG_ARGS   extra framewise analyze options, appended (e.g. LONG_ARGS="--live on")
+#   LONG_RESULTS  the results file (default bench/results/long.md)
 #
 # The stream, per case: testsrc2 (moving pattern and counter) with a big "STATE N" line,
 # N = floor(t/5), so its on-screen state changes every 5 s; libx264 ultrafast zerolatency, a GOP
@@ -39,7 +40,7 @@ BIN=${1:-build/framewise}
 CASES=${LONG_CASES:-local:640x360:10 local:640x360:60 local:640x360:120 local:1920x1080:30 vlm:640x360:10 vlm:640x360:120 vlm:1920x1080:30}
 FPS=${LONG_FPS:-10}
 ARGS=${LONG_ARGS:-}
-RESULTS=bench/results/long.md
+RESULTS=${LONG_RESULTS:-bench/results/long.md}
 TIME=/usr/bin/time
 FONT=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf # the font tests/clips.sh uses
 RSS_GROWTH_MAX=10                                    # %
@@ -60,7 +61,7 @@ read -r -a EXTRA <<<"$ARGS"
 
 RUNS=$(mktemp -d "${TMPDIR:-/tmp}/fw-bench-long.XXXXXX")
 source bench/vlm.sh
-trap 'kill $VLM_PID 2>/dev/null; rm -rf "$RUNS"' EXIT
+trap 'if [ -n "$VLM_PID" ]; then kill "$VLM_PID" 2>/dev/null; fi; rm -rf "$RUNS"' EXIT
 URL=
 notes=()
 source bench/meta.sh
@@ -157,9 +158,9 @@ took=$(($(date +%s) - START))
   echo "- ffmpeg: $(ffmpeg -version | head -n 1)"
   echo "- framewise: \`$BIN\` (sha256 $BIN_SUM0…), git $gitrev"
   echo "- stream: testsrc2 at **$FPS fps** with a \"STATE N\" line (N = floor(t/5): a new state every 5 s), libx264 ultrafast zerolatency, GOP 50, MPEG-TS, generated while framewise reads it"
-  echo "- extra options (LONG_ARGS): ${ARGS:+\`$ARGS\`}${ARGS:-none}"
+  if [ -n "$ARGS" ]; then echo "- extra options (LONG_ARGS): \`$ARGS\`"; else echo "- extra options (LONG_ARGS): none"; fi
   echo "- method: GNU time around framewise only; peak RSS = \"maximum resident set size\" in MB (kB/1024); wall = framewise's life (it waits for the encoder); realtime = video s / wall s; one run per case"
-  echo "- command: \`${LONG_CASES:+LONG_CASES=\"$LONG_CASES\" }${LONG_FPS:+LONG_FPS=$LONG_FPS }${LONG_ARGS:+LONG_ARGS=\"$LONG_ARGS\" }bash bench/long.sh${1:+ $1}\`"
+  echo "- command: \`${LONG_CASES:+LONG_CASES=\"$LONG_CASES\" }${LONG_FPS:+LONG_FPS=$LONG_FPS }${LONG_ARGS:+LONG_ARGS=\"$LONG_ARGS\" }${LONG_RESULTS:+LONG_RESULTS=$LONG_RESULTS }bash bench/long.sh${1:+ $1}\`"
   echo
   echo "Commands (OUT = a fresh directory, TIMEFILE = GNU time's output):"
   echo

@@ -9,7 +9,7 @@ level=${1:-test}
 build_pkgs=(build-essential cmake pkg-config
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   libjansson-dev libcurl4-openssl-dev
-  libtesseract-dev tesseract-ocr-eng tesseract-ocr-chi-sim
+  libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-chi-sim
   libsqlite3-dev libxxhash-dev libcivetweb-dev libssl-dev)
 # nodejs/npm: the browser test's playwright-core comes from npm (browser tooling only);
 # libjson-validator-perl validates docs/openapi.yaml and the service's answers

@@ -1,5 +1,6 @@
 /* OCR with libtesseract's C API: sparse-text segmentation on a normalised picture,
  * words filtered and joined into lines. */
+#include <allheaders.h> /* Leptonica: its messages */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,8 +80,24 @@ static int have_data(const char *lang)
     return 1;
 }
 
+/* Leptonica (Tesseract's image library) writes its complaints ("Error in
+ * boxClipToRectangle: box outside rectangle") on stderr: they go to the log instead, the
+ * engine prints nothing. */
+static void lept_message(const char *msg)
+{
+    size_t n = strcspn(msg, "\n");
+    fw_log(FW_LOG_DEBUG, "ocr: leptonica: %.*s", (int)n, msg);
+}
+
+static void route_lept(void)
+{
+    leptSetStderrHandler(lept_message);
+}
+
 int fw_ocr_open(fw_ocr **out, const char *lang, fw_error *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, route_lept);
     *out = NULL;
     if (!lang || !*lang)
         lang = FW_OCR_DEFAULT_LANG;
