@@ -1,4 +1,5 @@
-/* The monotonic clock every stage times itself with, and the "mm:ss" people read. */
+/* The monotonic clock every stage times itself with, the wall clock, and the "mm:ss" people
+ * read. */
 #ifndef FW_CORE_CLOCK_H
 #define FW_CORE_CLOCK_H
 
@@ -11,6 +12,14 @@ static inline double fw_now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Seconds since the epoch on CLOCK_REALTIME (what a date is made of). */
+static inline double fw_wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 

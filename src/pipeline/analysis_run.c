@@ -261,7 +261,7 @@ typedef struct flusher {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int stop, started;
+    int on, stop, started; /* on: a live run that writes files, flushing */
 } flusher;
 
 static void *flusher_main(void *arg)
@@ -290,7 +290,7 @@ static void flusher_start(flusher *f, fw_analysis *a)
 {
     memset(f, 0, sizeof *f);
     f->a = a;
-    if (!a->live || a->p.flush_s <= 0 || !a->out_dir)
+    if (!(f->on = a->live && a->p.flush_s > 0 && a->out_dir))
         return;
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -303,7 +303,7 @@ static void flusher_start(flusher *f, fw_analysis *a)
 
 static void flusher_stop(flusher *f)
 {
-    if (!f->a || !f->a->live || f->a->p.flush_s <= 0 || !f->a->out_dir)
+    if (!f->on)
         return;
     pthread_mutex_lock(&f->mu);
     f->stop = 1;

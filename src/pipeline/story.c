@@ -360,14 +360,20 @@ static fw_summarizer *summarizer(fw_story *s)
     return s->sum = fw_summarizer_new(&sp);
 }
 
-static int emit_segment(fw_story *s, fw_seg *g)
+/* A segment as report.json lists it. */
+static json_t *segment_json(const fw_seg *g)
 {
     json_t *kfs = json_array();
     for (int k = 0; k < g->n_members; k++)
         json_array_append_new(kfs, json_integer(g->keyframes[k]));
-    json_t *o = json_pack("{s:i, s:f, s:f, s:s, s:o, s:i, s:f}", "index", g->index, "start",
-                          g->start_s, "end", g->end_s, "text", g->text, "keyframes", kfs,
-                          "keyframe", g->keyframe, "confidence", g->confidence);
+    return json_pack("{s:i, s:f, s:f, s:s, s:o, s:i, s:f}", "index", g->index, "start", g->start_s,
+                     "end", g->end_s, "text", g->text, "keyframes", kfs, "keyframe", g->keyframe,
+                     "confidence", g->confidence);
+}
+
+static int emit_segment(fw_story *s, fw_seg *g)
+{
+    json_t *o = segment_json(g);
     int rc = o ? fw_extract_push(s->ext, g->start_s, g->end_s, g->text, g->confidence, g->vec)
                : FW_ENOMEM;
     if (o && s->sink.segment)
@@ -486,6 +492,16 @@ static int story_add(fw_story *s, const fw_observation *ob, const char **gate, c
 
 /* ---- the end ---- */
 
+/* The review as its reasons stand. */
+static json_t *review_now(const fw_story *s)
+{
+    json_t *out = json_pack("{s:b, s:O, s:i}", "required", s->hits > 0, "reasons", s->reasons,
+                            "terms", fw_lexicon_count(s->lexicon));
+    if (out && s->hits > MAX_REASONS)
+        json_object_set_new(out, "hits", json_integer(s->hits));
+    return out;
+}
+
 static json_t *review_json(fw_story *s, json_t *summary)
 {
     /* a model's summary is new text; an extractive one repeats the observations */
@@ -499,11 +515,7 @@ static json_t *review_json(fw_story *s, json_t *summary)
     json_array_foreach(json_object_get(summary, "key_moments"), i, v) if (s->lexicon && llm)
         review_text(s, json_string_value(json_object_get(v, "text")),
                     json_real_value(json_object_get(v, "time")), "summary");
-    json_t *out = json_pack("{s:b, s:O, s:i}", "required", s->hits > 0, "reasons", s->reasons,
-                            "terms", fw_lexicon_count(s->lexicon));
-    if (s->hits > MAX_REASONS)
-        json_object_set_new(out, "hits", json_integer(s->hits));
-    return out;
+    return review_now(s);
 }
 
 /* The extractive summary so far (an empty one when nothing was usable). */
@@ -590,14 +602,9 @@ int fw_story_snapshot(fw_story *s, double now_s, char **json, fw_error *err)
     if (got < 0)
         return fw_error_set(err, FW_ENOMEM, "out of memory");
     if (got) {
-        json_t *kfs = json_array();
-        for (int k = 0; k < g.n_members; k++)
-            json_array_append_new(kfs, json_integer(g.keyframes[k]));
-        json_array_append_new(segments,
-                              json_pack("{s:i, s:f, s:f, s:s, s:o, s:i, s:f, s:b}", "index",
-                                        g.index, "start", g.start_s, "end", g.end_s, "text", g.text,
-                                        "keyframes", kfs, "keyframe", g.keyframe, "confidence",
-                                        g.confidence, "open", 1));
+        json_t *open = segment_json(&g);
+        json_object_set_new(open, "open", json_true());
+        json_array_append_new(segments, open);
         summary = fw_extract_summary_with(s->ext, g.start_s, g.end_s, g.text, g.confidence, g.vec);
         fw_seg_clear(&g);
     } else
@@ -605,9 +612,8 @@ int fw_story_snapshot(fw_story *s, double now_s, char **json, fw_error *err)
     if (summary)
         json_object_set_new(summary, "partial", json_true());
     json_t *root =
-        json_pack("{s:o, s:o, s:o, s:{s:b, s:O, s:i}}", "segments", segments, "events",
-                  fw_event_stream_peek(s->evs), "summary", summary, "review", "required",
-                  s->hits > 0, "reasons", s->reasons, "terms", fw_lexicon_count(s->lexicon));
+        json_pack("{s:o, s:o, s:o, s:o}", "segments", segments, "events",
+                  fw_event_stream_peek(s->evs), "summary", summary, "review", review_now(s));
     if (root)
         json_object_set_new(root, "fusion", fusion_json(s, fw_now_s()));
     return dump(root, json, err);

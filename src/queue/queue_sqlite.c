@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/proc.h"
 #include "queue/queue.h"
@@ -25,13 +26,6 @@ typedef struct sq {
     pthread_mutex_t mu;
     char path[4096];
 } sq;
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int db_error(sq *q, fw_error *err)
 {
@@ -265,7 +259,7 @@ static int push_locked(sq *q, const char *payload, const char *key, int max_queu
     sqlite3_bind_text(st, 1, payload, -1, SQLITE_TRANSIENT);
     if (key)
         sqlite3_bind_text(st, 2, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(st, 3, now());
+    sqlite3_bind_double(st, 3, fw_wall_s());
     if (run(q, st, err))
         return err->code;
     *id = sqlite3_last_insert_rowid(q->db);
@@ -304,7 +298,7 @@ static int sq_claim(void *impl, fw_queue_item *it, fw_error *err)
     int rc = st ? 0 : err->code;
     if (st) {
         claimed_from(q->path, 1); /* before the row says so: see recover */
-        sqlite3_bind_double(st, 1, now());
+        sqlite3_bind_double(st, 1, fw_wall_s());
         sqlite3_bind_int64(st, 2, getpid());
         rc = one_item(q, st, it, err);
     }
@@ -356,7 +350,7 @@ static int sq_finish(void *impl, int64_t id, const char *state, const char *resu
         sqlite3_bind_text(st, 1, state, -1, SQLITE_TRANSIENT);
         if (result)
             sqlite3_bind_text(st, 2, result, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(st, 3, now());
+        sqlite3_bind_double(st, 3, fw_wall_s());
         sqlite3_bind_int64(st, 4, id);
         rc = run(q, st, err);
     }
@@ -374,7 +368,7 @@ static int sq_cancel(void *impl, int64_t id, fw_error *err)
                                err);
     int rc = st ? 0 : err->code;
     if (st) {
-        sqlite3_bind_double(st, 1, now());
+        sqlite3_bind_double(st, 1, fw_wall_s());
         sqlite3_bind_int64(st, 2, id);
         rc = run(q, st, err);
         if (!rc)

@@ -6,25 +6,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "source/source.h"
 #include "source/source_int.h"
-
-static double wall_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
 
 /* When a frame of a live input comes, on its media clock (0 before the first frame). */
 void fw_source_arrived(fw_source *s)
 {
-    s->last_wall = wall_now();
+    s->last_wall = fw_wall_s();
 }
 
 double fw_source_arrival(const fw_source *s)
 {
-    return s->wall0 > 0 ? wall_now() - s->wall0 : 0;
+    return s->wall0 > 0 ? fw_wall_s() - s->wall0 : 0;
 }
 
 int fw_source_network(const fw_source *s)
@@ -72,7 +66,7 @@ int fw_source_reopen(fw_source *s)
         wait = fmin(wait ? wait * 2 : 1, s->max_wait_s > 1 ? s->max_wait_s : 1);
     }
     /* away: from the end of the last frame that came (its arrival) to now */
-    double away = fmax(0, wall_now() - s->last_wall - s->frame_dur_s);
+    double away = fmax(0, fw_wall_s() - s->last_wall - s->frame_dur_s);
     AVStream *st = s->fmt->streams[s->stream];
     s->tb = st->time_base;
     s->start_pts = st->start_time;
@@ -114,5 +108,5 @@ void fw_source_set_wall0(fw_source *s, double t)
     if (c && !fw_source_live(s) && av_parse_time(&us, c->value, 0) == 0 && us > 0)
         s->wall0 = us / 1e6;
     else
-        s->wall0 = wall_now() - t;
+        s->wall0 = fw_wall_s() - t;
 }

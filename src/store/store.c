@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/proc.h"
 
@@ -50,13 +51,6 @@ static const char *const migrations[SCHEMA_VERSION] = {
     "  attempts INTEGER NOT NULL DEFAULT 0, pid INTEGER);"
     "CREATE INDEX queue_by_state ON queue(state, id);",
 };
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int db_error(fw_store *s, int rc, fw_error *err)
 {
@@ -354,8 +348,8 @@ static int job_insert(fw_store *s, const char *video, const char *input, const c
     sqlite3_bind_text(st, 1, video, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, input, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, settings, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(st, 4, now());
-    sqlite3_bind_double(st, 5, now());
+    sqlite3_bind_double(st, 4, fw_wall_s());
+    sqlite3_bind_double(st, 5, fw_wall_s());
     sqlite3_bind_int64(st, 6, getpid());
     if (done(s, st, err))
         return err->code;
@@ -377,7 +371,7 @@ int fw_store_job_begin(fw_store *s, const char *video, int64_t size, const char 
         return err->code;
     sqlite3_bind_text(st, 1, video, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, size);
-    sqlite3_bind_double(st, 3, now());
+    sqlite3_bind_double(st, 3, fw_wall_s());
     if (done(s, st, err))
         return err->code;
     /* inserted and marked live at once: another thread's resume must not see it between */
@@ -403,7 +397,7 @@ int fw_store_job_end(fw_store *s, int64_t job, const char *state, const char *er
         sqlite3_bind_text(st, 1, state, -1, SQLITE_TRANSIENT);
         if (error)
             sqlite3_bind_text(st, 2, error, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_double(st, 3, now());
+        sqlite3_bind_double(st, 3, fw_wall_s());
         sqlite3_bind_int64(st, 4, job);
         rc = done(s, st, err);
     }
@@ -467,7 +461,7 @@ int fw_store_result_put(fw_store *s, const char *video, const char *settings, in
     sqlite3_bind_text(st, 2, settings, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, job);
     sqlite3_bind_text(st, 4, report, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(st, 5, now());
+    sqlite3_bind_double(st, 5, fw_wall_s());
     return done(s, st, err);
 }
 
@@ -620,7 +614,7 @@ static int job_resume(fw_store *s, const char *video, const char *settings, int6
                        err)))
         return err->code;
     sqlite3_bind_int64(st, 1, getpid());
-    sqlite3_bind_double(st, 2, now());
+    sqlite3_bind_double(st, 2, fw_wall_s());
     sqlite3_bind_int64(st, 3, *job);
     return done(s, st, err) ? err->code : 1;
 }
@@ -662,7 +656,7 @@ int fw_store_frame_put(fw_store *s, const char *key, const fw_frame_look *look, 
     sqlite3_bind_int(st, 5, look->width);
     sqlite3_bind_int(st, 6, look->height);
     sqlite3_bind_text(st, 7, json, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_double(st, 8, now());
+    sqlite3_bind_double(st, 8, fw_wall_s());
     sqlite3_bind_double(st, 9, look->cb);
     sqlite3_bind_double(st, 10, look->cr);
     return done(s, st, err);
