@@ -392,6 +392,19 @@ FW_API void fw_set_log(fw_log_fn fn, void *user, int max_level);
 #define FW_ANALYSIS_MAX_PIXELS (448 * 1024)
 
 /* What the analysis does beyond the settings (fw_analysis_open copies the strings). */
+/* What a run has been answered, kept outside this machine (a shared queue's notes), so that
+ * a run of the same input and settings elsewhere asks no frame again: the observations of
+ * load() whose keyframe and time match are given back, as the store gives back those of
+ * an interrupted job. Called on the analysis' threads; the caller keeps it alive. */
+typedef struct fw_journal {
+    void *user;
+    /* The observations kept so far: malloc'd JSON text of an object {"<keyframe>": obs},
+     * or NULL when there are none. */
+    char *(*load)(void *user);
+    /* An observation answered now (report.json's observation, JSON text). */
+    void (*record)(void *user, int keyframe, const char *observation);
+} fw_journal;
+
 typedef struct fw_analysis_opts {
     const char *preset; /* NULL: "general"; "none"; a preset name or a .json file */
     /* Names of the settings the caller chose (fw_params_name's names, NULL-terminated, or
@@ -405,6 +418,7 @@ typedef struct fw_analysis_opts {
     const char *formats; /* "all" (NULL) or a comma-separated list of json,jsonl,vtt,srt,md,html */
     int64_t append;      /* > 0: the input continues that job's recording (needs the store) */
     const char *input_name; /* how the report and the store name the input (NULL: as given) */
+    const struct fw_journal *journal; /* where the run's answers are also kept, or NULL */
 } fw_analysis_opts;
 FW_API fw_analysis_opts fw_analysis_opts_default(void);
 
@@ -504,7 +518,8 @@ FW_API void fw_set_log_level(int level);
  * updated while it runs, and finished ("done", "failed" or "cancelled"). The default
  * queue lives in the store's SQLite file (its table "queue"), so a server that was killed
  * finds its queued and interrupted items again when it opens the queue. A Redis queue
- * for several machines comes later behind the same calls.
+ * ("redis://HOST:PORT/NAME", Streams with a consumer group) is shared by the processes of
+ * several machines: see fw_queue_open and the calls after fw_queue_state_name.
  * Ownership: the caller owns the queue (open/close) and every fw_queue_item filled for
  * it (fw_queue_item_clear). A queue may be used from several threads at once.
  * Return codes: as below, or a negative FW_E* code with err set (FW_EOPEN: the file,
@@ -520,6 +535,8 @@ typedef struct fw_queue_item {
     char *result;   /* the fw_queue_finish text, or NULL */
     double created_s, started_s, finished_s; /* Unix times; 0: not yet */
     int attempts;                            /* times claimed: 2 after one interrupted run */
+    int lost; /* of those, claims taken over from a process not heard of (a shared queue's;
+                 0 on the SQLite queue) */
 } fw_queue_item;
 /* Frees the item's strings (accepts an item never filled, zeroed). */
 FW_API void fw_queue_item_clear(fw_queue_item *it);
@@ -530,9 +547,20 @@ FW_API void fw_queue_item_clear(fw_queue_item *it);
  * through the store. So are items under this process's own pid while it has claimed
  * none from this store: an earlier process had the pid (a container's PID 1). */
 FW_API int fw_queue_open(fw_queue **out, const char *path, fw_error *err);
+/* path "redis://...": the Redis queue, as fw_queue_open_redis with FW_QUEUE_CLAIM_AFTER_S.
+ * The Redis queue NAME on a Redis server (redis://[:PASSWORD@]HOST:PORT/NAME; NAME: up to
+ * 64 of A-Z a-z 0-9 _ . -): items are stream entries read through the consumer group
+ * "workers"; an item whose claimer has not been heard of for claim_after_s seconds (a
+ * killed process, a lost machine) is claimed again by the next fw_queue_claim (XAUTOCLAIM)
+ * with its attempts counted. A process keeps the items it runs alive on a thread of its
+ * own. FW_EOPEN when the server cannot be reached or the URL is not one. */
+FW_API int fw_queue_open_redis(fw_queue **out, const char *url, double claim_after_s,
+                               fw_error *err);
 /* Accepts NULL. */
 FW_API void fw_queue_close(fw_queue *q);
 
+/* A Redis queue's claim-after when fw_queue_open opens one (fw_queue_open_redis sets it). */
+#define FW_QUEUE_CLAIM_AFTER_S 30.0
 /* What fw_queue_push did. */
 enum { FW_QUEUE_ADDED = 0, FW_QUEUE_EXISTING = 1, FW_QUEUE_FULL = 2 };
 /* Adds an item with payload (copied), unless key (NULL: none) names an item already
@@ -550,10 +578,14 @@ FW_API int fw_queue_claim(fw_queue *q, fw_queue_item *it, fw_error *err);
 FW_API int fw_queue_requeue(fw_queue *q, int64_t id, fw_error *err);
 /* Replaces a running item's status text (copied). */
 FW_API int fw_queue_update(fw_queue *q, int64_t id, const char *status, fw_error *err);
-/* Ends an item: state "done", "failed" or "cancelled", with its result text (copied). */
+/* Ends an item: state "done", "failed" or "cancelled", with its result text (copied): 0;
+ * 1 when it was not this process's to end (on a shared queue: it ended already, or it was
+ * claimed again by another process after this one was not heard of). */
 FW_API int fw_queue_finish(fw_queue *q, int64_t id, const char *state, const char *result,
                            fw_error *err);
-/* A queued item becomes cancelled: 1; 0 when it is not queued (running, ended, none). */
+/* A queued item becomes cancelled: 1; 0 when it is not queued (running, ended, none); on
+ * a shared queue, 2 when it runs in another process, which was asked to cancel it
+ * (FW_QUEUE_MSG_CANCEL reaches its listener). */
 FW_API int fw_queue_cancel(fw_queue *q, int64_t id, fw_error *err);
 /* 1 with *it filled, 0 when there is no such item. */
 FW_API int fw_queue_get(fw_queue *q, int64_t id, fw_queue_item *it, fw_error *err);
@@ -566,6 +598,40 @@ FW_API int fw_queue_list(fw_queue *q, const char *state, int64_t before, fw_queu
 FW_API int fw_queue_counts(fw_queue *q, int64_t counts[FW_QUEUE_N_STATES], fw_error *err);
 /* "queued", "running", "done", "failed", "cancelled" for 0..4, else NULL. */
 FW_API const char *fw_queue_state_name(int i);
+
+/* Shared queues (Redis): what the processes that share a queue tell each other, and what
+ * a job leaves for the others. On the SQLite queue, which one process serves, messages
+ * go nowhere and nothing is kept: the calls return 0 (fw_queue_get_file, fw_queue_notes:
+ * 0, none). */
+/* 1 when several processes (machines) share the queue. */
+FW_API int fw_queue_shared(const fw_queue *q);
+/* What a message says about item id. */
+enum {
+    FW_QUEUE_MSG_EVENT = 0,  /* text: a progress message of a running item (JSON) */
+    FW_QUEUE_MSG_END = 1,    /* text: its last message (JSON): it has ended */
+    FW_QUEUE_MSG_CANCEL = 2, /* a client asked to cancel it; text "" */
+    FW_QUEUE_MSG_QUEUED = 3  /* it was pushed; text "" */
+};
+typedef void (*fw_queue_listener)(void *user, int64_t id, int kind, const char *text);
+/* Tells the other processes (not this one). */
+FW_API int fw_queue_publish(fw_queue *q, int64_t id, int kind, const char *text, fw_error *err);
+/* fn hears every message of the other processes, on a thread of the queue's, from now
+ * until fw_queue_close (one listener per queue; a second call: FW_EINVAL). A listener
+ * also hears FW_QUEUE_MSG_CANCEL for an item this process runs whose cancel it missed. */
+FW_API int fw_queue_listen(fw_queue *q, fw_queue_listener fn, void *user, fw_error *err);
+/* A file an item's run made (its report, its keyframes), kept beside the item for
+ * whichever process serves it: data (n bytes, copied). */
+FW_API int fw_queue_put_file(fw_queue *q, int64_t id, const char *name, const void *data,
+                             size_t n, fw_error *err);
+/* 1 with *data (malloc'd, NUL-terminated; the caller frees) and *n, 0 when there is none. */
+FW_API int fw_queue_get_file(fw_queue *q, int64_t id, const char *name, char **data, size_t *n,
+                             fw_error *err);
+/* An item's notes: what its runs answered so far, for the process that takes it over
+ * (fw_journal). note (JSON text) under name (a keyframe's number) replaces the last. */
+FW_API int fw_queue_note(fw_queue *q, int64_t id, const char *name, const char *note,
+                         fw_error *err);
+/* 1 with *notes (malloc'd JSON text: an object of name: note) when there are some, else 0. */
+FW_API int fw_queue_notes(fw_queue *q, int64_t id, char **notes, fw_error *err);
 
 #ifdef __cplusplus
 }

@@ -10,10 +10,12 @@ build_pkgs=(build-essential cmake pkg-config
   libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
   libjansson-dev libcurl4-openssl-dev
   libtesseract-dev libleptonica-dev tesseract-ocr-eng tesseract-ocr-chi-sim
-  libsqlite3-dev libxxhash-dev libcivetweb-dev libssl-dev)
+  libsqlite3-dev libxxhash-dev libcivetweb-dev libssl-dev libhiredis-dev)
 # nodejs/npm: the browser test's playwright-core comes from npm (browser tooling only);
 # libjson-validator-perl validates docs/openapi.yaml and the service's answers
-test_pkgs=(ffmpeg libcmocka-dev fonts-dejavu-core fonts-noto-cjk chromium nodejs python3-yaml
+# redis-server: the tests start their own on a free loopback port (see below: the package's
+# own daemon is kept from starting)
+test_pkgs=(ffmpeg redis-server libcmocka-dev fonts-dejavu-core fonts-noto-cjk chromium nodejs python3-yaml
   groff-base man-db libjson-validator-perl)
 bench_pkgs=(time curl python3-opencv python3-pil python3-numpy tesseract-ocr)
 # clang with its compiler-rt: libFuzzer, ASan and UBSan for tests/fuzz (make fuzz)
@@ -50,4 +52,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q </dev/null
+# a package that starts a daemon on install (redis-server) must not leave it running: a
+# policy-rc.d that says 101 keeps every service from starting during the install
+policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  policy=/usr/sbin/policy-rc.d
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod 755 "$policy"
+  trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null

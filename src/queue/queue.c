@@ -36,21 +36,38 @@ void fw_queue_item_clear(fw_queue_item *it)
     if (!err)                                                                                      \
     err = &local_err
 
-int fw_queue_open(fw_queue **out, const char *path, fw_error *err)
+static int open_with(fw_queue **out, const fw_queue_ops *ops, const char *where,
+                     double claim_after_s, fw_error *err)
 {
-    LOCAL_ERR;
     *out = NULL;
     fw_queue *q = calloc(1, sizeof *q);
     if (!q)
         return fw_error_set(err, FW_ENOMEM, "out of memory");
-    q->ops = &fw_queue_sqlite_ops;
-    int rc = fw_queue_sqlite_open(&q->impl, path, err);
+    q->ops = ops;
+    int rc = ops == &fw_queue_redis_ops ? fw_queue_redis_open(&q->impl, where, claim_after_s, err)
+                                        : fw_queue_sqlite_open(&q->impl, where, err);
     if (rc) {
         free(q);
         return rc;
     }
     *out = q;
     return 0;
+}
+
+int fw_queue_open(fw_queue **out, const char *path, fw_error *err)
+{
+    LOCAL_ERR;
+    if (path && strncmp(path, "redis://", 8) == 0)
+        return open_with(out, &fw_queue_redis_ops, path, FW_QUEUE_CLAIM_AFTER_S, err);
+    return open_with(out, &fw_queue_sqlite_ops, path, 0, err);
+}
+
+int fw_queue_open_redis(fw_queue **out, const char *url, double claim_after_s, fw_error *err)
+{
+    LOCAL_ERR;
+    if (!url || !(claim_after_s > 0))
+        return fw_error_set(err, FW_EINVAL, "queue: no URL, or a claim-after that is not > 0");
+    return open_with(out, &fw_queue_redis_ops, url, claim_after_s, err);
 }
 
 void fw_queue_close(fw_queue *q)
@@ -138,4 +155,52 @@ int fw_queue_counts(fw_queue *q, int64_t counts[FW_QUEUE_N_STATES], fw_error *er
 {
     LOCAL_ERR;
     return q->ops->counts(q->impl, counts, err);
+}
+
+int fw_queue_shared(const fw_queue *q)
+{
+    return q && q->ops->publish != NULL;
+}
+
+int fw_queue_publish(fw_queue *q, int64_t id, int kind, const char *text, fw_error *err)
+{
+    LOCAL_ERR;
+    return q->ops->publish ? q->ops->publish(q->impl, id, kind, text ? text : "", err) : 0;
+}
+
+int fw_queue_listen(fw_queue *q, fw_queue_listener fn, void *user, fw_error *err)
+{
+    LOCAL_ERR;
+    if (!fn)
+        return fw_error_set(err, FW_EINVAL, "queue: no listener");
+    return q->ops->listen ? q->ops->listen(q->impl, fn, user, err) : 0;
+}
+
+int fw_queue_put_file(fw_queue *q, int64_t id, const char *name, const void *data, size_t n,
+                      fw_error *err)
+{
+    LOCAL_ERR;
+    return q->ops->put_file ? q->ops->put_file(q->impl, id, name, data, n, err) : 0;
+}
+
+int fw_queue_get_file(fw_queue *q, int64_t id, const char *name, char **data, size_t *n,
+                      fw_error *err)
+{
+    LOCAL_ERR;
+    *data = NULL;
+    *n = 0;
+    return q->ops->get_file ? q->ops->get_file(q->impl, id, name, data, n, err) : 0;
+}
+
+int fw_queue_note(fw_queue *q, int64_t id, const char *name, const char *note, fw_error *err)
+{
+    LOCAL_ERR;
+    return q->ops->note ? q->ops->note(q->impl, id, name, note, err) : 0;
+}
+
+int fw_queue_notes(fw_queue *q, int64_t id, char **notes, fw_error *err)
+{
+    LOCAL_ERR;
+    *notes = NULL;
+    return q->ops->notes ? q->ops->notes(q->impl, id, notes, err) : 0;
 }

@@ -1,6 +1,6 @@
 /* queue: the job queue behind fw_queue_* (include/framewise.h). One small table of
  * operations per kind of queue; the SQLite one (queue_sqlite.c) keeps the items in the
- * store's file, a Redis one (several machines) will be a second table.
+ * store's file, the Redis one (queue_redis.c: several machines) in a Redis server.
  * Ownership: fw_queue owns its backend's state (ops->close frees it). */
 #ifndef FW_QUEUE_QUEUE_H
 #define FW_QUEUE_QUEUE_H
@@ -22,10 +22,22 @@ typedef struct fw_queue_ops {
                 fw_error *err);
     int (*counts)(void *impl, int64_t counts[FW_QUEUE_N_STATES], fw_error *err);
     void (*close)(void *impl);
+    /* a shared queue's (NULL on one that is not: the public calls do nothing) */
+    int (*publish)(void *impl, int64_t id, int kind, const char *text, fw_error *err);
+    int (*listen)(void *impl, fw_queue_listener fn, void *user, fw_error *err);
+    int (*put_file)(void *impl, int64_t id, const char *name, const void *data, size_t n,
+                    fw_error *err);
+    int (*get_file)(void *impl, int64_t id, const char *name, char **data, size_t *n,
+                    fw_error *err);
+    int (*note)(void *impl, int64_t id, const char *name, const char *note, fw_error *err);
+    int (*notes)(void *impl, int64_t id, char **notes, fw_error *err);
 } fw_queue_ops;
 
 /* The SQLite queue in the store at path (NULL: the default store): *impl for its ops. */
 extern const fw_queue_ops fw_queue_sqlite_ops;
 int fw_queue_sqlite_open(void **impl, const char *path, fw_error *err);
+/* The Redis queue at url (redis://[:PASSWORD@]HOST:PORT/NAME). */
+extern const fw_queue_ops fw_queue_redis_ops;
+int fw_queue_redis_open(void **impl, const char *url, double claim_after_s, fw_error *err);
 
 #endif
