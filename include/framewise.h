@@ -621,8 +621,8 @@ FW_API int fw_queue_publish(fw_queue *q, int64_t id, int kind, const char *text,
 FW_API int fw_queue_listen(fw_queue *q, fw_queue_listener fn, void *user, fw_error *err);
 /* A file an item's run made (its report, its keyframes), kept beside the item for
  * whichever process serves it: data (n bytes, copied). */
-FW_API int fw_queue_put_file(fw_queue *q, int64_t id, const char *name, const void *data,
-                             size_t n, fw_error *err);
+FW_API int fw_queue_put_file(fw_queue *q, int64_t id, const char *name, const void *data, size_t n,
+                             fw_error *err);
 /* 1 with *data (malloc'd, NUL-terminated; the caller frees) and *n, 0 when there is none. */
 FW_API int fw_queue_get_file(fw_queue *q, int64_t id, const char *name, char **data, size_t *n,
                              fw_error *err);

@@ -112,5 +112,6 @@ int cmd_scenes(int argc, char **argv);
 int cmd_cache(int argc, char **argv);
 int cmd_jobs(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_worker(int argc, char **argv);
 
 #endif

@@ -20,6 +20,8 @@ static const cli_entry commands[] = {
     {"jobs", "list the analyses in the store (jobs show ID)", cmd_jobs, NULL},
     {"cache", "the store's size and hits; clear or vacuum it", cmd_cache, NULL},
     {"serve", "an HTTP service: a job queue, WebSocket progress and a web page", cmd_serve, NULL},
+    {"worker", "runs the jobs of a shared (Redis) queue on this machine, without HTTP", cmd_worker,
+     NULL},
     {NULL, NULL, NULL, NULL}};
 
 static void usage(FILE *to)

@@ -62,6 +62,7 @@ static int open_settings(fw_analysis *a, const fw_analysis_opts *o, fw_error *er
         return rc;
     json_t *settings = fw_report_params(&a->p);
     rc = fw_cache_open(&a->cache, a->input, &a->p, settings, o->store, o->no_store, err);
+    a->cache.journal = o->journal;
     json_decref(settings);
     if (!rc && o->append < 0)
         rc = fw_error_set(err, FW_EINVAL, "append: %lld is not a job number", (long long)o->append);

@@ -90,6 +90,8 @@ static void keep_round(rq *q, redisContext *c)
         snprintf(l[i].entry, sizeof l[i].entry, "%s", q->held[i].entry);
     }
     pthread_mutex_unlock(&q->mu);
+    /* who is alive, for the operator (redis-cli ZRANGE fw:NAME:workers 0 -1 WITHSCORES) */
+    freeReplyObject(redisCommand(c, "ZADD %s:workers %f %s", q->prefix, fw_wall_s(), q->me));
     if (n == 0 || look_at(q, c, l, n))
         return;
     keep_alive(q, c, l, n);
@@ -107,8 +109,6 @@ static void keep_round(rq *q, redisContext *c)
         if (!told)
             tell(q, l[i].id, FW_QUEUE_MSG_CANCEL, "");
     }
-    redisReply *r = redisCommand(c, "ZADD %s:workers %f %s", q->prefix, fw_wall_s(), q->me);
-    freeReplyObject(r);
 }
 
 static void *keeper(void *arg)

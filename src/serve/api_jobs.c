@@ -102,6 +102,9 @@ int fw_api_cancel(fw_service *s, struct mg_connection *c, int64_t id)
     int was_queued = fw_queue_cancel(s->queue, id, &err);
     if (was_queued < 0)
         return fw_http_error(c, 500, "internal", "the queue cannot be written");
+    int elsewhere = was_queued == 2; /* runs in another process, which was asked */
+    if (elsewhere)
+        was_queued = 0;
     if (was_queued)
         end_queued(s, id);
     json_t *v = fw_api_job(s, id);
@@ -112,7 +115,7 @@ int fw_api_cancel(fw_service *s, struct mg_connection *c, int64_t id)
     if (!was_queued && strcmp(state, "running") == 0) {
         /* asked only when it runs here; else (it ended in between, another process runs
          * it) the client learns its state as it is now */
-        int here = fw_hub_cancel(s->hub, id);
+        int here = fw_hub_cancel(s->hub, id) || elsewhere;
         json_decref(v);
         if (!(v = fw_api_job(s, id)))
             return fw_http_error(c, 404, "not_found", "no job %" PRId64, id);
@@ -123,21 +126,6 @@ int fw_api_cancel(fw_service *s, struct mg_connection *c, int64_t id)
     int st = fw_http_json(c, asked ? 202 : 200, v);
     json_decref(v);
     return st;
-}
-
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && (buf = malloc((size_t)st.st_size + 1))) {
-        *n = fread(buf, 1, (size_t)st.st_size, f);
-        buf[*n] = '\0';
-    }
-    fclose(f);
-    return buf;
 }
 
 /* The report as it is served: keyframe files by their URL, not the server's paths. */
@@ -178,11 +166,9 @@ int fw_api_report(fw_service *s, struct mg_connection *c, int64_t id)
     int st = ended(s, c, id);
     if (st)
         return st;
-    char dir[4200], path[4300];
-    fw_job_dir(s->data, id, dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/report.json", dir);
     size_t n = 0;
-    char *text = slurp(path, &n);
+    char *text = NULL;
+    fw_shared_get_file(s, id, "report.json", &text, &n);
     json_t *report = text ? json_loadb(text, n, 0, NULL) : NULL;
     free(text);
     if (!report)
@@ -216,11 +202,9 @@ int fw_api_file(fw_service *s, struct mg_connection *c, int64_t id, const char *
     int st = ended(s, c, id);
     if (st)
         return st;
-    char dir[4200], path[4300];
-    fw_job_dir(s->data, id, dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/%s", dir, name);
     size_t n = 0;
-    char *data = slurp(path, &n);
+    char *data = NULL;
+    fw_shared_get_file(s, id, name, &data, &n);
     if (!data)
         return fw_http_error(c, 404, "not_found", "job %" PRId64 " has no %s", id, name);
     /* the HTML report is model text in a page: it runs nothing and reaches nothing */

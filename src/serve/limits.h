@@ -39,5 +39,9 @@
 #define FW_SERVE_STACK (1 << 20)
 /* HTTP threads of civetweb: WebSocket clients hold one each while connected. */
 #define FW_SERVE_HTTP_THREADS 64
+/* A shared queue: the files of a job kept beside it for the other nodes, in all. */
+#define FW_SERVE_MAX_SHARED_FILES (64 << 20)
+/* A shared queue: runs of a job lost with their process before it is failed. */
+#define FW_SERVE_MAX_DELIVERIES 3
 
 #endif

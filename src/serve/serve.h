@@ -29,6 +29,15 @@ typedef struct fw_serve_config {
     fw_params defaults;        /* the operator's settings: jobs start from them */
     const char *const *chosen; /* names of the settings the operator gave (NULL-terminated) */
     int verbose;               /* 1: a line per request on stderr */
+    /* several machines: a Redis queue (redis://HOST:PORT/NAME; NULL: the store's SQLite
+     * queue), how long a claimer may go unheard of before its job is taken over, after how
+     * many lost runs a job is failed, and how other machines reach this node's HTTP (its
+     * uploads: GET /v1/jobs/ID/input; NULL: http://127.0.0.1:PORT) */
+    const char *queue;
+    double claim_after;
+    int max_deliveries;
+    const char *advertise;
+    int worker_only; /* 1: `framewise worker`, no HTTP: the workers only */
 } fw_serve_config;
 
 /* 1 when every entry of listen (civetweb's listening_ports: a comma list of host:port,
@@ -36,9 +45,9 @@ typedef struct fw_serve_config {
  * take. A bare port or +port listens on every address. */
 int fw_serve_loopback_only(const char *listen);
 
-/* Serves until SIGINT or SIGTERM, then stops taking requests, cancels running analyses
- * (their jobs go back to the queue for the next start) and returns 0; or FW_E* with err set when
- * it cannot start (the address is taken, the store cannot be opened). */
+/* Serves (worker_only: runs the workers) until SIGINT or SIGTERM, then stops taking requests,
+ * cancels running analyses (their jobs go back to the queue for the next start) and returns 0; or
+ * FW_E* with err set when it cannot start (the address is taken, the store cannot be opened). */
 int fw_serve_run(const fw_serve_config *cfg, fw_error *err);
 
 #endif

@@ -75,6 +75,12 @@ static int on_job(fw_service *s, struct mg_connection *c, const char *m, const c
 static int on_v1(fw_service *s, struct mg_connection *c, const char *m, const char *uri,
                  fw_route *route)
 {
+    const char *rest = NULL;
+    int64_t id = strncmp(uri, "/v1/jobs/", 9) == 0 ? job_path(uri, &rest) : 0;
+    if (id && strcmp(rest, "/input") == 0) { /* a worker's: the job's own token */
+        *route = FW_ROUTE_RESULT;
+        return strcmp(m, "GET") == 0 ? fw_api_input(s, c, id) : method_not_allowed(c, "GET");
+    }
     const char *why = fw_auth_check(&s->auth, c);
     if (why) {
         const char *h[] = {"WWW-Authenticate", "Bearer realm=\"framewise\"", NULL};
@@ -388,6 +394,18 @@ static int start_http(fw_service *s, fw_error *err)
     return 0;
 }
 
+/* How other machines reach this node: --advertise, else its loopback address. */
+static void name_origin(fw_service *s)
+{
+    if (s->cfg->advertise)
+        snprintf(s->origin, sizeof s->origin, "%s", s->cfg->advertise);
+    else if (s->port)
+        snprintf(s->origin, sizeof s->origin, "http://127.0.0.1:%d", s->port);
+    size_t n = strlen(s->origin);
+    while (n > 0 && s->origin[n - 1] == '/')
+        s->origin[--n] = '\0';
+}
+
 static void teardown(fw_service *s)
 {
     if (s->mg)
@@ -395,9 +413,9 @@ static void teardown(fw_service *s)
     if (s->hub)
         fw_workers_stop(s);
     fw_notifier_stop(s->notifier);
+    fw_queue_close(s->queue); /* before the hub: its listener tells the hub */
     fw_hub_free(s->hub);
     fw_metrics_free(s->metrics);
-    fw_queue_close(s->queue);
     if (s->mg)
         mg_exit_library();
     pthread_cond_destroy(&s->wake);
@@ -423,15 +441,28 @@ int fw_serve_run(const fw_serve_config *cfg, fw_error *err)
                              cfg->allow_private, why, sizeof why))
         rc = fw_error_set(err, FW_EINVAL, "%s", why);
     if (!rc)
-        rc = fw_queue_open(&s.queue, cfg->store, err);
+        rc = cfg->queue ? fw_queue_open_redis(
+                              &s.queue, cfg->queue,
+                              cfg->claim_after > 0 ? cfg->claim_after : FW_QUEUE_CLAIM_AFTER_S, err)
+                        : fw_queue_open(&s.queue, cfg->store, err);
     if (!rc && (!(s.hub = fw_hub_new(s.queue)) || !(s.metrics = fw_metrics_new()) ||
                 !(s.notifier = fw_notifier_start(&s.guard, cfg->token))))
         rc = fw_error_set(err, FW_ENOMEM, "out of memory");
-    if (!rc)
+    if (!rc && !cfg->worker_only)
         rc = start_http(&s, err);
+    if (!rc)
+        name_origin(&s);
+    if (!rc && fw_queue_shared(s.queue))
+        rc = fw_queue_listen(s.queue, fw_shared_heard, &s, err);
     if (!rc && fw_workers_start(&s))
         rc = fw_error_set(err, FW_EINTERNAL, "cannot start the workers");
-    if (!rc) {
+    if (!rc && cfg->worker_only) {
+        fprintf(stderr, "framewise worker: %d workers on %s (data %s)\n", s.n_workers,
+                cfg->queue ? cfg->queue : "the store's queue", s.data);
+        int sig = 0;
+        sigwait(&stop, &sig);
+        fprintf(stderr, "framewise worker: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    } else if (!rc) {
         /* the first address's host (of a comma list), with the port it got */
         size_t first = strcspn(cfg->listen, ","), host_len = 0;
         for (size_t i = 0; i < first; i++)

@@ -26,7 +26,8 @@ typedef struct fw_service {
     fw_hub *hub;
     fw_metrics *metrics;
     fw_notifier *notifier;
-    char data[4096]; /* the data folder, resolved; uploads/ and jobs/ below it */
+    char data[4096];  /* the data folder, resolved; uploads/ and jobs/ below it */
+    char origin[256]; /* how other machines reach this node (cfg->advertise, or loopback) */
     struct mg_context *mg;
     int port;
     pthread_t workers[FW_SERVE_MAX_WORKERS];
@@ -79,9 +80,30 @@ void fw_workers_wake(fw_service *s);
 void fw_workers_stop(fw_service *s);
 
 /* fetch.c: a URL input into the file to, through the guard, at most cfg->max_upload
- * bytes; stops when the hub says job id must (fw_hub_cancelled). 0, -1 with why (it
- * failed), or 1 (it was stopped). */
-int fw_fetch(fw_service *s, int64_t id, const char *url, const char *to, char *why, size_t size);
+ * bytes; stops when the hub says job id must (fw_hub_cancelled). bearer: the URL is a
+ * node's upload (GET /v1/jobs/ID/input) and this its token, not through the guard (the
+ * node is the operator's). 0, -1 with why (it failed), or 1 (it was stopped). */
+int fw_fetch(fw_service *s, int64_t id, const char *url, const char *bearer, const char *to,
+             char *why, size_t size);
+
+/* shared.c: the service on a shared (Redis) queue. The other processes' messages: a
+ * queued job wakes the workers, a cancel reaches the job where it runs, a running job's
+ * events and end reach this node's watchers (and its end removes the upload kept here). */
+void fw_shared_heard(void *service, int64_t id, int kind, const char *text);
+/* A job that ran here ended: its files (the job's folder) go beside it in the queue, for
+ * whichever node serves them (at most FW_SERVE_MAX_SHARED_FILES bytes in all). */
+void fw_shared_put_files(fw_service *s, int64_t id);
+/* A file of job id: from this node's folder, else (a shared queue) from the queue. 1 with
+ * *data (malloc'd) and *n, 0 when there is none. */
+int fw_shared_get_file(fw_service *s, int64_t id, const char *name, char **data, size_t *n);
+/* GET /v1/jobs/ID/input with the job's input token: the upload kept here. */
+int fw_api_input(fw_service *s, struct mg_connection *c, int64_t id);
+/* The journal of job id for fw_analysis_opts (j->user: shared_journal, the caller's). */
+typedef struct fw_shared_journal {
+    fw_service *s;
+    int64_t id;
+} fw_shared_journal;
+void fw_shared_journal_init(fw_journal *j, fw_shared_journal *user, fw_service *s, int64_t id);
 
 /* web.c: the embedded page's file for uri ("/" is index.html): its status, or 0 when
  * uri is none of them. */

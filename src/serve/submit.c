@@ -4,6 +4,7 @@
  * queued: the settings (through the settings table), the preset, the guards. */
 #include <errno.h>
 #include <inttypes.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -211,6 +212,17 @@ static int accept_job(fw_service *s, struct mg_connection *c, json_t *fields, co
     json_t *payload =
         json_pack("{s:s, s:s, s:s, s:O?, s:O?, s:O?}", "kind", kind, "input", input, "name", name,
                   "preset", preset, "options", options, "callback_url", cb);
+    if (payload && strcmp(kind, "upload") == 0 && fw_queue_shared(s->queue)) {
+        /* a worker elsewhere fetches it from this node, with this job's own token */
+        unsigned char raw[16];
+        char token[33];
+        if (RAND_bytes(raw, sizeof raw) != 1)
+            return fw_http_error(c, 500, "internal", "no random bytes for the upload's token");
+        for (size_t i = 0; i < sizeof raw; i++)
+            snprintf(token + 2 * i, 3, "%02x", raw[i]);
+        json_object_set_new(payload, "origin", json_string(s->origin));
+        json_object_set_new(payload, "input_token", json_string(token));
+    }
     char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
     json_decref(payload);
     int64_t id = 0;

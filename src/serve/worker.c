@@ -97,15 +97,22 @@ void fw_job_end(fw_service *s, int64_t id, const fw_job_ending *end, json_t *pay
     json_t *result = json_pack("{s:o, s:o, s:O?, s:o}", "final", final, "error", error, "stats",
                                end->stats, "counts", fw_live_json(&live));
     char *text = result ? json_dumps(result, JSON_COMPACT) : NULL;
-    fw_queue_finish(s->queue, id, end->state, text, NULL);
+    int shared = fw_queue_shared(s->queue);
+    if (shared) /* before the end: a node that hears of it serves them at once */
+        fw_shared_put_files(s, id);
+    int theirs = fw_queue_finish(s->queue, id, end->state, text, NULL) == 1;
     free(text);
     json_decref(result);
-    fw_hub_finish(s->hub, id, final_text);
+    fw_hub_finish(s->hub, id, theirs ? NULL : final_text);
     free(made);
+    if (theirs) /* taken over by another process while this one went unheard of: it ends it */
+        return;
     fw_metrics_job_end(s->metrics, end->state, end->stats);
     const char *kind = json_string_value(json_object_get(payload, "kind"));
     const char *input = json_string_value(json_object_get(payload, "input"));
-    if (kind && input && strcmp(kind, "upload") == 0)
+    const char *origin = json_string_value(json_object_get(payload, "origin"));
+    if (kind && input && strcmp(kind, "upload") == 0 &&
+        (!shared || (origin && strcmp(origin, s->origin) == 0)))
         remove(input); /* the outputs and the store keep what matters */
     const char *cb = json_string_value(json_object_get(payload, "callback_url"));
     json_t *view = cb ? fw_api_job(s, id) : NULL;
@@ -147,6 +154,12 @@ static const char *analyse(run *r, const char *input, json_t *payload, fw_error 
     const char **chosen = fw_job_chosen(s, json_is_object(options) ? options : NULL);
     fw_job_dir(s->data, r->id, dir, sizeof dir);
     fw_analysis_opts opts = fw_analysis_opts_default();
+    fw_journal journal;
+    fw_shared_journal journal_of;
+    if (fw_queue_shared(s->queue)) { /* what it answers is kept for a taker-over */
+        fw_shared_journal_init(&journal, &journal_of, s, r->id);
+        opts.journal = &journal;
+    }
     opts.preset = json_string_value(json_object_get(payload, "preset"));
     opts.chosen = chosen;
     opts.store = s->cfg->store;
@@ -181,7 +194,7 @@ static const char *fetch_and_analyse(run *r, const char *url, char *fetched, siz
 {
     snprintf(fetched, size, "%s/uploads/fetch-%" PRId64, r->s->data, r->id);
     fw_hub_stage(r->s->hub, r->id, "fetch");
-    int got = fw_fetch(r->s, r->id, url, fetched, err->message, sizeof err->message);
+    int got = fw_fetch(r->s, r->id, url, NULL, fetched, err->message, sizeof err->message);
     if (got == 0)
         return analyse(r, fetched, payload, err);
     err->code = got > 0 ? FW_ECANCELED : FW_EOPEN;
@@ -214,6 +227,34 @@ static const char *check_live_and_analyse(run *r, const char *url, json_t *paylo
     return analyse(r, url, payload, err);
 }
 
+/* An upload another node keeps (a shared queue): fetched from it with the job's input
+ * token into fetched, then analysed; fills err; returns its end state. */
+static const char *fetch_upload_and_analyse(run *r, json_t *payload, char *fetched, size_t size,
+                                            fw_error *err)
+{
+    const char *origin = json_string_value(json_object_get(payload, "origin"));
+    const char *token = json_string_value(json_object_get(payload, "input_token"));
+    if (!origin || !token) {
+        fw_error_set(err, FW_EOPEN, "the upload is kept by a node that is not named");
+        return "failed";
+    }
+    char url[512];
+    snprintf(url, sizeof url, "%s/v1/jobs/%" PRId64 "/input", origin, r->id);
+    snprintf(fetched, size, "%s/uploads/fetch-%" PRId64, r->s->data, r->id);
+    fw_hub_stage(r->s->hub, r->id, "fetch");
+    int got = fw_fetch(r->s, r->id, url, token, fetched, err->message, sizeof err->message);
+    if (got == 0)
+        return analyse(r, fetched, payload, err);
+    err->code = got > 0 ? FW_ECANCELED : FW_EOPEN;
+    return got > 0 ? "cancelled" : "failed";
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* Runs the job; its end state, or NULL when the server's stop interrupted it. */
 static const char *run_job(run *r, json_t *payload, char *fetched, size_t size, fw_error *err)
 {
@@ -235,6 +276,8 @@ static const char *run_job(run *r, json_t *payload, char *fetched, size_t size, 
         state = check_and_analyse(r, input, payload, err);
     else if (strcmp(kind, "live") == 0)
         state = check_live_and_analyse(r, input, payload, err);
+    else if (strcmp(kind, "upload") == 0 && fw_queue_shared(r->s->queue) && !is_file(input))
+        state = fetch_upload_and_analyse(r, payload, fetched, size, err);
     else
         state = analyse(r, input, payload, err);
     /* cancelled by the stop, not by a client: interrupted, not ended. A client's cancel,
@@ -250,7 +293,17 @@ static void run_item(fw_service *s, fw_queue_item *it)
     fw_error err = {0};
     json_t *payload = it->payload ? json_loads(it->payload, 0, NULL) : NULL;
     char fetched[4200] = "";
-    const char *state = run_job(&r, payload, fetched, sizeof fetched, &err);
+    int most = s->cfg->max_deliveries > 0 ? s->cfg->max_deliveries : FW_SERVE_MAX_DELIVERIES;
+    const char *state = NULL;
+    if (it->lost >= most) { /* each run so far took its process down: it would take this one */
+        fw_error_set(&err, FW_EINTERNAL,
+                     "its worker was lost %d times while it ran (a crash, a kill, a machine "
+                     "gone): failed after %d deliveries (the max-deliveries setting)",
+                     it->lost, it->attempts - 1);
+        r.code = "worker_lost";
+        state = "failed";
+    } else
+        state = run_job(&r, payload, fetched, sizeof fetched, &err);
     if (!state) { /* said so in the queue now: whatever pid the next start has */
         fw_queue_requeue(s->queue, it->id, NULL);
         fw_hub_finish(s->hub, it->id, NULL);

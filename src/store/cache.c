@@ -165,7 +165,34 @@ json_t *fw_cache_job_result(fw_cache *c, int64_t job)
     return report_of(text);
 }
 
+/* The journal's observations join the stored ones (a stored one of the same keyframe
+ * stays). */
+static void add_journal(fw_cache *c)
+{
+    char *text = c->journal && c->journal->load ? c->journal->load(c->journal->user) : NULL;
+    json_t *kept = text ? json_loads(text, 0, NULL) : NULL, *o;
+    free(text);
+    const char *key;
+    if (json_is_object(kept) && !c->stored)
+        c->stored = json_object();
+    json_object_foreach(kept, key, o)
+    {
+        if (json_is_object(o) && !json_object_get(c->stored, key))
+            json_object_set(c->stored, key, o);
+    }
+    json_decref(kept);
+    c->resumed = (int)json_object_size(c->stored);
+}
+
+static void begin(fw_cache *c, const char *input);
+
 void fw_cache_begin(fw_cache *c, const char *input)
+{
+    begin(c, input);
+    add_journal(c);
+}
+
+static void begin(fw_cache *c, const char *input)
 {
     if (!c->store)
         return;
@@ -246,7 +273,8 @@ static int lookup(fw_cache *c, const fw_keyframe *kf, fw_observation *out)
     json_t *o = json_object_get(c->stored, key);
     double t = json_number_value(json_object_get(o, "time")) - c->time_offset;
     if (o && !json_object_get(o, "error") && t > kf->time_s - 1e-3 && t < kf->time_s + 1e-3) {
-        fw_store_count(c->store, "observation_hits", 1, NULL);
+        if (c->store)
+            fw_store_count(c->store, "observation_hits", 1, NULL);
         return fw_cache_fill(c, kf->index, kf->time_s, o, out);
     }
     char *text = NULL;
@@ -286,6 +314,13 @@ void fw_cache_observation(fw_cache *c, json_t *obs, const fw_keyframe *kf)
     if (c->recording)
         observation(c, obs, kf);
     unlock(c);
+    char *text = c->journal && c->journal->record && !json_object_get(obs, "error")
+                     ? json_dumps(obs, JSON_COMPACT)
+                     : NULL;
+    if (text) /* the journal's own lock, if it needs one */
+        c->journal->record(c->journal->user,
+                           (int)json_integer_value(json_object_get(obs, "keyframe")), text);
+    free(text);
 }
 
 static void observation(fw_cache *c, json_t *obs, const fw_keyframe *kf)

@@ -120,7 +120,8 @@ typedef struct fw_cache {
     char *fields;     /* the last lookup's fields text */
     json_t *frame;    /* the last frame-level hit */
     const char *flags[8];
-    fw_error err; /* the first store failure during the run */
+    const struct fw_journal *journal; /* where answers are also kept (elsewhere), or NULL */
+    fw_error err;                     /* the first store failure during the run */
     /* the writer thread (lookups, keyframes) and the analyzer's (observations) share the
      * store's handle: each call into the store is under mu */
     pthread_mutex_t mu;
@@ -144,7 +145,8 @@ json_t *fw_cache_job_result(fw_cache *c, int64_t job);
  * (dir NULL: no files; "file" becomes null). 0, or FW_EIO / the store's error. */
 int fw_cache_restore(fw_cache *c, int64_t job, json_t *report, const char *dir, fw_error *err);
 /* Records this run as a job (input: how it is named), or resumes one of the same video
- * and settings that was killed or failed. */
+ * and settings that was killed or failed; then adds the journal's observations (c->journal,
+ * when set: an earlier run elsewhere) to those it gives back. */
 void fw_cache_begin(fw_cache *c, const char *input);
 /* kf as reported (an appended part's offsets included); jpeg: its image; file: its path
  * (its last component names it in the store; NULL: kf_NNNNNN.jpg). */

@@ -90,6 +90,8 @@ while (time < $deadline) {
 die "FAIL: job $id did not end within 120 s (state $state)\n" unless $state eq 'done';
 check('/v1/jobs/{id}', $ua->get("$base/v1/jobs/$id" => {%auth}), 200);
 check('/v1/jobs/{id}/report', $ua->get("$base/v1/jobs/$id/report" => {%auth}), 200);
+# a SQLite queue's node keeps no upload for the workers of other machines
+check('/v1/jobs/{id}/input', $ua->get("$base/v1/jobs/$id/input"), 404);
 for my $name (qw(report.json report.jsonl captions.vtt captions.srt report.md report.html)) {
   check('/v1/jobs/{id}/files/{name}', $ua->get("$base/v1/jobs/$id/files/$name" => {%auth}), 200);
 }
