@@ -144,7 +144,7 @@ median() { python3 -c "import statistics, sys; print(f'{statistics.median(map(fl
 meta_end scale.sh "other work shares the 2 cores with the workers"
 
 {
-  echo "# Scale: jobs per minute with 1, 2 and 4 workers on one Redis queue"
+  echo "# Scale: jobs per minute with ${WORKERS// /, } workers on one Redis queue"
   echo
   echo "$(date -u +%Y-%m-%d), $cpu, $(nproc) cores, framewise $gitrev; load $LOAD0 at the start, $LOAD1 at the end."
   echo "\`bash bench/scale.sh\`: $JOBS jobs per run (7 keyframes, 7 model requests each), the double at ${LATENCY} ms a request with 64 slots,"

@@ -234,8 +234,11 @@ static int rq_push(void *impl, const char *payload, const char *key, int max_que
     pthread_mutex_lock(&q->mu);
     redisReply *r = call(q, err, "EVAL %s 0 %s %s %s %s %s", FW_REDIS_PUSH, q->prefix, payload,
                          key ? key : "", maxq, now);
-    int rc = r ? (int)fw_rq_int(r->element[0]) : err->code;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
+    int pair = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2;
+    int rc = pair ? (int)fw_rq_int(r->element[0])
+             : r  ? fw_error_set(err, FW_EIO, "redis: an answer to a push that is not one")
+                  : err->code;
+    if (pair)
         *id = fw_rq_int(r->element[1]);
     freeReplyObject(r);
     if (rc == FW_QUEUE_ADDED) { /* the workers listening anywhere look now */
@@ -312,7 +315,8 @@ static int read_new(rq *q, fw_queue_item *it, fw_error *err)
             call(q, err, "XREADGROUP GROUP workers %s COUNT 1 STREAMS %s:jobs >", q->me, q->prefix);
         if (!r)
             return err->code;
-        int rc = 0, none = r->type != REDIS_REPLY_ARRAY || r->elements == 0;
+        int rc = 0, none = r->type != REDIS_REPLY_ARRAY || r->elements == 0 ||
+                           r->element[0]->type != REDIS_REPLY_ARRAY || r->element[0]->elements < 2;
         if (!none) {
             const redisReply *entries = r->element[0]->element[1];
             const char *entry;
