@@ -116,7 +116,7 @@ static void two_workers_share_a_queue_and_a_killed_ones_job_is_taken_over(void *
     fwt_redis R;
     fwt_redis_start(&R, "scale");
     fwt_vlm v;
-    fwt_vlm_start(&v, "--slots 4 --latency 400");
+    fwt_vlm_start(&v, "--slots 4 --latency 600"); /* 4 s a job: it is killed mid-way */
     fws_receiver hook;
     fws_receiver_start(&hook, 0, NULL);
     const char *clip = fws_colour_clip("colours.mp4");
