@@ -34,6 +34,7 @@ struct fw_job {
     fw_select *sel;
     fw_writer *writer;
     fw_analyzer *analyzer; /* set and cleared under mu: fw_job_cancel reads it */
+    int analyzed;          /* the analyzer finished: its threads are joined */
     pthread_mutex_t mu;
     int cancelled;
     fw_job_hooks hooks;
@@ -114,7 +115,7 @@ double fw_job_wall0(const fw_job *job)
 json_t *fw_job_endpoints(fw_job *job)
 {
     pthread_mutex_lock(&job->mu);
-    json_t *list = job->analyzer && job->ran ? fw_analyzer_endpoints(job->analyzer) : NULL;
+    json_t *list = job->analyzer && job->analyzed ? fw_analyzer_endpoints(job->analyzer) : NULL;
     pthread_mutex_unlock(&job->mu);
     return list;
 }
@@ -434,6 +435,7 @@ int fw_job_run(fw_job *job, const fw_callbacks *cb_in, fw_error *err)
         }
         fw_analyzer_stats(job->analyzer, &job->st);
         fw_analyzer_warnings(job->analyzer, cb->on_warning, cb->user);
+        job->analyzed = 1;
     }
     job->st.total_s = fw_now_s() - t0;
     return rc;
