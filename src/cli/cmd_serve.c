@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/settings.h"
 #include "serve/serve.h"
 
 #define MAX_SETTINGS 96
@@ -40,8 +41,9 @@ static void usage(FILE *to)
         "  --store PATH           the store and its job queue (default: analyze's)\n"
         "  --data DIR             uploads and outputs (default $XDG_DATA_HOME/framewise/serve)\n"
         "  -v, --verbose          a line per request on stderr\n"
-        "SETTINGS: any setting of 'framewise analyze --help' (--url, --backend, --max-pixels,\n"
-        "...) as the jobs' defaults. A job's options may change only those a client may\n"
+        "SETTINGS: any setting of 'framewise analyze --help' (--url, repeatable for several\n"
+        "model servers, --backend, --max-pixels, ...) as the jobs' defaults. A job's options\n"
+        "may change only those a client may\n"
         "(docs/api.md); servers, files and threads stay the operator's.\n",
         FW_SERVE_DEFAULT_QUEUE);
 }
@@ -122,6 +124,31 @@ static const struct option own[] = {
 };
 #define N_OWN (int)(sizeof own / sizeof own[0])
 
+/* The value of setting name given as v: v, or for a list setting given before (--url A
+ * --url B) the list so far, a comma and v (in static storage); NULL (said) when too long. */
+static const char *repeated(const fw_serve_config *c, const char *const *chosen, int n_chosen,
+                            const char *name, const char *v)
+{
+    static char lists[8192];
+    static size_t used;
+    const fw_setting *s = fw_setting_find(name);
+    int again = 0;
+    for (int i = 0; i < n_chosen; i++)
+        again |= strcmp(chosen[i], name) == 0;
+    if (!again || !(s->flags & FW_SETTING_LIST))
+        return v;
+    const char *had = *(const char *const *)((const char *)&c->defaults + s->offset);
+    int len = snprintf(lists + used, sizeof lists - used, "%s,%s", had ? had : "", v);
+    if (len < 0 || (size_t)len >= sizeof lists - used) {
+        cli_error("serve: --%s: the values given are longer than %zu bytes together", name,
+                  sizeof lists);
+        return NULL;
+    }
+    const char *joined = lists + used;
+    used += (size_t)len + 1;
+    return joined;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     static char data[4096];
@@ -152,11 +179,15 @@ int cmd_serve(int argc, char **argv)
             c.verbose = 1;
         else if (opt >= O_SETTING) {
             const char *name = fw_params_name(opt - O_SETTING);
-            if (fw_params_set(&c.defaults, name, optarg, &err)) {
+            const char *v = repeated(&c, chosen, n_chosen, name, optarg);
+            if (!v)
+                return EXIT_USAGE;
+            if (fw_params_set(&c.defaults, name, v, &err)) {
                 cli_error("serve: --%s", err.message);
                 return EXIT_USAGE;
             }
-            chosen[n_chosen++] = name;
+            if (v == optarg)
+                chosen[n_chosen++] = name;
         } else if (opt == '?' || own_option(&c, opt, optarg)) {
             cli_error("serve: bad option '%s' (try 'framewise serve --help')", argv[optind - 1]);
             return EXIT_USAGE;
