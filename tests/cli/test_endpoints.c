@@ -162,6 +162,37 @@ static void a_server_killed_mid_run_loses_no_frame(void **state)
     fwt_vlm_stop(&keeps);
 }
 
+static void a_server_taken_out_comes_back_when_it_answers_again(void **state)
+{
+    (void)state;
+    fwt_vlm keeps, back;
+    fwt_vlm_start(&keeps, "--latency 300 --slots 2");
+    fwt_vlm_start(&back, "--latency 300 --slots 2");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "exec '%s' analyze '%s' -o '%s/out' --url %s --url %s " OPTS,
+             getenv("FRAMEWISE_BIN"), counter_clip(40), fwt_tmpdir(), keeps.url, back.url);
+    int pid = fwt_start(cmd, fwt_path("run.out"), fwt_path("run.err"));
+    wait_answered(&back, 3, 60);
+    int port = back.port;
+    fwt_stop(back.pid);
+    wait_answered(&keeps, 12, 60); /* the run went on without it: it was taken out */
+    fwt_vlm_start(&back, "--port %d --latency 300 --slots 2", port); /* the same address */
+    int status;
+    assert_true(fwt_wait_exit(pid, 120, &status));
+    assert_int_equal(fwt_exit_code(status), 0);
+    json_t *rep = fwt_json_file(fwt_path("out/report.json"));
+    size_t n = every_keyframe_answered(rep);
+    json_t *eb = endpoint_of(rep, back.url), *st = fwt_vlm_stats(&back);
+    assert_int_equal(int_of(eb, "taken_out"), 1);
+    if (int_of(st, "answered") < 1) /* probed with backoff (1, 2, 4 s), then asked again */
+        fail_msg("the server started again answered nothing of %zu keyframes", n);
+    assert_true(int_of(eb, "answered") >= 3 + int_of(st, "answered"));
+    json_decref(st);
+    json_decref(rep);
+    fwt_vlm_stop(&keeps);
+    fwt_vlm_stop(&back);
+}
+
 static void a_server_not_there_at_open_is_left_out_with_a_warning(void **state)
 {
     (void)state;
@@ -219,6 +250,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(the_faster_server_answers_about_three_times_as_many,
                                   fwt_teardown),
         cmocka_unit_test_teardown(a_server_killed_mid_run_loses_no_frame, fwt_teardown),
+        cmocka_unit_test_teardown(a_server_taken_out_comes_back_when_it_answers_again,
+                                  fwt_teardown),
         cmocka_unit_test_teardown(a_server_not_there_at_open_is_left_out_with_a_warning,
                                   fwt_teardown),
         cmocka_unit_test_teardown(no_server_answering_fails_in_one_line_naming_each, fwt_teardown),
