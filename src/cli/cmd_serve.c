@@ -43,8 +43,8 @@ static void usage(FILE *to)
         "  -v, --verbose          a line per request on stderr\n"
         "SETTINGS: any setting of 'framewise analyze --help' (--url, repeatable for several\n"
         "model servers, --backend, --max-pixels, ...) as the jobs' defaults. A job's options\n"
-        "may change only those a client may\n"
-        "(docs/api.md); servers, files and threads stay the operator's.\n",
+        "may change only those a client may (docs/api.md); servers, files and threads stay\n"
+        "the operator's.\n",
         FW_SERVE_DEFAULT_QUEUE);
 }
 
