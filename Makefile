@@ -49,6 +49,7 @@ bench:
 	@bash bench/story.sh
 	@bash bench/store.sh
 	@bash bench/serve.sh
+	@bash bench/scale_endpoints.sh
 
 # The fuzz targets of tests/fuzz with libFuzzer, ASan and UBSan (clang), FUZZ_SECONDS each,
 # in $(FUZZ_BUILD); the table goes to bench/results/fuzz.md. make test replays their corpora.

@@ -95,12 +95,14 @@ typedef struct fw_params {
     const char *ocr_lang; /* local: Tesseract languages (NULL: "eng+chi_sim") */
     int ocr_threads;      /* local: OCR workers, one Tesseract engine each (0: one per core) */
     /* analyze, openai backend */
-    const char *url;           /* OpenAI-compatible server, e.g. http://localhost:8080/v1 */
+    const char *url;           /* OpenAI-compatible server, e.g. http://localhost:8080/v1,
+                                  or several, comma-separated: each request goes to the
+                                  least busy that answers (at most 16) */
     const char *model;         /* model name (NULL: the server's first model) */
     const char *api_key;       /* sent as "Authorization: Bearer" (NULL: none); never logged */
     const char *prompt;        /* the question about each frame (NULL: the built-in one) */
     const char *system_prompt; /* NULL: the built-in one */
-    int concurrency;           /* requests in flight (0: the server's slots, else 4) */
+    int concurrency;           /* requests in flight per server (0: its slots, else 4) */
     int window;                /* keyframes per request (1: one each) */
     int whole_frames;          /* 1: every keyframe whole at the image budget; 0: a keyframe
                                   whose change is local goes as its changed regions, a
@@ -122,7 +124,7 @@ typedef struct fw_params {
     const char *events;         /* events file (JSON; NULL: none) */
     const char *lexicon;        /* safety lexicon files, comma-separated (NULL: none) */
     const char *summary;        /* "auto" (NULL), "llm", "extractive" or "none" */
-    const char *llm_url;        /* chat server of the summary (NULL: url, the VLM's) */
+    const char *llm_url;        /* chat server of the summary (NULL: url's first, the VLM's) */
     const char *llm_model;      /* NULL: model when llm_url is unset, else the server's first */
     const char *summary_prompt; /* what the summary is for (NULL: a general instruction) */
     int summary_window;         /* tokens of observations per summary request (map-reduce) */
@@ -282,9 +284,9 @@ typedef struct fw_callbacks {
     /* An observation, in keyframe order, while the job runs (on the job's analyzer thread,
      * one at a time). When set, every keyframe goes to the backend (params->backend):
      * with openai, fw_job_run first checks that params->url answers (at most ~5 s;
-     * FW_ENET if not); with local, that the OCR languages are installed (FW_EINVAL). A
-     * frame that fails (after its retries) still comes, with its error. Return non-zero
-     * to stop the job. */
+     * FW_ENET if not; of several, at least one, on_warning naming the others); with local, that the
+     * OCR languages are installed (FW_EINVAL). A frame that fails (after its retries) still comes,
+     * with its error. Return non-zero to stop the job. */
     int (*on_observation)(void *user, const fw_observation *obs);
     /* Optional, with on_observation: an observation stored earlier for this keyframe (a
      * resumed job, a cache). Called on the writer thread before the keyframe goes to the

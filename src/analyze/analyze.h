@@ -54,6 +54,12 @@ int fw_analyzer_finish(fw_analyzer *a, fw_error *err);
 /* Adds the analyzer's counters (requests, retries, failed, observations, tokens,
  * analyze_s) into st. */
 void fw_analyzer_stats(fw_analyzer *a, fw_stats *st);
+/* The warnings the backends gave since the last call (a server left out at open, one
+ * taken out while it ran), each to fn, then forgotten; on the caller's thread. */
+void fw_analyzer_warnings(fw_analyzer *a, void (*fn)(void *user, const char *message), void *user);
+/* The model servers' counts (the report's stats.endpoints, a JSON array, new reference)
+ * after fw_analyzer_finish; NULL when the backend has no servers. */
+struct json_t *fw_analyzer_endpoints(fw_analyzer *a);
 /* Stops the analyzer at once (any thread): frames not answered yet are dropped, requests
  * in flight abandoned, nothing more is delivered; submit and finish return FW_ECANCELED. */
 void fw_analyzer_cancel(fw_analyzer *a);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "analyze/backend.h"
+#include "analyze/notes.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/safetext.h"
@@ -73,7 +74,8 @@ struct fw_analyzer {
     /* answers by keyframe index, from `next` on */
     slot *slots; /* a ring: keyframe i at slots[i % n_slots], for next <= i < next + n_slots */
     int n_slots, next;
-    int delivering; /* a thread is delivering: the others leave it the new answers */
+    int delivering;    /* a thread is delivering: the others leave it the new answers */
+    fw_notes warnings; /* the backends', until fw_analyzer_warnings */
     /* counters */
     fw_stats st;
     double t_first, t_last;
@@ -129,6 +131,7 @@ int fw_analyzer_open(fw_analyzer **out, const fw_params *p, fw_observation_fn fn
     a->user = user;
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->changed, NULL);
+    fw_notes_init(&a->warnings);
     int rc = choose(a, p, err);
     for (int i = 0; !rc && i < a->n_lanes; i++) {
         fw_lane *l = &a->lanes[i];
@@ -332,6 +335,7 @@ void fw_analyzer_close(fw_analyzer *a)
         for (int j = 0; j < MAX_LANES; j++)
             answer_free(&a->slots[i].ans[j]);
     free(a->slots);
+    fw_notes_free(&a->warnings);
     pthread_cond_destroy(&a->changed);
     pthread_mutex_destroy(&a->mu);
     free(a);
@@ -637,6 +641,22 @@ static void stop(fw_analyzer *a, const fw_error *err, const fw_lane *from)
 void fw_analyzer_fail(fw_lane *l, const fw_error *err)
 {
     stop(l->a, err, l);
+}
+
+void fw_analyzer_warn(fw_lane *l, const char *message)
+{
+    fw_notes_add(&l->a->warnings, message);
+}
+
+void fw_analyzer_warnings(fw_analyzer *a, void (*fn)(void *user, const char *message), void *user)
+{
+    fw_notes_take(&a->warnings, fn, user);
+}
+
+json_t *fw_analyzer_endpoints(fw_analyzer *a)
+{
+    const fw_lane *l = &a->lanes[0];
+    return l->state && l->ops->endpoints ? l->ops->endpoints(l->state) : NULL;
 }
 
 void fw_analyzer_cancel(fw_analyzer *a)

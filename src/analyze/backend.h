@@ -129,6 +129,8 @@ typedef struct fw_backend_ops {
     /* Optional: sees each answer in keyframe order before it is delivered (one call at
      * a time), e.g. to compare a frame with the one before (the text timeline). */
     void (*ordered)(void *state, fw_answer *ans);
+    /* Optional: the servers' counts, a JSON array (new reference), once run() returned. */
+    struct json_t *(*endpoints)(void *state);
     void (*close)(void *state);
 } fw_backend_ops;
 
@@ -157,6 +159,9 @@ void fw_analyzer_count(fw_lane *l, int requests, int retries, int prompt_tokens,
 int fw_analyzer_peer(fw_lane *l, int keyframe, char **fields);
 /* A fatal error: the analyzer stops, submit/finish return it. */
 void fw_analyzer_fail(fw_lane *l, const fw_error *err);
+/* A non-fatal problem worth a line (a server that does not answer): kept (a copy) until
+ * fw_analyzer_warnings hands it to the job, on the job's thread (any thread). */
+void fw_analyzer_warn(fw_lane *l, const char *message);
 /* 1 once the analyzer stops (fatal error, callback asked to stop, close). */
 int fw_analyzer_stopping(fw_lane *l);
 

@@ -1,5 +1,6 @@
-/* The openai backend: keyframes to an OpenAI-compatible /chat/completions server over
- * libcurl's multi interface, `concurrency` requests in flight, with retries. */
+/* The openai backend: keyframes to OpenAI-compatible /chat/completions servers over
+ * libcurl's multi interface, each server's slots (or `concurrency`) requests in flight on
+ * it, with retries; which server each request goes to is openai_pool.c's. */
 #include <curl/curl.h>
 #include <math.h>
 #include <stdint.h>
@@ -55,10 +56,7 @@ static int oa_open(void **state, const fw_params *p, fw_lane *a, fw_error *err)
     s->p = *p;
     s->a = a;
     s->schema = 1;
-    s->concurrency = p->concurrency;
     s->rng = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)s;
-    fw_http_api_base(p->url, s->base, sizeof s->base);
-    snprintf(s->chat, sizeof s->chat, "%s/chat/completions", s->base);
     s->headers = curl_slist_append(NULL, "Content-Type: application/json");
     s->headers = curl_slist_append(s->headers, "Expect:"); /* no 100-continue round trip */
     if (p->api_key && p->api_key[0]) {
@@ -70,8 +68,7 @@ static int oa_open(void **state, const fw_params *p, fw_lane *a, fw_error *err)
     if (!s->headers || !(s->multi = curl_multi_init()) || !(s->plan = fw_plan_new(p)))
         rc = fw_error_set(err, FW_ENOMEM, "analyzer: out of memory");
     if (!rc)
-        rc = fw_oa_probe(s->p.url, s->base, s->headers, s->p.model, &s->model, &s->concurrency,
-                         &s->n_ctx, err);
+        rc = fw_oa_pool_open(s, err);
     if (rc) {
         oa_close(s);
         return rc;
@@ -90,6 +87,7 @@ request *fw_oa_request_new(const fw_task *tasks, int n)
     memcpy(r->tasks, tasks, (size_t)n * sizeof *tasks);
     r->n = n;
     r->retry_after = -1;
+    r->ep = -1;
     return r;
 }
 
@@ -133,14 +131,21 @@ static request *wait_list_pop(oa *s, double now, double *due)
     return r;
 }
 
+/* Starts r on the endpoint fw_oa_pick gives (the caller saw that one has room). */
 static int start(oa *s, request *r, fw_error *err)
 {
-    if (!r->body || r->body_schema != s->schema) {
+    int i = fw_oa_pick(s->eps, s->n_eps, r->failed_on);
+    if (i < 0)
+        return fw_error_set(err, FW_EINTERNAL, "analyzer: no model server has room");
+    fw_oa_endpoint *ep = &s->eps[i];
+    const char *model = ep->model && !s->p.model ? ep->model : s->model;
+    if (!r->body || r->body_schema != s->schema || strcmp(r->body_model, model) != 0) {
         free(r->body);
         fw_params p = s->p;
         p.max_tokens = r->max_tokens ? r->max_tokens : s->p.max_tokens;
-        r->body = fw_oa_request(&p, s->model, r->tasks, r->n, s->schema);
+        r->body = fw_oa_request(&p, model, r->tasks, r->n, s->schema);
         r->body_schema = s->schema;
+        r->body_model = model;
         if (!r->body)
             return fw_error_set(err, FW_ENOMEM, "analyzer: out of memory");
     }
@@ -150,7 +155,7 @@ static int start(oa *s, request *r, fw_error *err)
     r->resp_len = 0;
     r->retry_after = -1;
     r->errbuf[0] = '\0';
-    curl_easy_setopt(e, CURLOPT_URL, s->chat);
+    curl_easy_setopt(e, CURLOPT_URL, ep->chat);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(r->body));
@@ -175,7 +180,23 @@ static int start(oa *s, request *r, fw_error *err)
     r->active = s->active;
     s->active = r;
     s->inflight++;
+    r->ep = i;
+    ep->inflight++;
+    ep->requests++;
     return 0;
+}
+
+void fw_oa_detach(oa *s, request *r)
+{
+    curl_multi_remove_handle(s->multi, r->easy);
+    for (request **pr = &s->active; *pr; pr = &(*pr)->active)
+        if (*pr == r) {
+            *pr = r->active;
+            break;
+        }
+    r->active = NULL;
+    s->inflight--;
+    s->eps[r->ep].inflight--;
 }
 
 /* 1 when r can go now, 0 while it waits for its context (or, openai+local, the OCR of
@@ -279,7 +300,7 @@ static void oa_run(void *state)
     fw_error err = {0};
     while (!fw_analyzer_stopping(s->a)) {
         double now = fw_now_s(), due = 0;
-        while (s->inflight < s->concurrency) {
+        while (fw_oa_pick(s->eps, s->n_eps, 0) >= 0) { /* a server has room */
             request *r = wait_list_pop(s, now, &due);
             if (!r)
                 r = held_pop(s);
@@ -297,12 +318,15 @@ static void oa_run(void *state)
         }
         if (input_over && s->inflight == 0 && !s->waiting && !s->held)
             break;
+        fw_oa_pool_tick(s, now, &due);
         int running = 0;
         curl_multi_perform(s->multi, &running);
         CURLMsg *m;
         int left, finished = 0;
         while ((m = curl_multi_info_read(s->multi, &left)))
-            if (m->msg == CURLMSG_DONE) {
+            if (m->msg == CURLMSG_DONE && fw_oa_pool_probed(s, m->easy_handle, m->data.result))
+                finished++; /* a server may be back */
+            else if (m->msg == CURLMSG_DONE) {
                 request *r = NULL;
                 curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
                 fw_oa_done(s, r, m->data.result);
@@ -319,6 +343,7 @@ static void oa_run(void *state)
     }
     /* stopped: drop what is left without answers */
     drop_all(s);
+    fw_oa_pool_warn_end(s);
 }
 
 static void oa_wake(void *state)
@@ -337,6 +362,11 @@ static const char *oa_model(void *state)
     return ((oa *)state)->model;
 }
 
+static json_t *oa_endpoints(void *state)
+{
+    return fw_oa_pool_json(state);
+}
+
 static void oa_close(void *state)
 {
     oa *s = state;
@@ -349,6 +379,7 @@ static void oa_close(void *state)
             curl_multi_remove_handle(s->multi, r->easy);
             fw_oa_request_free(r, 1);
         }
+        fw_oa_pool_close(s);
         curl_multi_cleanup(s->multi);
     }
     drop_all(s);
@@ -365,5 +396,6 @@ const fw_backend_ops fw_backend_openai = {
     .wake = oa_wake,
     .wants_full = oa_wants_full,
     .model = oa_model,
+    .endpoints = oa_endpoints,
     .close = oa_close,
 };

@@ -35,15 +35,26 @@ static void fail_frames(oa *s, request *r, double latency_ms, const char *fmt, .
     fw_oa_request_free(r, 0);
 }
 
-/* A transient failure: again after a backoff (or Retry-After), while retries last. */
+/* A transient failure: on another server at once when its own failed and another is up
+ * (the frame's retries kept), else again after a backoff (or Retry-After), while retries
+ * last. */
 static void retry_or_fail(oa *s, request *r, double latency_ms, const char *why)
 {
-    if (r->attempts > s->p.retries) {
+    if (fw_oa_pool_spare(s, r)) {
+        r->spared++;
+        r->first_at += fw_now_s() - r->started; /* the frame's deadline counts its retries */
+        fw_analyzer_count(s->a, 0, 1, 0, 0, 0);
+        fw_oa_wait(s, r, 0);
+        return;
+    }
+    int charged = r->attempts - r->spared;
+    r->failed_on = r->ep >= 0 ? 1u << r->ep : 0; /* the others may take its next attempt */
+    if (charged > s->p.retries) {
         fail_frames(s, r, latency_ms, "%s (after %d attempt%s)", why, r->attempts,
                     r->attempts == 1 ? "" : "s");
         return;
     }
-    double wait = fw_http_retry_delay(r->attempts, r->retry_after, s->p.max_retry_wait_s, &s->rng);
+    double wait = fw_http_retry_delay(charged, r->retry_after, s->p.max_retry_wait_s, &s->rng);
     double deadline = r->first_at + (s->p.retries + 1) * s->p.timeout_s;
     if (fw_now_s() + wait > deadline) {
         char asked[64] = "";
@@ -89,7 +100,7 @@ int fw_oa_fitted(oa *s, request *r)
         return 0;
     }
     r->tasks[0].image_tokens = 0; /* nothing was sent */
-    fail_frames(s, r, 0, "%s: %s", s->p.url, why);
+    fail_frames(s, r, 0, "%s: %s", s->n_eps == 1 ? s->eps[0].shown : "the model servers", why);
     return 0;
 }
 
@@ -169,8 +180,8 @@ static void http_error(oa *s, request *r, long status, double latency_ms)
     if (status == 401 || status == 403) {
         fw_error e;
         fw_error_set(&e, FW_ENET,
-                     "%s: the server refused the request: %s (check the api-key setting)", s->p.url,
-                     why);
+                     "%s: the server refused the request: %s (check the api-key setting)",
+                     s->eps[r->ep].shown, why);
         fw_analyzer_fail(s->a, &e);
         fw_oa_request_free(r, 1);
         return;
@@ -180,7 +191,7 @@ static void http_error(oa *s, request *r, long status, double latency_ms)
         fw_error_set(&e, FW_ENET,
                      "%s: %s (is the model setting right, and is the URL the API base, "
                      "e.g. http://host:8080/v1?)",
-                     s->chat, why);
+                     s->eps[r->ep].chat, why);
         fw_analyzer_fail(s->a, &e);
         fw_oa_request_free(r, 1);
         return;
@@ -228,21 +239,32 @@ static void http_error(oa *s, request *r, long status, double latency_ms)
     fail_frames(s, r, latency_ms, "%s", why);
 }
 
+/* What the end of r's attempt says of its server (why: the failure, for messages). */
+static fw_oa_outcome outcome_of(const request *r, CURLcode cc, long status, char *why, size_t n)
+{
+    why[0] = '\0';
+    if (r->watch.too_large)
+        return FW_OA_ALIVE;
+    if (r->watch.stalled || cc != CURLE_OK) {
+        snprintf(why, n, "%s",
+                 r->watch.stalled ? "the answer stalled" : fw_oa_curl_why(cc, r->errbuf));
+        return FW_OA_FAILED;
+    }
+    if (status == 200)
+        return FW_OA_ANSWERED;
+    snprintf(why, n, "HTTP %ld", status);
+    return status >= 500 || (status == 429 && r->retry_after < 0) ? FW_OA_FAILED : FW_OA_ALIVE;
+}
+
 void fw_oa_done(oa *s, request *r, CURLcode cc)
 {
-    curl_multi_remove_handle(s->multi, r->easy);
-    for (request **pr = &s->active; *pr; pr = &(*pr)->active)
-        if (*pr == r) {
-            *pr = r->active;
-            break;
-        }
-    r->active = NULL;
-    s->inflight--;
+    fw_oa_detach(s, r);
     fw_analyzer_count(s->a, 1, 0, 0, 0, 0);
     double latency_ms = (fw_now_s() - r->started) * 1000;
     long status = 0;
     curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
     char watched[160];
+    fw_oa_pool_end(s, r, outcome_of(r, cc, status, watched, sizeof watched), latency_ms, watched);
     if (r->watch.too_large) {
         fail_frames(s, r, latency_ms, "%s (not retried)",
                     fw_http_watch_why(&r->watch, watched, sizeof watched));

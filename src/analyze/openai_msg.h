@@ -10,7 +10,8 @@
 
 struct curl_slist;
 
-/* The start-up check: GET {base}/models (and the origin's /props) within ~5 s with the
+/* The start-up check of one server, as the backend makes it of each of its servers
+ * (fw_oa_probe_all): GET {base}/models (and the origin's /props) within ~5 s with the
  * headers. Learns the model (when given_model is NULL; *model is malloc'd either way),
  * the slots (when *concurrency is 0; 4 if the server does not say) and a slot's context
  * (*n_ctx; 0 unknown). 0, or FW_ENET naming user_url: unreachable, key refused. */

@@ -22,6 +22,9 @@ typedef struct cli_opts {
     const char *extra[CLI_MAX_EXTRAS]; /* a command's own options, in its extras order:
                                           the value, "" for a flag given, NULL when absent */
     unsigned char given[96]; /* 1 for each of the command's settings given on the command line */
+    char lists[8192];        /* a list setting given more than once (--url A --url B): its
+                                values joined with commas, which params points into */
+    size_t lists_used;
 } cli_opts;
 
 /* A command's own option that is not a job setting. */

@@ -38,7 +38,7 @@ static void analyze_defaults(fw_params *p)
 static const cli_command command = {
     .name = "analyze",
     .usage = "analyze VIDEO [-o DIR] [--preset NAME] [--backend local|openai|openai+local]\n"
-             "       [--url URL --model NAME] [--prompt TEXT | --prompt-file F] [--events F]\n"
+             "       [--url URL]... [--model NAME] [--prompt TEXT | --prompt-file F] [--events F]\n"
              "       [--lexicon F] [--llm-url URL] [--embed-url URL] [--format LIST]\n"
              "       [options] [--json | --jsonl]",
     .summary = "Keeps the frames of VIDEO that carry new information (see 'framewise keyframes')\n"
@@ -47,7 +47,8 @@ static const cli_command command = {
                "          describes colours, brightness and sharpness; no server needed. The text\n"
                "          timeline says which lines appeared, disappeared or changed, and when.\n"
                "  openai  (the default with --url) asks a vision-language model on an OpenAI-\n"
-               "          compatible server (llama-server, vLLM, SGLang, Ollama /v1, LM Studio).\n"
+               "          compatible server (llama-server, vLLM, SGLang, Ollama /v1, LM Studio);\n"
+               "          several --url: each request goes to the least busy one that answers.\n"
                "  openai+local  both: the OCR is attached to the model's observation.\n"
                "Then tells the story: segments (adjacent observations that say the same thing),\n"
                "events (the preset's and --events', with times and evidence), a summary (from an\n"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/settings.h"
 #include "serve/serve.h"
 
 #define MAX_SETTINGS 96
@@ -69,9 +70,10 @@ static void usage(FILE *to)
         "  --max-deliveries N     a job whose worker was lost N times is failed (default 3)\n"
         "  --advertise URL        how the workers of other machines reach this node for its\n"
         "                         uploads (default http://127.0.0.1:PORT)\n"
-        "SETTINGS: any setting of 'framewise analyze --help' (--url, --backend, --max-pixels,\n"
-        "...) as the jobs' defaults. A job's options may change only those a client may\n"
-        "(docs/api.md); servers, files and threads stay the operator's.\n",
+        "SETTINGS: any setting of 'framewise analyze --help' (--url, repeatable for several\n"
+        "model servers, --backend, --max-pixels, ...) as the jobs' defaults. A job's options\n"
+        "may change only those a client may (docs/api.md); servers, files and threads stay\n"
+        "the operator's.\n",
         FW_SERVE_DEFAULT_QUEUE);
 }
 
@@ -165,6 +167,30 @@ static const struct option own[] = {
 };
 #define N_OWN (int)(sizeof own / sizeof own[0])
 
+/* The value of setting name given as v: v, or for a list setting given before (--url A
+ * --url B) the list so far, a comma and v (in static storage); NULL (said) when too long. */
+static const char *repeated(const fw_serve_config *c, const char *const *chosen, int n_chosen,
+                            const char *name, const char *v)
+{
+    static char lists[8192];
+    static size_t used;
+    const fw_setting *s = fw_setting_find(name);
+    int again = 0;
+    for (int i = 0; i < n_chosen; i++)
+        again |= strcmp(chosen[i], name) == 0;
+    if (!again || !(s->flags & FW_SETTING_LIST))
+        return v;
+    const char *had = *(const char *const *)((const char *)&c->defaults + s->offset);
+    int len = snprintf(lists + used, sizeof lists - used, "%s,%s", had ? had : "", v);
+    if (len < 0 || (size_t)len >= sizeof lists - used) {
+        cli_error("--%s: the values given are longer than %zu bytes together", name, sizeof lists);
+        return NULL;
+    }
+    const char *joined = lists + used;
+    used += (size_t)len + 1;
+    return joined;
+}
+
 static int run(int argc, char **argv, int worker);
 
 int cmd_serve(int argc, char **argv)
@@ -216,11 +242,15 @@ static int run(int argc, char **argv, int worker)
             c.verbose = 1;
         else if (opt >= O_SETTING) {
             const char *name = fw_params_name(opt - O_SETTING);
-            if (fw_params_set(&c.defaults, name, optarg, &err)) {
+            const char *v = repeated(&c, chosen, n_chosen, name, optarg);
+            if (!v)
+                return EXIT_USAGE;
+            if (fw_params_set(&c.defaults, name, v, &err)) {
                 cli_error("%s: --%s", cmd, err.message);
                 return EXIT_USAGE;
             }
-            chosen[n_chosen++] = name;
+            if (v == optarg)
+                chosen[n_chosen++] = name;
         } else if (opt == '?' || own_option(&c, opt, optarg)) {
             cli_error("%s: bad option '%s' (try 'framewise %s --help')", cmd, argv[optind - 1],
                       cmd);

@@ -126,7 +126,8 @@ static const char man_settings[] =
     "(framewise.h), and in the options of the service. One validator checks them all.";
 
 static const char man_env[] =
-    ".TP\n\\fBFRAMEWISE_VLM_URL\\fR\nthe model server when \\-\\-url is not given\n"
+    ".TP\n\\fBFRAMEWISE_VLM_URL\\fR\nthe model server (several: comma-separated) when \\-\\-url "
+    "is not given\n"
     ".TP\n\\fBFRAMEWISE_API_KEY\\fR, \\fBOPENAI_API_KEY\\fR\nthe bearer token when \\-\\-api\\-key "
     "is not given\n"
     ".TP\n\\fBFRAMEWISE_PRESETS\\fR\nthe folder of the presets (default: "

@@ -139,6 +139,23 @@ static const char *flag_value(char **argv, int argc, int *ind)
     return "1";
 }
 
+/* A list setting given once more: its value so far, a comma and v, in o->lists; NULL
+ * (said) when that is full. */
+static const char *list_add(cli_opts *o, const fw_setting *s, const char *v)
+{
+    const char *had = *(const char *const *)((const char *)&o->params + s->offset);
+    size_t room = sizeof o->lists - o->lists_used;
+    int n = snprintf(o->lists + o->lists_used, room, "%s,%s", had ? had : "", v ? v : "");
+    if (n < 0 || (size_t)n >= room) {
+        cli_error("--%s: the values given are longer than %zu bytes together", s->name,
+                  sizeof o->lists);
+        return NULL;
+    }
+    const char *joined = o->lists + o->lists_used;
+    o->lists_used += (size_t)n + 1;
+    return joined;
+}
+
 int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -210,10 +227,14 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, cli_opts *o)
                 o->extra[c - OPT_EXTRA] = optarg ? optarg : "";
                 break;
             }
-            if ((size_t)(c - OPT_SETTING) < sizeof o->given)
-                o->given[c - OPT_SETTING] = 1;
             const fw_setting *s = setting_at(cmd, c - OPT_SETTING);
             const char *v = s && fw_setting_is_flag(s) ? flag_value(argv, argc, &optind) : optarg;
+            if ((size_t)(c - OPT_SETTING) < sizeof o->given) {
+                if (o->given[c - OPT_SETTING] && s && (s->flags & FW_SETTING_LIST) &&
+                    !(v = list_add(o, s, v)))
+                    return EXIT_USAGE;
+                o->given[c - OPT_SETTING] = 1;
+            }
             if (fw_setting_parse(s, &o->params, v, &err)) {
                 cli_setting_error(cmd->name, err.message);
                 return EXIT_USAGE;

@@ -176,6 +176,44 @@ void fw_http_api_base(const char *url, char *out, size_t n)
         strcat(out, "/v1"); /* a bare server address: the API lives under /v1 */
 }
 
+int fw_http_url_at(const char *list, int i, char *out, size_t n)
+{
+    if (n)
+        out[0] = '\0';
+    const char *c = list;
+    for (int k = 0; c && k < i; k++) {
+        c = strchr(c, ',');
+        c = c ? c + 1 : NULL;
+    }
+    if (!c)
+        return 0;
+    size_t len = strcspn(c, ",");
+    while (len > 0 && (*c == ' ' || *c == '\t'))
+        c++, len--;
+    while (len > 0 && (c[len - 1] == ' ' || c[len - 1] == '\t'))
+        len--;
+    snprintf(out, n, "%.*s", (int)len, c);
+    return 1;
+}
+
+int fw_http_url_count(const char *list)
+{
+    int n = list ? 1 : 0;
+    for (const char *c = list; c && (c = strchr(c, ',')); c++)
+        n++;
+    return n;
+}
+
+void fw_http_url_shown(const char *url, char *out, size_t n)
+{
+    const char *host = strstr(url, "://");
+    host = host ? host + 3 : url;
+    size_t end = strcspn(host, "/?#"), at = end;
+    while (at > 0 && host[at - 1] != '@')
+        at--; /* user:password@ ends at the host part's last '@' */
+    snprintf(out, n, "%.*s%.*s", (int)(host - url), url, (int)strcspn(host + at, "?#"), host + at);
+}
+
 json_t *fw_json_first_object(const char *text)
 {
     int tries = 0;

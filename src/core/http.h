@@ -71,6 +71,18 @@ int fw_http_post_json(const fw_http_params *p, const char *url, json_t *body, js
 /* url without trailing slashes, with "/v1" added to a bare http://host:port. */
 void fw_http_api_base(const char *url, char *out, size_t n);
 
+/* Model servers one url setting may list ("http://a:8080/v1,http://b:8080/v1"): the
+ * openai backend keeps a fixed table of them, and 16 servers behind one client is more
+ * than a machine's worth of GPUs. */
+#define FW_HTTP_MAX_URLS 16
+/* The i-th URL (0-based) of a comma-separated list into out, spaces around it trimmed:
+ * 1, or 0 when the list has no i-th (an empty element counts as one: "" is returned). */
+int fw_http_url_at(const char *list, int i, char *out, size_t n);
+/* How many URLs the list holds (0 for NULL). */
+int fw_http_url_count(const char *list);
+/* url as reports and metrics show it: without user:password@, query or fragment. */
+void fw_http_url_shown(const char *url, char *out, size_t n);
+
 /* The message and type of an error body ({"error":{"message","type"}}, {"error":"..."},
  * {"message","type"} or plain text), cut to one line. */
 void fw_http_error_text(const char *body, size_t len, char *msg, size_t msg_n, char *type,

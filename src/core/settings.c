@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/http.h"
 
 #define F(field) offsetof(fw_params, field)
 
@@ -58,7 +59,9 @@ const fw_setting fw_settings[] = {
     {"ocr-threads", FW_SET_INT, F(ocr_threads), 0, 0, 64, "N",
      "local: OCR workers, one engine each (0: one per core)", 0},
     {"url", FW_SET_STRING, F(url), 0, 0, 0, "URL",
-     "OpenAI-compatible server (e.g. http://localhost:8080/v1; env FRAMEWISE_VLM_URL)", 0},
+     "OpenAI-compatible server (e.g. http://localhost:8080/v1; env FRAMEWISE_VLM_URL); several: "
+     "repeat --url or separate with commas, requests go to the least busy",
+     FW_SETTING_LIST},
     {"model", FW_SET_STRING, F(model), 0, 0, 0, "NAME", "model name (default: the server's first)",
      0},
     {"api-key", FW_SET_STRING, F(api_key), 0, 0, 0, "KEY",
@@ -67,7 +70,7 @@ const fw_setting fw_settings[] = {
     {"system-prompt", FW_SET_STRING, F(system_prompt), 0, 0, 0, "TEXT",
      "the system message (first, so servers can cache it)", 0},
     {"concurrency", FW_SET_INT, F(concurrency), 0, 0, 256, "N",
-     "requests in flight (0: the server's slots from /props, else 4)", 0},
+     "requests in flight per server (0: its slots from /props, else 4)", 0},
     {"window", FW_SET_INT, F(window), 1, 1, 16, "K",
      "K consecutive keyframes per request, labelled with their times", 0},
     {"whole-frames", FW_SET_INT, F(whole_frames), 0, 0, 1, "0|1",
@@ -208,6 +211,25 @@ static int check_url(const char *name, const char *url, fw_error *err)
     return 0;
 }
 
+/* A comma-separated list of at most FW_HTTP_MAX_URLS URLs, each checked. */
+static int check_url_list(const char *name, const char *list, fw_error *err)
+{
+    int n = fw_http_url_count(list);
+    if (n > FW_HTTP_MAX_URLS)
+        return fw_error_set(err, FW_EINVAL, "%s: %d servers listed, at most %d", name, n,
+                            FW_HTTP_MAX_URLS);
+    for (int i = 0; i < n; i++) {
+        char url[2048];
+        fw_http_url_at(list, i, url, sizeof url);
+        if (!url[0])
+            return fw_error_set(err, FW_EINVAL, "%s: '%s' has an empty URL in its list", name,
+                                list);
+        if (check_url(name, url, err))
+            return FW_EINVAL;
+    }
+    return 0;
+}
+
 /* value (when set) must be one of names (NULL-terminated); the error lists them. */
 static int check_name(const char *setting, const char *value, const char *const *names,
                       const char *listed, fw_error *err)
@@ -237,7 +259,8 @@ static int check_backend(const char *b, fw_error *err)
 static int check_string(const fw_setting *s, const char *text, fw_error *err)
 {
     if (strstr(s->name, "url"))
-        return check_url(s->name, text, err);
+        return s->flags & FW_SETTING_LIST ? check_url_list(s->name, text, err)
+                                          : check_url(s->name, text, err);
     if (strcmp(s->name, "backend") == 0)
         return check_backend(text, err);
     if (strcmp(s->name, "summary") == 0)

@@ -18,7 +18,9 @@ typedef enum fw_setting_type {
 /* Flags of a setting. */
 enum {
     FW_SETTING_SECRET = 1, /* never printed (reports show only whether it is set) */
-    FW_SETTING_ALIAS = 2   /* another way to set a field listed elsewhere: not reported */
+    FW_SETTING_ALIAS = 2,  /* another way to set a field listed elsewhere: not reported */
+    FW_SETTING_LIST = 4    /* a comma-separated list: each time the option is given on the
+                              command line adds to it */
 };
 
 typedef struct fw_setting {

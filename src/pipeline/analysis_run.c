@@ -535,6 +535,9 @@ static int report(fw_analysis *a, int rc, fw_error *err)
     json_decref(story);
     if (!a->report_json)
         return rc ? rc : fw_error_set(err, FW_ENOMEM, "%s: out of memory", a->input);
+    json_t *endpoints = fw_job_endpoints(a->job);
+    if (endpoints)
+        json_object_set_new(json_object_get(a->report_json, "stats"), "endpoints", endpoints);
     if (a->live)
         json_object_set_new(a->report_json, "live",
                             live_json(a, rc                        ? "error"

@@ -34,6 +34,7 @@ struct fw_job {
     fw_select *sel;
     fw_writer *writer;
     fw_analyzer *analyzer; /* set and cleared under mu: fw_job_cancel reads it */
+    int analyzed;          /* the analyzer finished: its threads are joined */
     pthread_mutex_t mu;
     int cancelled;
     fw_job_hooks hooks;
@@ -111,6 +112,14 @@ double fw_job_wall0(const fw_job *job)
     return fw_source_wall0(job->src);
 }
 
+json_t *fw_job_endpoints(fw_job *job)
+{
+    pthread_mutex_lock(&job->mu);
+    json_t *list = job->analyzer && job->analyzed ? fw_analyzer_endpoints(job->analyzer) : NULL;
+    pthread_mutex_unlock(&job->mu);
+    return list;
+}
+
 const fw_video_info *fw_job_video(const fw_job *job)
 {
     return fw_source_info(job->src);
@@ -157,6 +166,7 @@ static int open_analyzer(fw_job *job, const fw_callbacks *cb, fw_error *err)
     if (job->cancelled)
         fw_analyzer_cancel(a);
     pthread_mutex_unlock(&job->mu);
+    fw_analyzer_warnings(a, cb->on_warning, cb->user); /* servers that did not answer */
     return 0;
 }
 
@@ -424,6 +434,8 @@ int fw_job_run(fw_job *job, const fw_callbacks *cb_in, fw_error *err)
             *err = aerr;
         }
         fw_analyzer_stats(job->analyzer, &job->st);
+        fw_analyzer_warnings(job->analyzer, cb->on_warning, cb->user);
+        job->analyzed = 1;
     }
     job->st.total_s = fw_now_s() - t0;
     return rc;

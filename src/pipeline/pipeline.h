@@ -31,6 +31,9 @@ int fw_job_live(const fw_job *job);
 int fw_job_gaps(const fw_job *job, const double (**gaps)[2], int *n_gaps);
 /* The wall-clock time of media time 0 (source.h's fw_source_wall0). */
 double fw_job_wall0(const fw_job *job);
+/* The model servers' counts after fw_job_run returned (the report's stats.endpoints: a
+ * JSON array, new reference); NULL without the openai backend. */
+json_t *fw_job_endpoints(fw_job *job);
 
 /* The story's LLM summary requests stop once *cancel is non-zero (the summary is then the
  * extractive one, with "error"). */

@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/http.h"
 #include "core/sidefile.h"
 #include "core/utf8.h"
 #include "fuse/fuse.h"
@@ -48,6 +49,7 @@ struct fw_story {
     fw_story_sink sink;
     double add_s, fuse_s;
     const atomic_int *cancel; /* stops the summary's requests (NULL: none) */
+    char vlm_url[2048];       /* the first of the url setting's servers: the summary's default */
 };
 
 void fw_story_set_sink(fw_story *s, const fw_story_sink *sink)
@@ -341,7 +343,9 @@ static fw_summarizer *summarizer(fw_story *s)
 {
     const fw_params *p = &s->p;
     const char *mode = p->summary ? p->summary : "auto";
-    const char *url = p->llm_url ? p->llm_url : p->url;
+    const char *url = p->llm_url                                                 ? p->llm_url
+                      : fw_http_url_at(p->url, 0, s->vlm_url, sizeof s->vlm_url) ? s->vlm_url
+                                                                                 : NULL;
     if (s->sum || !url || strcmp(mode, "none") == 0 || strcmp(mode, "extractive") == 0)
         return s->sum;
     fw_summary_params sp = {url,

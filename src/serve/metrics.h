@@ -29,7 +29,8 @@ void fw_metrics_free(fw_metrics *m);
 void fw_metrics_request(fw_metrics *m, fw_route route, int status, double seconds);
 void fw_metrics_keyframe(fw_metrics *m);
 /* A job ended in state with its run's stats (the done event's "stats": requests,
- * retries, image_tokens; NULL when it has none). */
+ * retries, image_tokens, endpoints: each model server's requests, failed, answered and
+ * mean latency; NULL when it has none). */
 void fw_metrics_job_end(fw_metrics *m, const char *state, json_t *stats);
 /* The exposition text (malloc'd) with the queue's counts by state. */
 char *fw_metrics_text(fw_metrics *m, const int64_t counts[FW_QUEUE_N_STATES], int workers,

@@ -507,9 +507,17 @@ int main(int argc, char **argv)
     char listen[64], threads[16];
     snprintf(listen, sizeof listen, "127.0.0.1:%s", port);
     snprintf(threads, sizeof threads, "%d", slots * 2 + 16);
-    const char *options[] = {
-        "listening_ports",   listen, "num_threads", threads, "request_timeout_ms", "600000",
-        "enable_keep_alive", "yes",  NULL};
+    const char *options[] = {"listening_ports",
+                             listen,
+                             "num_threads",
+                             threads,
+                             "request_timeout_ms",
+                             "600000",
+                             "enable_keep_alive",
+                             "yes",
+                             "tcp_nodelay",
+                             "1",
+                             NULL};
     struct mg_callbacks callbacks = {0};
     struct mg_context *ctx = mg_start(&callbacks, NULL, options);
     if (!ctx) {

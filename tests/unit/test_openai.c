@@ -15,6 +15,7 @@
 
 #include "analyze/change.h"
 #include "analyze/openai_msg.h"
+#include "analyze/openai_pool.h"
 #include "analyze/plan.h"
 #include "core/http.h"
 #include "encode/encode.h"
@@ -456,6 +457,95 @@ static void keyframes_are_planned_whole_low_or_as_crops(void **state)
     fw_plan_free(pl);
 }
 
+/* n endpoints of the given slots, in flight, mean latency (one answer each) and health. */
+static void endpoints_of(fw_oa_endpoint *eps, int n, const int *slots, const int *inflight,
+                         const double *mean_ms, const int *up)
+{
+    for (int i = 0; i < n; i++) {
+        memset(&eps[i], 0, sizeof eps[i]);
+        eps[i].slots = slots[i];
+        eps[i].inflight = inflight[i];
+        eps[i].up = up[i];
+        eps[i].answered = mean_ms[i] > 0;
+        eps[i].latency_sum_ms = mean_ms[i];
+    }
+}
+
+static void requests_go_to_the_least_busy_server_that_is_up(void **state)
+{
+    (void)state;
+    fw_oa_endpoint eps[3];
+    /* the lowest in-flight share of its slots: 1/4 beats 1/2 */
+    endpoints_of(eps, 2, (int[]){2, 4}, (int[]){1, 1}, (double[]){100, 900}, (int[]){1, 1});
+    assert_int_equal(fw_oa_pick(eps, 2, 0), 1);
+    /* the same share: the lower mean latency, then the lower index */
+    endpoints_of(eps, 3, (int[]){2, 4, 2}, (int[]){1, 2, 1}, (double[]){600, 200, 200},
+                 (int[]){1, 1, 1});
+    assert_int_equal(fw_oa_pick(eps, 3, 0), 1);
+    eps[1].latency_sum_ms = 600;
+    assert_int_equal(fw_oa_pick(eps, 3, 0), 2);
+    eps[2].latency_sum_ms = 600;
+    assert_int_equal(fw_oa_pick(eps, 3, 0), 0);
+    /* never more than its slots: full ones are passed over, all full is -1 */
+    endpoints_of(eps, 2, (int[]){2, 2}, (int[]){2, 1}, (double[]){100, 900}, (int[]){1, 1});
+    assert_int_equal(fw_oa_pick(eps, 2, 0), 1);
+    eps[1].inflight = 2;
+    assert_int_equal(fw_oa_pick(eps, 2, 0), -1);
+    /* a down one gets nothing while another is up, even idle and fast */
+    endpoints_of(eps, 2, (int[]){2, 2}, (int[]){1, 0}, (double[]){900, 100}, (int[]){1, 0});
+    assert_int_equal(fw_oa_pick(eps, 2, 0), 0);
+    eps[0].inflight = 2;
+    assert_int_equal(fw_oa_pick(eps, 2, 0), -1); /* it waits for the up one */
+    /* all down: the usual choice among them (the frames' own retries apply) */
+    eps[0].up = 0;
+    assert_int_equal(fw_oa_pick(eps, 2, 0), 1);
+    /* a server that failed this request only when no other has room */
+    endpoints_of(eps, 2, (int[]){2, 2}, (int[]){0, 1}, (double[]){100, 100}, (int[]){1, 1});
+    assert_int_equal(fw_oa_pick(eps, 2, 1u << 0), 1);
+    eps[1].inflight = 2;
+    assert_int_equal(fw_oa_pick(eps, 2, 1u << 0), 0);
+}
+
+static void the_median_latency_comes_from_every_answer_then_a_sample(void **state)
+{
+    (void)state;
+    static fw_oa_endpoint ep;
+    unsigned rng = 7;
+    assert_true(fw_oa_endpoint_p50(&ep) == 0);
+    double v[] = {300, 100, 200, 900};
+    for (int i = 0; i < 3; i++)
+        fw_oa_endpoint_answered(&ep, v[i], &rng);
+    assert_true(fw_oa_endpoint_p50(&ep) == 200);
+    fw_oa_endpoint_answered(&ep, v[3], &rng);
+    assert_true(fw_oa_endpoint_p50(&ep) == 250); /* even: the two middle ones' mean */
+    assert_true(ep.latency_max_ms == 900);
+    for (int i = 0; i < 5000; i++) /* far more answers than samples: still about the median */
+        fw_oa_endpoint_answered(&ep, i % 2 ? 400 : 600, &rng);
+    double p50 = fw_oa_endpoint_p50(&ep);
+    assert_true(p50 >= 400 && p50 <= 600);
+    assert_int_equal(ep.answered, 5004);
+}
+
+static void report_urls_lose_credentials_and_query(void **state)
+{
+    (void)state;
+    char out[256], one[64];
+    fw_http_url_shown("https://user:p%40ss@host:8443/v1?key=s3cret#x", out, sizeof out);
+    assert_string_equal(out, "https://host:8443/v1");
+    fw_http_url_shown("http://127.0.0.1:8080/v1", out, sizeof out);
+    assert_string_equal(out, "http://127.0.0.1:8080/v1");
+    fw_http_url_shown("http://host?x=@y", out, sizeof out); /* an @ in the query is no user */
+    assert_string_equal(out, "http://host");
+    const char *list = "http://a:1/v1, http://b:2/v1 ,http://c:3";
+    assert_int_equal(fw_http_url_count(list), 3);
+    assert_int_equal(fw_http_url_at(list, 1, one, sizeof one), 1);
+    assert_string_equal(one, "http://b:2/v1");
+    assert_int_equal(fw_http_url_at(list, 2, one, sizeof one), 1);
+    assert_string_equal(one, "http://c:3");
+    assert_int_equal(fw_http_url_at(list, 3, one, sizeof one), 0);
+    assert_int_equal(fw_http_url_count(NULL), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +559,9 @@ int main(void)
         cmocka_unit_test(a_changed_word_comes_with_its_line),
         cmocka_unit_test(a_crop_request_carries_its_context),
         cmocka_unit_test(keyframes_are_planned_whole_low_or_as_crops),
+        cmocka_unit_test(requests_go_to_the_least_busy_server_that_is_up),
+        cmocka_unit_test(the_median_latency_comes_from_every_answer_then_a_sample),
+        cmocka_unit_test(report_urls_lose_credentials_and_query),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

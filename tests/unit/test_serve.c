@@ -444,6 +444,58 @@ static void metrics_are_prometheus_text(void **state)
     fw_metrics_free(m);
 }
 
+/* A job's stats.endpoints as {url, requests, answered, failed, latency_ms.mean}. */
+static json_t *endpoint_stats(const char *url, int requests, int answered, double mean_ms)
+{
+    return json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:{s:f, s:f, s:f}}", "url", url, "slots", 2,
+                     "requests", requests, "answered", answered, "failed", requests - answered,
+                     "taken_out", 0, "latency_ms", "mean", mean_ms, "p50", mean_ms, "max", mean_ms);
+}
+
+static void metrics_count_each_model_server_apart(void **state)
+{
+    (void)state;
+    fw_metrics *m = fw_metrics_new();
+    char *text = fw_metrics_text(m, (int64_t[FW_QUEUE_N_STATES]){0}, 1, 0);
+    assert_null(strstr(text, "framewise_vlm_endpoint")); /* no job yet: no series */
+    free(text);
+    for (int job = 0; job < 2; job++) { /* the same two servers in two jobs: summed */
+        json_t *list = json_array();
+        json_array_append_new(list, endpoint_stats("http://a:8080/v1", 10, 9, 200));
+        json_array_append_new(list, endpoint_stats("http://b\"x:8080/v1", 4, 4, 500));
+        json_t *stats = json_pack("{s:i, s:o}", "requests", 14, "endpoints", list);
+        fw_metrics_job_end(m, "done", stats);
+        json_decref(stats);
+    }
+    json_t *many = json_array(); /* 16 more: the 17th and 18th of all go under "other" */
+    for (int i = 0; i < 16; i++) {
+        char url[64];
+        snprintf(url, sizeof url, "http://host%d:8080/v1", i);
+        json_array_append_new(many, endpoint_stats(url, 1, 1, 100));
+    }
+    json_t *stats = json_pack("{s:o}", "endpoints", many);
+    fw_metrics_job_end(m, "done", stats);
+    json_decref(stats);
+    text = fw_metrics_text(m, (int64_t[FW_QUEUE_N_STATES]){0}, 1, 0);
+    const char *want[] = {
+        "# TYPE framewise_vlm_endpoint_requests_total counter\n",
+        "framewise_vlm_endpoint_requests_total{endpoint=\"http://a:8080/v1\"} 20\n",
+        "framewise_vlm_endpoint_requests_total{endpoint=\"http://b\\\"x:8080/v1\"} 8\n",
+        "framewise_vlm_endpoint_failures_total{endpoint=\"http://a:8080/v1\"} 2\n",
+        "# TYPE framewise_vlm_endpoint_request_seconds summary\n",
+        "framewise_vlm_endpoint_request_seconds_sum{endpoint=\"http://a:8080/v1\"} 3.600000\n",
+        "framewise_vlm_endpoint_request_seconds_count{endpoint=\"http://a:8080/v1\"} 18\n",
+        "framewise_vlm_endpoint_requests_total{endpoint=\"http://host13:8080/v1\"} 1\n",
+        "framewise_vlm_endpoint_requests_total{endpoint=\"other\"} 2\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(text, want[i]))
+            fail_msg("missing '%s' in:\n%s", want[i], text);
+    assert_null(strstr(text, "host14"));
+    free(text);
+    fw_metrics_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +512,7 @@ int main(void)
                                   fwt_teardown),
         cmocka_unit_test_teardown(hub_tells_a_job_claimed_after_the_stop_to_stop, fwt_teardown),
         cmocka_unit_test(metrics_are_prometheus_text),
+        cmocka_unit_test(metrics_count_each_model_server_apart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,6 +60,24 @@ static void parse_rejects_naming_the_setting_without_dashes(void **state)
     assert_string_equal(err.message, "url: 'ftp://x' is not an http:// or https:// URL");
 }
 
+static void a_url_list_is_checked_url_by_url(void **state)
+{
+    (void)state;
+    fw_params p = fw_params_default();
+    fw_error err;
+    assert_int_equal(fw_params_set(&p, "url", "http://a:1/v1,https://b:2/v1", &err), 0);
+    assert_int_equal(fw_params_validate(&p, &err), 0);
+    assert_int_equal(fw_params_set(&p, "url", "http://a:1/v1,ftp://b", &err), FW_EINVAL);
+    assert_string_equal(err.message, "url: 'ftp://b' is not an http:// or https:// URL");
+    assert_int_equal(fw_params_set(&p, "url", "http://a:1/v1,,http://c", &err), FW_EINVAL);
+    assert_non_null(strstr(err.message, "has an empty URL in its list"));
+    char many[2048] = "http://h0";
+    for (int i = 1; i < 17; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), ",http://h%d", i);
+    assert_int_equal(fw_params_set(&p, "url", many, &err), FW_EINVAL);
+    assert_string_equal(err.message, "url: 17 servers listed, at most 16");
+}
+
 static void set_by_name_uses_the_one_validator(void **state)
 {
     (void)state;
@@ -266,6 +284,7 @@ int main(void)
         cmocka_unit_test(defaults_are_the_seed_numbers_and_valid),
         cmocka_unit_test(parse_accepts_numbers_in_range_and_names),
         cmocka_unit_test(parse_rejects_naming_the_setting_without_dashes),
+        cmocka_unit_test(a_url_list_is_checked_url_by_url),
         cmocka_unit_test(set_by_name_uses_the_one_validator),
         cmocka_unit_test(get_gives_text_that_sets_the_same_value),
         cmocka_unit_test(names_walk_the_whole_table),
