@@ -163,5 +163,5 @@ meta_end scale.sh "other work shares the 2 cores with the workers"
 } | tee "$RESULTS"
 
 if [ -f bench/scale_endpoints.sh ]; then
-  bash bench/scale_endpoints.sh "$BIN"
+  bash bench/scale_endpoints.sh "$(dirname "$BIN")" # its build folder
 fi
