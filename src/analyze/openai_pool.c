@@ -145,7 +145,7 @@ static int learn_pool(oa *s, fw_error *err)
         if (ep->n_ctx > 0 && (s->n_ctx == 0 || ep->n_ctx < s->n_ctx))
             s->n_ctx = ep->n_ctx;
         if (!s->p.model && ep->model && first->model && strcmp(ep->model, first->model)) {
-            char msg[900];
+            char msg[2 * sizeof ep->shown + 512]; /* the model names: cut at their end */
             snprintf(msg, sizeof msg,
                      "the model servers serve different models (%s: %s, %s: %s): "
                      "each is asked for its own; observations name the first",
